@@ -1,0 +1,170 @@
+"""``ask``: a one-off prompt without defining a command."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar, overload
+
+from ._config import Config, effective, make_config
+from ._errors import ConfigurationError
+from ._output import OutputSpec, output_spec
+from ._run import plan, run_async, run_sync
+
+__all__ = ["ask", "render_context"]
+
+T = TypeVar("T")
+
+_specs: dict[Any, OutputSpec[Any]] = {}
+_specs_lock = threading.Lock()
+
+
+def _spec(output: Any) -> OutputSpec[Any]:
+    try:
+        cached = _specs.get(output)
+    except TypeError:  # an unhashable type form: build it every time
+        return output_spec(str if output is None else output, "ask()")
+    if cached is None:
+        cached = output_spec(str if output is None else output, "ask()")
+        with _specs_lock:
+            _specs[output] = cached
+    return cached
+
+
+def _jsonable(value: Any) -> Any:
+    # Imported here: these modules are only needed when a context holds such values.
+    import datetime
+    import decimal
+    import enum
+    import uuid
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | decimal.Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)  # pyright: ignore[reportUnknownArgumentType]
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def render_context(prompt: str, context: Mapping[str, Any] | None) -> str:
+    """The prompt with ``context`` appended as JSON (never Python ``repr``)."""
+    if not context:
+        return prompt
+    try:
+        text = json.dumps(dict(context), indent=2, ensure_ascii=False, default=_jsonable)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"ask(): context cannot be rendered as JSON ({exc}).") from None
+    return f"{prompt}\n\nContext (JSON):\n{text}"
+
+
+def _prepare(
+    prompt: str,
+    output: Any,
+    tools: Sequence[Callable[..., Any]] | None,
+    context: Mapping[str, Any] | None,
+    system: str | None,
+    overrides: Mapping[str, Any],
+) -> tuple[str, OutputSpec[Any], Config]:
+    if not isinstance(prompt, str) or not prompt.strip():  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise ConfigurationError("ask() needs a non-empty prompt string.")
+    if tools:
+        raise ConfigurationError("ask(): tools are not available in this version of alloy yet.")
+    layer = make_config("ask()", overrides)
+    if system is not None:
+        layer = layer.merged(Config(system=system))
+    return render_context(prompt, context), _spec(output), effective(layer)
+
+
+class _Ask:
+    """One-off prompts: ``ask("...")``, ``ask("...", output=T)``, and ``ask.async_``."""
+
+    @overload
+    def __call__(
+        self,
+        prompt: str,
+        *,
+        output: None = None,
+        tools: Sequence[Callable[..., Any]] | None = None,
+        context: Mapping[str, Any] | None = None,
+        system: str | None = None,
+        **config_overrides: Any,
+    ) -> str: ...
+    @overload
+    def __call__(
+        self,
+        prompt: str,
+        *,
+        output: type[T],
+        tools: Sequence[Callable[..., Any]] | None = None,
+        context: Mapping[str, Any] | None = None,
+        system: str | None = None,
+        **config_overrides: Any,
+    ) -> T: ...
+    def __call__(
+        self,
+        prompt: str,
+        *,
+        output: Any = None,
+        tools: Sequence[Callable[..., Any]] | None = None,
+        context: Mapping[str, Any] | None = None,
+        system: str | None = None,
+        **config_overrides: Any,
+    ) -> Any:
+        """Ask the model once. With ``output=T`` the reply is validated into a ``T``.
+
+        >>> ask("Name a prime number", output=int)  # doctest: +SKIP
+        7
+        """
+        text, spec, cfg = _prepare(prompt, output, tools, context, system, config_overrides)
+        return run_sync(plan(text, spec, cfg)).value
+
+    @overload
+    async def async_(
+        self,
+        prompt: str,
+        *,
+        output: None = None,
+        tools: Sequence[Callable[..., Any]] | None = None,
+        context: Mapping[str, Any] | None = None,
+        system: str | None = None,
+        **config_overrides: Any,
+    ) -> str: ...
+    @overload
+    async def async_(
+        self,
+        prompt: str,
+        *,
+        output: type[T],
+        tools: Sequence[Callable[..., Any]] | None = None,
+        context: Mapping[str, Any] | None = None,
+        system: str | None = None,
+        **config_overrides: Any,
+    ) -> T: ...
+    async def async_(
+        self,
+        prompt: str,
+        *,
+        output: Any = None,
+        tools: Sequence[Callable[..., Any]] | None = None,
+        context: Mapping[str, Any] | None = None,
+        system: str | None = None,
+        **config_overrides: Any,
+    ) -> Any:
+        """The async twin of ``ask(...)``."""
+        text, spec, cfg = _prepare(prompt, output, tools, context, system, config_overrides)
+        return (await run_async(plan(text, spec, cfg))).value
+
+    def __repr__(self) -> str:
+        return "alloy.ask"
+
+
+ask = _Ask()

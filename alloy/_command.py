@@ -1,0 +1,263 @@
+"""``@command``: a typed Python function becomes an AI command.
+
+Two ways to write one:
+
+1. ``@command(output=Invoice)`` on a function annotated ``-> str`` (or not at all) whose body
+   builds and returns the prompt.
+2. ``@command`` (bare, or with options but no ``output=``) where the return annotation is
+   the output type; the prompt is the body's ``str`` return value, else the docstring
+   filled with the arguments.
+
+``async def`` functions give an ``AsyncCommand`` whose every method is awaitable.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Generic, Protocol, TypeVar, overload
+
+from typing_extensions import ParamSpec, Self
+
+from ._config import Config, effective, make_config
+from ._errors import ConfigurationError
+from ._output import OutputSpec, output_spec
+from ._prompt import PromptBuilder
+from ._result import Result
+from ._run import plan, run_async, run_sync
+
+__all__ = ["AsyncCommand", "Command", "command"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+T = TypeVar("T")
+
+_MISSING: Any = object()
+
+
+def _return_annotation(fn: Callable[..., Any]) -> Any:
+    """The resolved return annotation, ``_MISSING`` if absent; raises ``NameError`` if unresolvable."""
+    if "return" not in getattr(fn, "__annotations__", {}):
+        return _MISSING
+    return typing.get_type_hints(fn, include_extras=True).get("return", _MISSING)
+
+
+class _CommandBase(Generic[P, R]):
+    """State and behaviour shared by ``Command`` and ``AsyncCommand``."""
+
+    _where: str
+    __wrapped__: Callable[..., Any]
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        output: Any,
+        layer: Config,
+        tools: Sequence[Callable[..., Any]] = (),
+        call_layer: Config | None = None,
+        spec: OutputSpec[Any] | None = None,
+    ):
+        functools.update_wrapper(self, fn)
+        self._fn = fn
+        self._where = f"command {getattr(fn, '__qualname__', repr(fn))}"
+        self._builder = PromptBuilder(fn, self._where)
+        self._output_type = output
+        self._layer = layer
+        self._call_layer = call_layer or Config()
+        if tools:
+            raise ConfigurationError(
+                f"{self._where}: tools are not available in this version of alloy yet."
+            )
+        self._tools = tuple(tools)
+        self._spec = spec
+        if spec is None:
+            try:
+                self._spec = self._build_spec()
+            except NameError:
+                # A forward reference that is not defined yet: resolve on first call.
+                self._spec = None
+
+    def _build_spec(self) -> OutputSpec[Any]:
+        tp = self._output_type
+        if tp is _MISSING:
+            annotation = _return_annotation(self._fn)
+            # For ``async def f() -> X`` the annotation is already the awaited value X.
+            tp = str if annotation is _MISSING else annotation
+        return output_spec(tp, self._where)
+
+    def _output(self) -> OutputSpec[R]:
+        spec = self._spec
+        if spec is None:
+            spec = self._spec = self._build_spec()
+        return spec
+
+    @property
+    def output_type(self) -> Any:
+        """The Python type this command returns."""
+        return self._output().type
+
+    def with_config(self, **overrides: Any) -> Self:
+        """A copy of this command with ``overrides`` on top; the original is unchanged.
+
+        >>> fast = extract_invoice.with_config(model="openai:gpt-5-nano", temperature=0)
+        """
+        layer = self._call_layer.merged(make_config(f"{self._where}.with_config()", overrides))
+        return type(self)(
+            self._fn,
+            output=self._output_type,
+            layer=self._layer,
+            tools=self._tools,
+            call_layer=layer,
+            spec=self._spec,
+        )
+
+    def _config(self) -> Config:
+        return effective(self._layer, self._call_layer)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._where.removeprefix('command ')}>"
+
+
+class Command(_CommandBase[P, R]):
+    """A synchronous AI command. Call it like the function it decorates."""
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.run(*args, **kwargs).value
+
+    def run(self, *args: P.args, **kwargs: P.kwargs) -> Result[R]:
+        """Call the command and return the value with its usage, model and timing."""
+        prompt = self._builder.render(args, kwargs)
+        return run_sync(plan(prompt, self._output(), self._config()))
+
+    async def async_(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the command on the running event loop with the SDK's async client."""
+        return (await self.run_async(*args, **kwargs)).value
+
+    async def run_async(self, *args: P.args, **kwargs: P.kwargs) -> Result[R]:
+        """The async twin of ``run``."""
+        prompt = self._builder.render(args, kwargs)
+        return await run_async(plan(prompt, self._output(), self._config()))
+
+    def prompt(self, *args: P.args, **kwargs: P.kwargs) -> str:
+        """The prompt text that would be sent, without calling a model."""
+        return self._builder.render(args, kwargs)
+
+
+class AsyncCommand(_CommandBase[P, R]):
+    """A command defined with ``async def``: calling it returns an awaitable."""
+
+    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return (await self.run_async(*args, **kwargs)).value
+
+    async def async_(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Same as calling the command."""
+        return (await self.run_async(*args, **kwargs)).value
+
+    async def run(self, *args: P.args, **kwargs: P.kwargs) -> Result[R]:
+        """Call the command and return the value with its usage, model and timing."""
+        return await self.run_async(*args, **kwargs)
+
+    async def run_async(self, *args: P.args, **kwargs: P.kwargs) -> Result[R]:
+        """Same as ``run``."""
+        prompt = await self._builder.arender(args, kwargs)
+        return await run_async(plan(prompt, self._output(), self._config()))
+
+    async def prompt(self, *args: P.args, **kwargs: P.kwargs) -> str:
+        """The prompt text that would be sent, without calling a model."""
+        return await self._builder.arender(args, kwargs)
+
+
+class _OutputDecorator(Protocol[R_co]):
+    """``@command(output=T)``: the function returns the prompt; the command returns ``T``."""
+
+    @overload
+    def __call__(
+        self, fn: Callable[P, Coroutine[Any, Any, str]], /
+    ) -> AsyncCommand[P, R_co]: ...
+    @overload
+    def __call__(self, fn: Callable[P, str], /) -> Command[P, R_co]: ...
+
+
+class _AnnotationDecorator(Protocol):
+    """``@command(...)`` without ``output=``: the return annotation is the output type."""
+
+    @overload
+    def __call__(self, fn: Callable[P, Coroutine[Any, Any, T]], /) -> AsyncCommand[P, T]: ...
+    @overload
+    def __call__(self, fn: Callable[P, T], /) -> Command[P, T]: ...
+
+
+@overload
+def command(fn: Callable[P, Coroutine[Any, Any, T]], /) -> AsyncCommand[P, T]: ...
+@overload
+def command(fn: Callable[P, T], /) -> Command[P, T]: ...
+@overload
+def command(
+    *,
+    output: type[T],
+    tools: Sequence[Callable[..., Any]] | None = None,
+    **options: Any,
+) -> _OutputDecorator[T]: ...
+@overload
+def command(
+    *,
+    output: None,
+    tools: Sequence[Callable[..., Any]] | None = None,
+    **options: Any,
+) -> _OutputDecorator[None]: ...
+@overload
+def command(
+    *,
+    tools: Sequence[Callable[..., Any]] | None = None,
+    **options: Any,
+) -> _AnnotationDecorator: ...
+def command(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    output: Any = _MISSING,
+    tools: Sequence[Callable[..., Any]] | None = None,
+    **options: Any,
+) -> Any:
+    """Turn a typed function into an AI command.
+
+    Options: ``output``, ``tools``, and any ``Config`` field (``model``, ``system``,
+    ``temperature``, ``max_tokens``, ``retry``, ``retry_on``, ``max_tool_turns``,
+    ``timeout``...). Unknown options raise ``ConfigurationError``.
+
+    >>> @command(output=int)
+    ... def count_words(text: str) -> str:
+    ...     return f"How many words are in: {text}"
+    """
+
+    def decorate(f: Callable[..., Any]) -> Any:
+        where = f"command {getattr(f, '__qualname__', repr(f))}"
+        layer = make_config(f"@command on {getattr(f, '__qualname__', f)}", options)
+        if output is not _MISSING:
+            try:
+                annotation = _return_annotation(f)
+            except NameError:
+                annotation = _MISSING
+            if annotation not in (_MISSING, str):
+                raise ConfigurationError(
+                    f"{where} has output={output!r} and is annotated -> {annotation!r}: with "
+                    "output= the function returns the prompt, so annotate it -> str (or drop "
+                    "output= and let the annotation be the output type)."
+                )
+        cls = AsyncCommand if _is_async(f) else Command
+        return cls(f, output=output, layer=layer, tools=tools or ())
+
+    if fn is not None:
+        if options or output is not _MISSING or tools is not None:
+            raise ConfigurationError("Use @command or @command(...options), not both at once.")
+        return decorate(fn)
+    return decorate
+
+
+def _is_async(fn: Callable[..., Any]) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(fn)

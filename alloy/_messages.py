@@ -1,0 +1,153 @@
+"""The provider-neutral conversation: what a command sends and what a backend returns.
+
+Backends translate these types to and from their SDK; SDK types never cross this boundary.
+A message is a sequence of parts so that text, tool calls, tool results and (later) media
+can share one turn, as every provider allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from ._usage import Usage
+
+__all__ = [
+    "Message",
+    "OutputSchema",
+    "Part",
+    "Request",
+    "Response",
+    "TextPart",
+    "ToolCall",
+    "ToolResult",
+    "ToolSpec",
+]
+
+Role = Literal["user", "assistant"]
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    """Plain text in a turn."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A tool call the model made.
+
+    ``arguments`` is the JSON text exactly as the model produced it: it is parsed and
+    validated by the tool layer, so a malformed reply can be reported back to the model.
+    ``provider_data`` is opaque to alloy; the backend that produced it may use it to
+    re-encode the call faithfully (item ids, signatures).
+    """
+
+    id: str
+    name: str
+    arguments: str
+    provider_data: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """The result of a tool call, sent back to the model."""
+
+    call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+
+
+Part = TextPart | ToolCall | ToolResult
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One turn of the conversation."""
+
+    role: Role
+    parts: tuple[Part, ...]
+    provider_data: Any = None
+    """Opaque native form of an assistant turn, for the backend that produced it."""
+
+    @classmethod
+    def user(cls, text: str) -> Message:
+        return cls("user", (TextPart(text),))
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.parts if isinstance(p, TextPart))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class OutputSchema:
+    """The JSON schema a reply must match, built once per command.
+
+    ``schema`` always has an object at its root: other types are wrapped as
+    ``{"value": ...}`` (``wrapped`` is then true) and unwrapped after decoding.
+    Provider dialects of the schema are memoised in ``dialects`` by the schema module.
+    """
+
+    name: str
+    schema: Mapping[str, Any]
+    wrapped: bool
+    dialects: dict[str, Any] = field(default_factory=dict[str, Any], repr=False)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ToolSpec:
+    """A tool as the model sees it: name, description and a JSON schema of its arguments."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+    dialects: dict[str, Any] = field(default_factory=dict[str, Any], repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """Everything one model call needs, independent of the provider.
+
+    ``options`` holds this provider's ``provider_options`` (already checked for clashes
+    with the typed fields) and is passed through to the SDK request.
+    """
+
+    model: str
+    messages: tuple[Message, ...]
+    system: str | None = None
+    output: OutputSchema | None = None
+    tools: tuple[ToolSpec, ...] = ()
+    temperature: float | None = None
+    max_tokens: int | None = None
+    timeout: float | None = None
+    options: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What one model call returned, decoded from the SDK's response.
+
+    ``finish_reason`` is the provider's own value (``"stop"``, ``"end_turn"``, ``"STOP"``...).
+    """
+
+    text: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    finish_reason: str | None = None
+    usage: Usage = Usage()
+    model: str | None = None
+    request_id: str | None = None
+    refusal: str | None = None
+    reasoning: str | None = None
+    provider_data: Any = None
+
+    def message(self) -> Message:
+        """This reply as an assistant turn, for the next request of a conversation."""
+        parts: list[Part] = [TextPart(self.text)] if self.text else []
+        parts.extend(self.tool_calls)
+        return Message("assistant", tuple(parts), self.provider_data)

@@ -1,0 +1,125 @@
+"""How a decorated function becomes prompt text.
+
+The prompt is the body's return value when the body returns a ``str``; otherwise the
+docstring, used as a ``str.format`` template filled with the bound arguments. A function
+whose body is only a docstring and/or ``...`` is known to be a template at decoration time,
+so its placeholders are checked then.
+"""
+
+from __future__ import annotations
+
+import dis
+import inspect
+import re
+import string
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._errors import ConfigurationError
+
+__all__ = ["PromptBuilder"]
+
+_IGNORED_OPS = frozenset({"RESUME", "NOP", "CACHE", "RETURN_GENERATOR", "POP_TOP"})
+_FIELD_BASE = re.compile(r"[.\[]")
+
+
+def is_bodyless(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn``'s body is only a docstring, ``...`` and/or ``pass``."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    ops = [(i.opname, i.argval) for i in dis.get_instructions(code) if i.opname not in _IGNORED_OPS]
+    return ops in ([("LOAD_CONST", None), ("RETURN_VALUE", None)], [("RETURN_CONST", None)])
+
+
+class PromptBuilder:
+    """Renders the prompt for one command."""
+
+    __slots__ = ("bodyless", "fn", "is_async", "signature", "template", "where")
+
+    def __init__(self, fn: Callable[..., Any], where: str):
+        self.fn = fn
+        self.where = where
+        self.signature = inspect.signature(fn)
+        self.is_async = inspect.iscoroutinefunction(fn)
+        self.bodyless = is_bodyless(fn)
+        doc = inspect.getdoc(fn)
+        self.template = doc if doc and doc.strip() else None
+        if self.bodyless:
+            if self.template is None:
+                raise ConfigurationError(
+                    f"{where} has an empty prompt: write the prompt in its docstring "
+                    "(with {parameter} placeholders) or return it from the body."
+                )
+            self._check_template(self.template)
+
+    def _check_template(self, template: str) -> None:
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{self.where}: its docstring is not a valid template ({exc}). "
+                "Write literal braces as {{ and }}."
+            ) from None
+        for field in fields:
+            base = _FIELD_BASE.split(field, maxsplit=1)[0]
+            if base not in self.signature.parameters:
+                params = ", ".join(self.signature.parameters) or "none"
+                what = f"{{{field}}}" if field else "{}"
+                raise ConfigurationError(
+                    f"{self.where}: placeholder {what} in its docstring names no parameter "
+                    f"(parameters: {params}). Write literal braces as {{{{ and }}}}."
+                )
+
+    def bind(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return bound.arguments
+
+    def from_result(self, result: Any, arguments: Mapping[str, Any]) -> str:
+        """The prompt, given what the body returned."""
+        if isinstance(result, str):
+            prompt = result
+        elif result is None or result is Ellipsis:
+            if self.template is None:
+                raise ConfigurationError(
+                    f"{self.where} returned no prompt and has no docstring: return the prompt "
+                    "text from the body, or write it in the docstring."
+                )
+            if not self.bodyless:
+                self._check_template(self.template)
+            prompt = self._fill(self.template, arguments)
+        else:
+            raise ConfigurationError(
+                f"{self.where} returned {type(result).__name__}, not the prompt: a command's "
+                "body returns the prompt as a str (the output type goes in the annotation or "
+                "output=)."
+            )
+        if not prompt.strip():
+            raise ConfigurationError(f"{self.where} produced an empty prompt.")
+        return prompt
+
+    def _fill(self, template: str, arguments: Mapping[str, Any]) -> str:
+        try:
+            return template.format_map(arguments)
+        except (KeyError, AttributeError, IndexError, ValueError) as exc:
+            raise ConfigurationError(
+                f"{self.where}: could not fill its docstring template ({type(exc).__name__}: "
+                f"{exc})."
+            ) from None
+
+    def render(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+        """The prompt for a synchronous function."""
+        arguments = self.bind(args, kwargs)
+        result = None if self.bodyless else self.fn(*args, **kwargs)
+        return self.from_result(result, arguments)
+
+    async def arender(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+        """The prompt for a function that may be ``async def``."""
+        arguments = self.bind(args, kwargs)
+        if self.bodyless:
+            return self.from_result(None, arguments)
+        result = self.fn(*args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        return self.from_result(result, arguments)

@@ -1,0 +1,51 @@
+"""The envelope a command returns from ``.run()``: the value and how it was obtained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from ._usage import Usage
+
+__all__ = ["Result", "ToolTrace"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ToolTrace:
+    """One tool call the command made: what the model asked for and what it got back."""
+
+    name: str
+    arguments: Any
+    result: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result(Generic[T]):
+    """What ``cmd.run(...)`` returns.
+
+    Attributes:
+        value: the validated output.
+        text: the model's raw final text.
+        usage: tokens summed over every model call of the command (tool turns, re-asks).
+        model: the model that answered, as the provider named it.
+        provider: the backend name (``"openai"``, ``"fake"``...).
+        finish_reason: the provider's own finish value for the last call.
+        tool_calls: the tool calls made, in order.
+        attempts: how many times the command asked for its value (1 + re-asks).
+        duration_s: wall time of the whole command.
+        request_id: the provider's id for the last request, when it sent one.
+    """
+
+    value: T
+    text: str
+    usage: Usage
+    model: str
+    provider: str
+    finish_reason: str | None
+    tool_calls: tuple[ToolTrace, ...]
+    attempts: int
+    duration_s: float
+    request_id: str | None = None

@@ -1,0 +1,246 @@
+"""The fake backend: no network, scripted or schema-driven replies, every request recorded.
+
+Three ways to answer, tried in this order:
+
+1. the scripted queue (``add_reply`` / ``add_error``), first in first out;
+2. a function given to the constructor, called with each ``Request``;
+3. a value built from the request's output schema, so any typed command gets a valid value
+   (text commands get ``default_text``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .._errors import ProviderError
+from .._messages import Request, Response, ToolCall
+from .._usage import Usage
+from .base import Capabilities
+
+__all__ = ["FakeBackend", "create", "schema_value"]
+
+Reply = Response | str | Mapping[str, Any] | Sequence[Any] | int | float | bool | None
+Responder = Callable[[Request], Any]
+
+_MISSING: Any = object()
+_FORMATS = {
+    "date-time": "2024-01-01T00:00:00Z",
+    "date": "2024-01-01",
+    "time": "12:00:00",
+    "duration": "P1D",
+    "uuid": "00000000-0000-4000-8000-000000000000",
+    "email": "user@example.com",
+    "uri": "https://example.com",
+    "ipv4": "192.0.2.1",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Scripted:
+    text: str | None
+    json: Any
+    tool_calls: tuple[ToolCall, ...]
+    finish_reason: str | None
+    usage: Usage
+    refusal: str | None
+    error: ProviderError | None
+
+
+class FakeBackend:
+    """A backend for tests and demos that never touches the network.
+
+    >>> fake = FakeBackend()
+    >>> fake.add_reply(json={"vendor": "ACME", "total": 49.99})
+    """
+
+    name = "fake"
+
+    def __init__(
+        self,
+        responder: Responder | None = None,
+        *,
+        default_text: str = "This is a reply from alloy's fake backend.",
+        capabilities: Capabilities | None = None,
+    ):
+        self._responder = responder
+        self._queue: list[_Scripted] = []
+        self._requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self.default_text = default_text
+        self._capabilities = capabilities or Capabilities(tool_error_flag=True)
+
+    def capabilities(self, model: str) -> Capabilities:
+        return self._capabilities
+
+    @property
+    def requests(self) -> list[Request]:
+        """Every request received so far (a copy)."""
+        with self._lock:
+            return list(self._requests)
+
+    def add_reply(
+        self,
+        text: str | None = None,
+        *,
+        json: Any = _MISSING,
+        tool_calls: Sequence[Any] = (),
+        finish_reason: str | None = None,
+        usage: Usage | None = None,
+        refusal: str | None = None,
+    ) -> FakeBackend:
+        """Queue a reply. ``json`` is serialised as the model would send it (wrapped in
+        ``{"value": ...}`` when the command's output type needs that)."""
+        calls = tuple(self._tool_call(c) for c in tool_calls)
+        scripted = _Scripted(
+            text,
+            json,
+            calls,
+            finish_reason,
+            usage or Usage.of(input_tokens=10, output_tokens=5),
+            refusal,
+            None,
+        )
+        with self._lock:
+            self._queue.append(scripted)
+        return self
+
+    def add_error(self, error: ProviderError) -> FakeBackend:
+        """Queue a provider error, raised in place of the next reply."""
+        with self._lock:
+            self._queue.append(_Scripted(None, _MISSING, (), None, Usage(), None, error))
+        return self
+
+    def reset(self) -> None:
+        """Forget queued replies and recorded requests."""
+        with self._lock:
+            self._queue.clear()
+            self._requests.clear()
+
+    def _tool_call(self, call: Any) -> ToolCall:
+        if isinstance(call, ToolCall):
+            return call
+        # A (name, arguments) pair, or anything with .name and .arguments (the emulator's
+        # ToolCall), so one script vocabulary serves both test doubles.
+        name, arguments = (call.name, call.arguments) if hasattr(call, "name") else call
+        text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+        return ToolCall(f"call_{next(self._ids)}", name, text)
+
+    def complete(self, request: Request) -> Response:
+        with self._lock:
+            self._requests.append(request)
+            scripted = self._queue.pop(0) if self._queue else None
+        if scripted is not None:
+            return self._from_script(scripted, request)
+        if self._responder is not None:
+            return self._coerce(self._responder(request), request)
+        return self._default(request)
+
+    async def acomplete(self, request: Request) -> Response:
+        return self.complete(request)
+
+    def _from_script(self, s: _Scripted, request: Request) -> Response:
+        if s.error is not None:
+            raise s.error
+        text = s.text if s.json is _MISSING else _encode(s.json, request)
+        finish = s.finish_reason or ("tool_calls" if s.tool_calls else "stop")
+        return Response(
+            text=text or "",
+            tool_calls=s.tool_calls,
+            finish_reason=finish,
+            usage=s.usage,
+            model=request.model,
+            refusal=s.refusal,
+        )
+
+    def _coerce(self, reply: Any, request: Request) -> Response:
+        if isinstance(reply, Response):
+            return reply
+        text = reply if isinstance(reply, str) else _encode(reply, request)
+        return Response(text, finish_reason="stop", usage=_usage(request, text), model=request.model)
+
+    def _default(self, request: Request) -> Response:
+        if request.output is None:
+            text = self.default_text
+        else:
+            text = json.dumps(schema_value(request.output.schema))
+        return Response(text, finish_reason="stop", usage=_usage(request, text), model=request.model)
+
+
+def create(options: Mapping[str, Any]) -> FakeBackend:
+    """Registry factory: ``ALLOY_BACKEND=fake`` builds one with default behaviour."""
+    return FakeBackend(**dict(options))
+
+
+def _usage(request: Request, text: str) -> Usage:
+    # Rough word counts, so that usage sums are visible in demos and tests.
+    words_in = sum(len(m.text.split()) for m in request.messages)
+    return Usage.of(input_tokens=words_in, output_tokens=len(text.split()))
+
+
+def _encode(value: Any, request: Request) -> str:
+    output = request.output
+    if output is not None and output.wrapped and not (isinstance(value, dict) and "value" in value):
+        value = {"value": value}
+    return json.dumps(value, default=str)
+
+
+def schema_value(schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> Any:
+    """A small value that validates against ``schema`` (``$ref``s resolved from ``root``)."""
+    root = root or schema
+    if "$ref" in schema:
+        name = str(schema["$ref"]).rsplit("/", 1)[-1]
+        return schema_value(root.get("$defs", {}).get(name, {}), root)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "default" in schema:
+        return schema["default"]
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [o for o in schema[key] if o.get("type") != "null"] or schema[key]
+            return schema_value(options[0], root)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)  # pyright: ignore[reportUnknownVariableType]
+    if kind == "object" or "properties" in schema:
+        props: Mapping[str, Any] = schema.get("properties", {})
+        value = {name: schema_value(sub, root) for name, sub in props.items()}
+        extra = schema.get("additionalProperties")
+        if not props and isinstance(extra, Mapping):
+            value["key"] = schema_value(extra, root)  # pyright: ignore[reportUnknownArgumentType]
+        return value
+    if kind == "array":
+        if "prefixItems" in schema:
+            return [schema_value(s, root) for s in schema["prefixItems"]]
+        count = max(int(schema.get("minItems", 1)), 1)
+        item = schema.get("items", {})
+        if schema.get("uniqueItems"):
+            return [_distinct(item, root, i) for i in range(count)]
+        return [schema_value(item, root) for _ in range(count)]
+    if kind == "string":
+        text = _FORMATS.get(str(schema.get("format")), "example")
+        text = text.ljust(int(schema.get("minLength", 0)), "x")
+        return text[: int(schema["maxLength"])] if "maxLength" in schema else text
+    if kind == "integer":
+        return int(schema.get("minimum", schema.get("exclusiveMinimum", -1) + 1))
+    if kind == "number":
+        return float(schema.get("minimum", 0.0))
+    if kind == "boolean":
+        return True
+    return None
+
+
+def _distinct(item: Mapping[str, Any], root: Mapping[str, Any], i: int) -> Any:
+    value = schema_value(item, root)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value + i
+    if isinstance(value, str):
+        return f"{value}{i}" if i else value
+    return value

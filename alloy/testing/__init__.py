@@ -1,0 +1,53 @@
+"""Test support: the fake backend, backend overrides, and the provider emulator.
+
+``FakeBackend`` and ``use_backend`` need nothing beyond alloy itself. The ``Emulator`` (a
+loopback HTTP server speaking the providers' wire formats) needs ``alloy[testing]``; it is
+imported on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from ..backends import override
+from ..backends.base import Backend
+from ..backends.fake import FakeBackend, schema_value
+
+if TYPE_CHECKING:
+    from .emulator import Emulator, Fault, RecordedRequest, Reply, ToolCall, load_recording
+
+__all__ = [
+    "Emulator",
+    "FakeBackend",
+    "Fault",
+    "RecordedRequest",
+    "Reply",
+    "ToolCall",
+    "load_recording",
+    "schema_value",
+    "use_backend",
+]
+
+_EMULATOR_NAMES = frozenset({"Emulator", "Fault", "RecordedRequest", "Reply", "ToolCall", "load_recording"})
+
+
+@contextmanager
+def use_backend(backend: Backend) -> Iterator[Backend]:
+    """Route every command and ``ask`` in this block to ``backend`` (this thread/task only).
+
+    >>> fake = FakeBackend()
+    >>> with use_backend(fake):
+    ...     pass
+    """
+    with override(backend):
+        yield backend
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EMULATOR_NAMES:
+        from . import emulator
+
+        return getattr(emulator, name)
+    raise AttributeError(f"module 'alloy.testing' has no attribute {name!r}")

@@ -1,0 +1,49 @@
+"""Pytest fixtures for projects that use alloy (registered through the ``pytest11`` entry point).
+
+* ``alloy_fake``: a fresh ``FakeBackend`` that every command in the test is routed to.
+* ``alloy_emulator``: a scenario of a provider emulator shared by the session, with the
+  environment variables of every official SDK pointing at it for the test's duration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .. import backends
+from ..backends.fake import FakeBackend
+from . import use_backend
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
+
+
+@pytest.fixture
+def alloy_fake() -> Iterator[FakeBackend]:
+    """A ``FakeBackend`` that all commands in the test use."""
+    fake = FakeBackend()
+    with use_backend(fake):
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def alloy_emulator_server() -> Iterator[Emulator]:
+    """The emulator process-wide server, started once per test session."""
+    from .emulator import Emulator
+
+    with Emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def alloy_emulator(alloy_emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A fresh emulator scenario (own queue and request log) with the SDKs pointed at it."""
+    scenario = alloy_emulator_server.scenario()
+    for name, value in scenario.env().items():
+        monkeypatch.setenv(name, value)
+    # SDK clients read their environment when built: start from fresh ones.
+    backends.clear_instances()
+    yield scenario
+    backends.clear_instances()
