@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from collections.abc import Callable, Mapping, Sequence
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
 from ._config import Config, effective, make_config
@@ -40,10 +41,11 @@ def _jsonable(value: Any) -> Any:
     import enum
     import uuid
 
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, uuid.UUID | decimal.Decimal):
@@ -51,7 +53,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, set | frozenset | tuple):
-        return list(value)  # pyright: ignore[reportUnknownArgumentType]
+        return list(typing.cast(Iterable[Any], value))
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 

@@ -31,14 +31,13 @@ __all__ = ["AsyncCommand", "Command", "command"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-R_co = TypeVar("R_co", covariant=True)
 T = TypeVar("T")
 
 _MISSING: Any = object()
 
 
 def _return_annotation(fn: Callable[..., Any]) -> Any:
-    """The resolved return annotation, ``_MISSING`` if absent; raises ``NameError`` if unresolvable."""
+    """The resolved return annotation, or ``_MISSING``; ``NameError`` if it cannot resolve yet."""
     if "return" not in getattr(fn, "__annotations__", {}):
         return _MISSING
     return typing.get_type_hints(fn, include_extras=True).get("return", _MISSING)
@@ -60,7 +59,7 @@ class _CommandBase(Generic[P, R]):
         call_layer: Config | None = None,
         spec: OutputSpec[Any] | None = None,
     ):
-        functools.update_wrapper(self, fn)
+        functools.update_wrapper(typing.cast(Any, self), fn)
         self._fn = fn
         self._where = f"command {getattr(fn, '__qualname__', repr(fn))}"
         self._builder = PromptBuilder(fn, self._where)
@@ -170,32 +169,34 @@ class AsyncCommand(_CommandBase[P, R]):
         return await self._builder.arender(args, kwargs)
 
 
-class _OutputDecorator(Protocol[R_co]):
+class _OutputDecorator(Protocol[R]):
     """``@command(output=T)``: the function returns the prompt; the command returns ``T``."""
 
     @overload
-    def __call__(
-        self, fn: Callable[P, Coroutine[Any, Any, str]], /
-    ) -> AsyncCommand[P, R_co]: ...
+    def __call__(self, fn: Callable[P, Coroutine[Any, Any, str]], /) -> AsyncCommand[P, R]: ...
     @overload
-    def __call__(self, fn: Callable[P, str], /) -> Command[P, R_co]: ...
+    def __call__(self, fn: Callable[P, str], /) -> Command[P, R]: ...
 
 
 class _AnnotationDecorator(Protocol):
     """``@command(...)`` without ``output=``: the return annotation is the output type."""
 
     @overload
-    def __call__(self, fn: Callable[P, Coroutine[Any, Any, T]], /) -> AsyncCommand[P, T]: ...
+    def __call__(  # type: ignore[overload-overlap]  # async functions match both forms
+        self, fn: Callable[P, Coroutine[Any, Any, T]], /
+    ) -> AsyncCommand[P, T]: ...
     @overload
     def __call__(self, fn: Callable[P, T], /) -> Command[P, T]: ...
 
 
 @overload
-def command(fn: Callable[P, Coroutine[Any, Any, T]], /) -> AsyncCommand[P, T]: ...
+def command(  # type: ignore[overload-overlap]  # async functions match both forms
+    fn: Callable[P, Coroutine[Any, Any, T]], /
+) -> AsyncCommand[P, T]: ...
 @overload
 def command(fn: Callable[P, T], /) -> Command[P, T]: ...
 @overload
-def command(
+def command(  # pyright: ignore[reportOverlappingOverload]
     *,
     output: type[T],
     tools: Sequence[Callable[..., Any]] | None = None,
@@ -247,7 +248,7 @@ def command(
                     "output= the function returns the prompt, so annotate it -> str (or drop "
                     "output= and let the annotation be the output type)."
                 )
-        cls = AsyncCommand if _is_async(f) else Command
+        cls: Any = AsyncCommand if _is_async(f) else Command
         return cls(f, output=output, layer=layer, tools=tools or ())
 
     if fn is not None:

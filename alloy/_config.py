@@ -11,7 +11,7 @@ by key.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
@@ -155,7 +155,7 @@ def _check(cfg: Config) -> None:
             raise bad(name, "a non-negative number")
     if cfg.timeout is not None and cfg.timeout == 0:
         raise bad("timeout", "a number of seconds above 0")
-    if cfg.auto_finalize_missing_output is not None and not isinstance(
+    if cfg.auto_finalize_missing_output is not None and not isinstance(  # pyright: ignore[reportUnnecessaryIsInstance]
         cfg.auto_finalize_missing_output, bool
     ):
         raise bad("auto_finalize_missing_output", "True or False")
@@ -283,7 +283,7 @@ def reset_configuration() -> None:
 
 
 @contextmanager
-def use_config(config: Config | None = None, /, **settings: Any) -> Iterator[Config]:
+def use_config(config: Config | None = None, /, **settings: Any) -> Generator[Config, None, None]:
     """Apply settings inside a ``with`` block, for this thread or asyncio task only.
 
     >>> with use_config(model="fake:demo", temperature=0):

@@ -139,7 +139,7 @@ class Response:
     text: str
     tool_calls: tuple[ToolCall, ...] = ()
     finish_reason: str | None = None
-    usage: Usage = Usage()
+    usage: Usage = Usage()  # noqa: RUF009 - Usage is frozen, so one shared default is safe
     model: str | None = None
     request_id: str | None = None
     refusal: str | None = None

@@ -29,6 +29,9 @@ __all__ = ["OutputSpec", "output_spec"]
 T = TypeVar("T")
 Kind = Literal["text", "none", "json"]
 
+# Called at run time with computed fields: typed as Any so checkers do not treat it as syntax.
+_make_typeddict: Any = typing_extensions.TypedDict
+
 _FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n(.*?)\n?\s*```\s*$", re.DOTALL)
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9_-]+")
 
@@ -83,9 +86,8 @@ class OutputSpec(Generic[T]):
             try:
                 return typing.cast(T, self._adapter.validate_json(body, strict=True))
             except ValidationError as bare_exc:
-                attempted_wrapper = '"value"' in body
-                exc = wrapped_exc if attempted_wrapper else bare_exc
-                raise OutputValidationError(self.expected, text, _errors(exc)) from None
+                reported = wrapped_exc if '"value"' in body else bare_exc
+                raise OutputValidationError(self.expected, text, _errors(reported)) from None
 
 
 def _errors(exc: Any) -> list[Any]:
@@ -143,8 +145,9 @@ def output_spec(tp: Any, where: str) -> OutputSpec[Any]:
     wrapper = None
     if not is_object_root(schema):
         schema = wrap(schema)
-        wrapper = TypeAdapter(typing_extensions.TypedDict("AlloyValue", {"value": normalized}))
-    return OutputSpec(tp, "json", OutputSchema(schema_name(tp), schema, wrapper is not None), adapter, wrapper)
+        wrapper = TypeAdapter[Any](_make_typeddict("AlloyValue", {"value": normalized}))
+    schema_obj = OutputSchema(schema_name(tp), schema, wrapped=wrapper is not None)
+    return OutputSpec(tp, "json", schema_obj, adapter, wrapper)
 
 
 def _annotated_description(tp: Any) -> str | None:
@@ -179,19 +182,21 @@ _generator: type[Any] | None = None
 
 
 def _describe_fields(cls: Any, js: Any) -> Any:
-    props = js.get("properties") if isinstance(js, dict) else None
-    if cls is None or not isinstance(props, dict):
+    """Add descriptions written as ``Annotated[T, "text"]`` to ``cls``'s property schemas."""
+    if cls is None or not isinstance(js, dict):
         return js
+    schema = typing.cast(dict[str, Any], js)
+    props = typing.cast(dict[str, dict[str, Any]], schema.get("properties", {}))
     try:
         hints = typing.get_type_hints(cls, include_extras=True)
     except (NameError, TypeError):
-        return js
+        return schema
     for name, hint in hints.items():
         description = _annotated_description(hint)
-        prop: Any = props.get(name)  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
-        if description and isinstance(prop, dict):
-            prop.setdefault("description", description)  # pyright: ignore[reportUnknownMemberType]
-    return js
+        prop = props.get(name)
+        if description and prop is not None:
+            prop.setdefault("description", description)
+    return schema
 
 
 def _compat_typeddicts(tp: Any) -> Any:
@@ -206,14 +211,19 @@ def _rebuild(tp: Any, seen: dict[Any, Any]) -> Any:
         if tp in seen:
             return seen[tp]
         hints = typing.get_type_hints(tp, include_extras=True)
-        required: frozenset[str] = getattr(tp, "__required_keys__", frozenset(hints))
+        total = bool(getattr(tp, "__total__", True))
         fields: dict[str, Any] = {}
         for key, hint in hints.items():
+            # Decide from the annotation itself: with postponed annotations, Python 3.11
+            # computes __required_keys__ without seeing Required/NotRequired.
+            marker = get_origin(hint)
             inner = _rebuild(_strip_required(hint), seen)
-            fields[key] = (
-                typing_extensions.Required[inner] if key in required else typing_extensions.NotRequired[inner]
+            required = marker is typing_extensions.Required or (
+                marker is not typing_extensions.NotRequired and total
             )
-        new = typing_extensions.TypedDict(tp.__name__, fields)  # type: ignore[operator]
+            wrap_key = typing_extensions.Required if required else typing_extensions.NotRequired
+            fields[key] = wrap_key[inner]
+        new: Any = _make_typeddict(tp.__name__, fields)
         new.__doc__ = tp.__doc__
         seen[tp] = new
         return new
@@ -221,17 +231,17 @@ def _rebuild(tp: Any, seen: dict[Any, Any]) -> Any:
     if not args or origin is Literal:
         return tp
     if origin is Annotated:
-        return Annotated[(_rebuild(args[0], seen), *args[1:])]  # type: ignore[valid-type]
+        params = (_rebuild(args[0], seen), *args[1:])
+        return typing.cast(Any, Annotated)[params]
     new_args = tuple(_rebuild(a, seen) for a in args)
     if new_args == args:
         return tp
     if origin is Union or origin is types.UnionType:
         return Union[new_args]  # noqa: UP007 - rebuilding a union from a tuple
-    if isinstance(origin, type) and origin in (list, set, frozenset, tuple, dict):
-        return origin[new_args] if len(new_args) > 1 else origin[new_args[0]]
-    if isinstance(origin, type) and issubclass(origin, Mapping):
-        return dict[new_args]  # type: ignore[misc]
-    return tp
+    if not isinstance(origin, type):
+        return tp
+    generic: Any = dict if issubclass(origin, Mapping) else typing.cast(Any, origin)
+    return generic[new_args]
 
 
 def _strip_required(hint: Any) -> Any:

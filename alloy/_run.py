@@ -117,7 +117,9 @@ def _conversation(p: Plan[T]) -> Flow[T]:
     attempts = 0
     while True:
         attempts += 1
-        request = p.request if messages is p.request.messages else replace(p.request, messages=messages)
+        request = (
+            p.request if messages is p.request.messages else replace(p.request, messages=messages)
+        )
         response = yield request
         usage = usage + response.usage
         try:

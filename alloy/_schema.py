@@ -133,14 +133,6 @@ def _openai_clean(schema: Mapping[str, Any]) -> JsonSchema:
     defs: dict[str, Any] = out.get("$defs", {})
 
     def visit(node: JsonSchema) -> None:
-        node.pop("title", None)
-        node.pop("discriminator", None)
-        if "oneOf" in node:
-            node["anyOf"] = node.pop("oneOf")
-        if "const" in node and "enum" not in node:
-            node["enum"] = [node.pop("const")]
-        if "properties" in node and "additionalProperties" not in node:
-            node["additionalProperties"] = False
         ref = node.get("$ref")
         if isinstance(ref, str) and len(node) > 1 and ref.startswith("#/$defs/"):
             # Strict mode does not allow siblings next to $ref: inline the definition.
@@ -149,7 +141,14 @@ def _openai_clean(schema: Mapping[str, Any]) -> JsonSchema:
             node.clear()
             node.update(copy.deepcopy(target))
             node.update(extras)
-            node.pop("title", None)
+        node.pop("title", None)
+        node.pop("discriminator", None)
+        if "oneOf" in node:
+            node["anyOf"] = node.pop("oneOf")
+        if "const" in node and "enum" not in node:
+            node["enum"] = [node.pop("const")]
+        if "properties" in node and "additionalProperties" not in node:
+            node["additionalProperties"] = False
 
     walk(out, visit)
     return out

@@ -23,8 +23,8 @@ class Usage:
     for example Anthropic's ``input_tokens`` excludes cached tokens while OpenAI's includes
     them. ``total_tokens`` is the provider's total when it sends one, else input + output.
 
-    >>> Usage(input_tokens=3, output_tokens=2) + Usage(input_tokens=1)
-    Usage(input_tokens=4, output_tokens=2, cached_input_tokens=None, reasoning_tokens=None, total_tokens=None)
+    >>> (Usage(input_tokens=3, output_tokens=2) + Usage(input_tokens=1)).input_tokens
+    4
     """
 
     input_tokens: int | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -185,7 +185,7 @@ def overridden() -> Backend | None:
 
 
 @contextmanager
-def override(backend: Backend) -> Iterator[Backend]:
+def override(backend: Backend) -> Generator[Backend, None, None]:
     """Route every call in this context (thread or task) to ``backend``."""
     token = _override.set(backend)
     try:
@@ -201,8 +201,16 @@ for _info in (
         extra="openai",
         client_options=_OPENAI_CLIENT,
         reserved_options=frozenset(
-            {"model", "input", "instructions", "temperature", "max_output_tokens", "tools",
-             "stream", "timeout"}
+            {
+                "model",
+                "input",
+                "instructions",
+                "temperature",
+                "max_output_tokens",
+                "tools",
+                "stream",
+                "timeout",
+            }
         ),
     ),
     BackendInfo(
@@ -211,8 +219,17 @@ for _info in (
         extra="openai",
         client_options=_OPENAI_CLIENT,
         reserved_options=frozenset(
-            {"model", "messages", "temperature", "max_tokens", "max_completion_tokens", "tools",
-             "stream", "timeout", "response_format"}
+            {
+                "model",
+                "messages",
+                "temperature",
+                "max_tokens",
+                "max_completion_tokens",
+                "tools",
+                "stream",
+                "timeout",
+                "response_format",
+            }
         ),
     ),
     BackendInfo("fake", "alloy.backends.fake:create"),

@@ -47,8 +47,12 @@ def retry_after(headers: Mapping[str, str] | None) -> float | None:
     try:
         return max(float(raw), 0.0)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(raw) if raw.strip() else None
-        return None if parsed is None else max(parsed.timestamp() - time.time(), 0.0)
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(parsed.timestamp() - time.time(), 0.0)
 
 
 def error_for_status(
@@ -76,6 +80,7 @@ def error_for_status(
             provider=provider,
             status_code=status,
             request_id=request_id,
+            retry_after=wait,
         )
     if status == 429:
         return RateLimitError(
@@ -101,8 +106,15 @@ def error_for_status(
 # and ``httpx2`` (and their ``httpcore`` twins) map without importing either.
 _TIMEOUTS = frozenset({"TimeoutException", "APITimeoutError", "TimeoutError"})
 _CONNECTION = frozenset(
-    {"NetworkError", "TransportError", "RemoteProtocolError", "ProtocolError",
-     "APIConnectionError", "ConnectionError", "OSError"}
+    {
+        "NetworkError",
+        "TransportError",
+        "RemoteProtocolError",
+        "ProtocolError",
+        "APIConnectionError",
+        "ConnectionError",
+        "OSError",
+    }
 )
 
 

@@ -162,14 +162,18 @@ class FakeBackend:
         if isinstance(reply, Response):
             return reply
         text = reply if isinstance(reply, str) else _encode(reply, request)
-        return Response(text, finish_reason="stop", usage=_usage(request, text), model=request.model)
+        return Response(
+            text, finish_reason="stop", usage=_usage(request, text), model=request.model
+        )
 
     def _default(self, request: Request) -> Response:
         if request.output is None:
             text = self.default_text
         else:
             text = json.dumps(schema_value(request.output.schema))
-        return Response(text, finish_reason="stop", usage=_usage(request, text), model=request.model)
+        return Response(
+            text, finish_reason="stop", usage=_usage(request, text), model=request.model
+        )
 
 
 def create(options: Mapping[str, Any]) -> FakeBackend:
@@ -185,8 +189,9 @@ def _usage(request: Request, text: str) -> Usage:
 
 def _encode(value: Any, request: Request) -> str:
     output = request.output
-    if output is not None and output.wrapped and not (isinstance(value, dict) and "value" in value):
-        value = {"value": value}
+    already_wrapped = isinstance(value, Mapping) and "value" in value
+    if output is not None and output.wrapped and not already_wrapped:
+        return json.dumps({"value": value}, default=str)
     return json.dumps(value, default=str)
 
 
@@ -208,10 +213,13 @@ def schema_value(schema: Mapping[str, Any], root: Mapping[str, Any] | None = Non
             return schema_value(options[0], root)
     kind = schema.get("type")
     if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)  # pyright: ignore[reportUnknownVariableType]
+        kinds: list[Any] = kind  # pyright: ignore[reportUnknownVariableType]
+        kind = next((k for k in kinds if k != "null"), None)
     if kind == "object" or "properties" in schema:
         props: Mapping[str, Any] = schema.get("properties", {})
-        value = {name: schema_value(sub, root) for name, sub in props.items()}
+        value: dict[str, Any] = {}
+        for name, sub in props.items():
+            value[name] = schema_value(sub, root)
         extra = schema.get("additionalProperties")
         if not props and isinstance(extra, Mapping):
             value["key"] = schema_value(extra, root)  # pyright: ignore[reportUnknownArgumentType]

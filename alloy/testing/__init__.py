@@ -7,7 +7,7 @@ imported on first use.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +30,13 @@ __all__ = [
     "use_backend",
 ]
 
-_EMULATOR_NAMES = frozenset({"Emulator", "Fault", "RecordedRequest", "Reply", "ToolCall", "load_recording"})
+_EMULATOR_NAMES = frozenset(
+    {"Emulator", "Fault", "RecordedRequest", "Reply", "ToolCall", "load_recording"}
+)
 
 
 @contextmanager
-def use_backend(backend: Backend) -> Iterator[Backend]:
+def use_backend(backend: Backend) -> Generator[Backend, None, None]:
     """Route every command and ``ask`` in this block to ``backend`` (this thread/task only).
 
     >>> fake = FakeBackend()

@@ -38,7 +38,9 @@ def alloy_emulator_server() -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def alloy_emulator(alloy_emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def alloy_emulator(
+    alloy_emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
     """A fresh emulator scenario (own queue and request log) with the SDKs pointed at it."""
     scenario = alloy_emulator_server.scenario()
     for name, value in scenario.env().items():

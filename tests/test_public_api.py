@@ -1,0 +1,55 @@
+import json
+import subprocess
+import sys
+
+import alloy
+
+
+def test_all_is_sorted_and_complete() -> None:
+    assert alloy.__all__ == sorted(alloy.__all__)
+    for name in alloy.__all__:
+        assert hasattr(alloy, name), name
+    spec_names = {
+        "command", "ask", "configure", "use_config", "Config", "Result", "Usage",
+        "Image", "Audio", "Document", "AlloyError", "ConfigurationError", "CapabilityError",
+        "CommandError", "OutputValidationError", "ToolLoopLimitExceeded", "ToolError",
+        "ProviderError", "AuthenticationError", "RateLimitError", "ProviderTimeout",
+        "ProviderConnectionError", "StreamError",
+    }  # fmt: skip
+    assert spec_names <= set(alloy.__all__)
+
+
+def test_import_alloy_imports_no_sdk_and_no_pydantic() -> None:
+    code = (
+        "import sys, json, alloy, alloy.testing\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout))
+    forbidden = {
+        "openai",
+        "anthropic",
+        "google",
+        "ollama",
+        "httpx",
+        "httpx2",
+        "pydantic",
+        "uvicorn",
+    }
+    assert not (loaded & forbidden), loaded & forbidden
+
+
+def test_error_tree() -> None:
+    assert issubclass(alloy.CapabilityError, alloy.ConfigurationError)
+    assert issubclass(alloy.OutputValidationError, alloy.CommandError)
+    assert issubclass(alloy.ToolLoopLimitExceeded, alloy.CommandError)
+    for cls in (
+        alloy.AuthenticationError,
+        alloy.RateLimitError,
+        alloy.ProviderTimeout,
+        alloy.ProviderConnectionError,
+        alloy.StreamError,
+    ):
+        assert issubclass(cls, alloy.ProviderError)
+    for cls in (alloy.ConfigurationError, alloy.CommandError, alloy.ToolError, alloy.ProviderError):
+        assert issubclass(cls, alloy.AlloyError)
