@@ -1,0 +1,274 @@
+"""What the two OpenAI backends share: capabilities, SDK clients, and the error boundary.
+
+``openai`` (Responses API) and ``openai-chat`` (Chat Completions) talk to the same SDK, so
+they build clients the same way, translate the same exceptions, and read usage counts with
+the same tolerance for missing fields (OpenAI-compatible servers omit many).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import weakref
+from collections.abc import AsyncGenerator, Callable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx2
+import openai
+
+from .._errors import AlloyError, ConfigurationError, ProviderError
+from ._http import body_message, error_for_status, error_for_transport, scrub
+from .base import Capabilities
+
+__all__ = ["CAPABILITIES", "ErrorBoundary", "OpenAIClients", "count", "merge_options"]
+
+CAPABILITIES = Capabilities(
+    structured_output="json_schema",
+    schema_dialect="openai",
+    tools=True,
+    parallel_tools=True,
+    tool_error_flag=False,
+    streaming=True,
+)
+"""Both OpenAI backends: native JSON schema output, native (parallel) tools, no error flag."""
+
+_T = TypeVar("_T")
+
+# Raw exceptions the SDK lets through from its HTTP stack or JSON parsing (PROVIDERS.md §5).
+_TRANSPORT = (
+    json.JSONDecodeError,
+    httpx2.HTTPError,
+    httpx2.InvalidURL,
+    httpx2.StreamError,
+    OSError,
+)
+
+
+class OpenAIClients:
+    """The SDK clients of one backend instance, created lazily and reused.
+
+    One sync client, created on first use under a lock. Async clients are bound to the
+    event loop they were created on, so there is one per running loop, kept in a
+    ``WeakKeyDictionary`` so a finished loop does not keep its client alive. Each async
+    client is closed when its loop shuts down (see ``_close_with_loop``): left open, its
+    pooled sockets outlive the loop and raise ``ResourceWarning`` when collected.
+    """
+
+    def __init__(self, provider: str, options: Mapping[str, Any], key_hint: str):
+        self.provider = provider
+        self.key_hint = key_hint
+        self._options = dict(options)
+        self._lock = threading.Lock()
+        self._sync: openai.OpenAI | None = None
+        self._async: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[openai.AsyncOpenAI, AsyncGenerator[None, None]]
+        ] = weakref.WeakKeyDictionary()
+        given = self._options.get("api_key")
+        self._secrets: tuple[str, ...] = (given,) if isinstance(given, str) and given else ()
+
+    def sync(self) -> openai.OpenAI:
+        """The sync client, created on first use."""
+        client = self._sync
+        if client is None:
+            with self._lock:
+                client = self._sync
+                if client is None:
+                    client = self._sync = self._build(openai.OpenAI)
+        return client
+
+    async def aclient(self) -> openai.AsyncOpenAI:
+        """The async client of the running event loop, created on first use on that loop."""
+        loop = asyncio.get_running_loop()
+        entry = self._async.get(loop)
+        if entry is not None:
+            return entry[0]
+        client = self._build(openai.AsyncOpenAI)
+        closer = _close_with_loop(client, self._async, loop, self._lock)
+        with self._lock:
+            # A loop that was closed without shutting down its async generators never ran
+            # its closer: drop its entry, or the client (which references the loop) would
+            # keep the loop alive as a key forever.
+            for stale in [lp for lp in self._async if lp.is_closed()]:
+                del self._async[stale]
+            self._async[loop] = (client, closer)
+        # Advance the closer to its ``yield``: the loop now tracks it and closes it (running
+        # its ``finally``) in ``shutdown_asyncgens``, which ``asyncio.run`` and
+        # ``asyncio.Runner`` call before closing the loop. No await happens before the
+        # yield, so no other task can interleave here.
+        await anext(closer)
+        return client
+
+    def close(self) -> None:
+        """Close the sync client now and the async clients on their own loops.
+
+        Clients are created again on next use. Dropping a closer hands it to its loop's
+        async-generator finalizer, which schedules its ``finally`` (closing the client) on
+        the loop that owns the client, from whatever thread this runs in.
+        """
+        with self._lock:
+            client, self._sync = self._sync, None
+            dropped = list(self._async.values())
+            self._async.clear()
+        if client is not None:
+            client.close()
+        del dropped
+
+    def errors(self, timeout: float | None) -> ErrorBoundary:
+        """The boundary that turns SDK and transport exceptions into alloy errors."""
+        return ErrorBoundary(self, timeout)
+
+    def expect(self, raw: object, cls: type[_T]) -> _T:
+        """``raw`` if the SDK parsed the body as ``cls``, else a ``ProviderError``.
+
+        The SDK returns the body as plain text, instead of raising, when a server answers
+        200 with a content type that is not JSON (a proxy page, a misconfigured base URL).
+        """
+        if isinstance(raw, cls):
+            return raw
+        detail = body_message(raw if isinstance(raw, str) else repr(raw), "an empty body")
+        raise ProviderError(
+            f"the server answered without a JSON body ({scrub(detail, self._secrets)}). "
+            "Check the base URL.",
+            provider=self.provider,
+            retryable=False,
+        )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """API keys in use, to scrub from error messages."""
+        return self._secrets
+
+    def _build(self, cls: Callable[..., _T]) -> _T:
+        try:
+            # max_retries=0: alloy retries itself, uniformly across providers.
+            client = cls(**self._options, max_retries=0)
+        except openai.OpenAIError as exc:
+            raise ConfigurationError(
+                f"{self.provider}: cannot create the OpenAI client: {exc} To fix: {self.key_hint}."
+            ) from exc
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"{self.provider}: invalid client settings in "
+                f"provider_options[{self.provider!r}]: {scrub(str(exc), self._secrets)}"
+            ) from exc
+        key = getattr(client, "api_key", None)
+        if isinstance(key, str) and key and key not in self._secrets:
+            self._secrets = (*self._secrets, key)
+        return client
+
+
+async def _close_with_loop(
+    client: openai.AsyncOpenAI,
+    registry: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any],
+    loop: asyncio.AbstractEventLoop,
+    lock: threading.Lock,
+) -> AsyncGenerator[None, None]:
+    """Suspend until the loop shuts down its async generators, then close ``client``."""
+    try:
+        yield
+    finally:
+        with lock:
+            entry = registry.get(loop)
+            if entry is not None and entry[0] is client:  # not a newer client after close()
+                del registry[loop]
+        await client.close()
+
+
+class ErrorBoundary:
+    """Context manager mapping every SDK and transport exception to an ``AlloyError``.
+
+    Used around the single SDK call of ``complete`` and ``acomplete`` (an ``await`` inside a
+    plain ``with`` block is covered too). The SDK exception is kept as ``__cause__``.
+    """
+
+    __slots__ = ("_clients", "_timeout")
+
+    def __init__(self, clients: OpenAIClients, timeout: float | None):
+        self._clients = clients
+        self._timeout = timeout
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None or isinstance(exc, AlloyError) or not isinstance(exc, Exception):
+            return
+        mapped = _translate(exc, self._clients, self._timeout)
+        if mapped is not None:
+            raise mapped from exc
+
+
+def _translate(exc: Exception, clients: OpenAIClients, timeout: float | None) -> AlloyError | None:
+    """The alloy error for ``exc``, or ``None`` when it is not the SDK's or the transport's."""
+    provider, secrets = clients.provider, clients.secrets
+    if isinstance(exc, openai.APIStatusError):
+        return error_for_status(
+            provider,
+            exc.status_code,
+            body_message(exc.body, exc.message),
+            headers=exc.response.headers,
+            request_id=exc.request_id,
+            key_hint=clients.key_hint,
+            secrets=secrets,
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        # The SDK's own message is a bare "Connection error."; the httpx2 cause says what
+        # happened (refused, reset, DNS) and whether it was a timeout.
+        cause = exc.__cause__
+        mapped = error_for_transport(provider, cause, timeout, secrets) if cause else None
+        return mapped or error_for_transport(provider, exc, timeout, secrets)
+    if isinstance(exc, openai.OpenAIError):
+        # No HTTP error status: an error body inside a 200, a response that failed the SDK's
+        # validation, or a client-side SDK error. Trying again would not help.
+        detail = body_message(exc.body, str(exc)) if isinstance(exc, openai.APIError) else str(exc)
+        return ProviderError(
+            scrub(detail, secrets),
+            provider=provider,
+            status_code=getattr(exc, "status_code", None),
+            retryable=False,
+        )
+    if isinstance(exc, _TRANSPORT):
+        return error_for_transport(provider, exc, timeout, secrets) or ProviderError(
+            f"{type(exc).__name__}: {scrub(str(exc), secrets)}", provider=provider
+        )
+    if isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc):
+        # Raised by the SDK before any I/O for a provider_options key it does not know.
+        return ConfigurationError(
+            f"{provider}: the OpenAI SDK does not accept a request option ({exc}). Check "
+            f"provider_options[{provider!r}]; send fields the SDK does not know as "
+            "extra_body={...}."
+        )
+    return None
+
+
+def merge_options(params: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with ``options`` on top; nested mappings merge instead of replacing.
+
+    So ``provider_options={"openai": {"text": {"verbosity": "low"}}}`` keeps the
+    structured-output ``text.format`` alloy set.
+    """
+    merged = dict(params)
+    for key, value in options.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            merged[key] = merge_options(current, value)  # pyright: ignore[reportUnknownArgumentType]
+        else:
+            merged[key] = value
+    return merged
+
+
+def count(obj: object, *path: str) -> int | None:
+    """The integer at ``obj.<path...>``, or ``None`` where any step is missing."""
+    value: Any = obj
+    for name in path:
+        if value is None:
+            return None
+        value = getattr(value, name, None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,167 @@
+"""The SDK's ``ChatCompletion`` → alloy ``Response``, checked against real recorded bodies.
+
+Covers OpenAI's own replies and an OpenAI-compatible server's (Ollama), which omits fields.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import pytest
+from openai.types.chat import ChatCompletion
+
+from alloy._messages import Message, Request
+from alloy.backends.openai_chat import _decode_response, _encode_request
+
+RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
+
+
+def recorded(*patterns: str) -> list[Path]:
+    if not RECORDED.is_dir():
+        return []
+    return sorted(p for pattern in patterns for p in RECORDED.glob(pattern))
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def parse(body: str | dict[str, Any]) -> ChatCompletion:
+    """The body as the SDK parses it: validated when it validates, else as the client builds
+    replies by default (``construct``, no validation), which tolerates missing fields."""
+    data = json.loads(body) if isinstance(body, str) else body
+    try:
+        return ChatCompletion.model_validate(data)
+    except pydantic.ValidationError:
+        return ChatCompletion.construct(**data)
+
+
+SUCCESSES = [
+    p
+    for p in recorded("openai-chat__*__sync.json", "ollama__openai-compat-*__sync.json")
+    if load(p)["interactions"][-1]["response"]["status"] == 200
+]
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not RECORDED.is_dir():
+        pytest.skip(f"recorded corpus not found at {RECORDED}")
+    return RECORDED
+
+
+@pytest.mark.parametrize("path", SUCCESSES, ids=lambda p: ":".join(p.name.split("__")[:2]))
+def test_decode_matches_recorded_expectation(path: Path) -> None:
+    case = load(path)
+    expect = case["expect"]
+    response = _decode_response(parse(case["interactions"][-1]["response"]["body"]))
+
+    assert (response.text or None) == expect["text"]
+    assert [(c.name, json.loads(c.arguments)) for c in response.tool_calls] == [
+        (c["name"], c["arguments"]) for c in expect["tool_calls"]
+    ]
+    assert response.finish_reason == expect["finish"]
+    usage = expect["usage"]
+    assert response.usage.input_tokens == usage["input_tokens"]
+    assert response.usage.output_tokens == usage["output_tokens"]
+    assert response.usage.cached_input_tokens == usage["cached_tokens"]
+    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
+    assert response.refusal == expect.get("refusal")
+
+
+def test_a_recording_of_each_kind_is_covered(corpus: Path) -> None:
+    names = {p.name.split("__")[1] for p in SUCCESSES}
+    assert {"text", "parallel-tool-calls", "reasoning-max-tokens", "refusal"} <= names
+    assert "openai-compat-text" in names
+
+
+def test_tool_call_ids_and_a_follow_up_turn_match_the_recording(corpus: Path) -> None:
+    case = load(corpus / "openai-chat__parallel-tool-calls-followup__sync.json")
+    first, second = case["interactions"]
+    reply = _decode_response(parse(first["response"]["body"]))
+    assert [c.id for c in reply.tool_calls] == [
+        c["id"]
+        for c in json.loads(first["response"]["body"])["choices"][0]["message"]["tool_calls"]
+    ]
+    params = _encode_request(Request("gpt-4o", (Message.user("secrets?"), reply.message())))
+    sent = params["messages"][-1]
+    recorded_turn = next(
+        m for m in second["request"]["body"]["messages"] if m["role"] == "assistant"
+    )
+    assert sent["tool_calls"] == recorded_turn["tool_calls"]
+
+
+def test_model_and_total_tokens(corpus: Path) -> None:
+    case = load(corpus / "openai-chat__text__sync.json")
+    response = _decode_response(parse(case["interactions"][-1]["response"]["body"]))
+    assert response.model == "gpt-4o-2024-08-06"
+    assert response.usage.total_tokens == 28
+
+
+# Shapes seen from OpenAI-compatible servers, parsed the way the SDK client parses replies.
+
+
+def test_missing_usage_and_ids() -> None:
+    raw = parse(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "llama3.1",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {
+                        "role": "assistant",
+                        "content": "",
+                        "tool_calls": [{"function": {"name": "f", "arguments": {"a": 1}}}],
+                    },
+                }
+            ],
+        }
+    )
+    response = _decode_response(raw)
+    assert response.text == ""
+    assert response.usage.input_tokens is None
+    assert response.usage.total_tokens is None
+    (call,) = response.tool_calls
+    assert call.id == "call_0"
+    assert json.loads(call.arguments) == {"a": 1}
+
+
+def test_no_choices() -> None:
+    raw = parse({"id": "x", "object": "chat.completion", "created": 1, "model": "m", "choices": []})
+    response = _decode_response(raw)
+    assert response.text == ""
+    assert response.finish_reason is None
+    assert response.tool_calls == ()
+
+
+def test_reasoning_text_from_compatible_servers() -> None:
+    raw = parse(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "deepseek-r1",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {
+                        "role": "assistant",
+                        "content": "4",
+                        "reasoning_content": "2 + 2 is 4.",
+                    },
+                }
+            ],
+        }
+    )
+    response = _decode_response(raw)
+    assert response.text == "4"
+    assert response.reasoning == "2 + 2 is 4."

@@ -1,0 +1,156 @@
+"""Request → ``chat.completions.create`` arguments for ``openai-chat`` (pure, no network)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alloy._messages import (
+    Message,
+    OutputSchema,
+    Request,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+)
+from alloy.backends.openai_chat import _encode_request
+
+STRICT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"vendor": {"type": "string"}, "total": {"type": "number"}},
+    "required": ["vendor", "total"],
+    "additionalProperties": False,
+}
+LOOSE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"vendor": {"type": "string"}, "note": {"type": "string", "default": ""}},
+    "required": ["vendor"],
+}
+WEATHER = ToolSpec(
+    "get_weather",
+    "Current weather for a city.",
+    {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+        "additionalProperties": False,
+    },
+)
+
+
+def request(*messages: Message, **fields: Any) -> Request:
+    return Request(model="llama3.2", messages=messages or (Message.user("hi"),), **fields)
+
+
+def test_minimal_request() -> None:
+    assert _encode_request(request()) == {
+        "model": "llama3.2",
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+
+
+def test_system_message_comes_first() -> None:
+    params = _encode_request(request(system="Be brief."))
+    assert params["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert params["messages"][1] == {"role": "user", "content": "hi"}
+
+
+def test_temperature_max_tokens_and_timeout() -> None:
+    params = _encode_request(request(temperature=0.0, max_tokens=64, timeout=3.0))
+    assert params["temperature"] == 0.0
+    assert params["max_completion_tokens"] == 64
+    assert "max_tokens" not in params
+    assert params["timeout"] == 3.0
+
+
+def test_unset_settings_are_not_sent() -> None:
+    params = _encode_request(request())
+    for key in ("temperature", "max_completion_tokens", "response_format", "tools", "timeout"):
+        assert key not in params
+
+
+def test_strict_response_format() -> None:
+    params = _encode_request(request(output=OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)))
+    assert params["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "Invoice", "schema": STRICT_SCHEMA, "strict": True},
+    }
+
+
+def test_non_strict_response_format() -> None:
+    params = _encode_request(request(output=OutputSchema("Note", LOOSE_SCHEMA, wrapped=False)))
+    assert params["response_format"]["json_schema"]["strict"] is False
+
+
+def test_tools_are_nested_function_tools() -> None:
+    params = _encode_request(request(tools=(WEATHER,)))
+    assert params["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Current weather for a city.",
+                "parameters": WEATHER.parameters,
+                "strict": True,
+            },
+        }
+    ]
+
+
+def test_assistant_tool_calls_and_tool_results() -> None:
+    assistant = Message(
+        "assistant",
+        (
+            ToolCall("call_1", "get_weather", '{"city":"Oslo"}'),
+            ToolCall("call_2", "get_weather", '{"city":"Rome"}'),
+        ),
+    )
+    results = Message(
+        "user",
+        (ToolResult("call_1", "get_weather", "rain"), ToolResult("call_2", "get_weather", "sun")),
+    )
+    params = _encode_request(request(Message.user("Weather?"), assistant, results))
+    assert params["messages"][1:] == [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Oslo"}'},
+                },
+                {
+                    "id": "call_2",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'},
+                },
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": "rain"},
+        {"role": "tool", "tool_call_id": "call_2", "content": "sun"},
+    ]
+
+
+def test_assistant_text_turns() -> None:
+    with_text = Message("assistant", (TextPart("Let me check."), ToolCall("c", "t", "{}")))
+    empty = Message("assistant", ())
+    params = _encode_request(request(Message.user("x"), with_text, Message.user("y"), empty))
+    assert params["messages"][1]["content"] == "Let me check."
+    assert params["messages"][3] == {"role": "assistant", "content": ""}
+
+
+def test_tool_results_come_before_user_text_of_the_same_turn() -> None:
+    turn = Message("user", (TextPart("Now summarise."), ToolResult("call_1", "t", "42")))
+    assert _encode_request(request(turn))["messages"] == [
+        {"role": "tool", "tool_call_id": "call_1", "content": "42"},
+        {"role": "user", "content": "Now summarise."},
+    ]
+
+
+def test_options_pass_through() -> None:
+    options = {"extra_body": {"max_tokens": 10, "top_k": 5}, "seed": 7}
+    params = _encode_request(request(max_tokens=10, options=options))
+    assert params["extra_body"] == {"max_tokens": 10, "top_k": 5}
+    assert params["seed"] == 7
+    assert params["max_completion_tokens"] == 10

@@ -1,0 +1,133 @@
+"""The SDK's Responses-API reply → alloy ``Response``, checked against real recorded bodies.
+
+Each recorded file's last response body is parsed by the SDK's own model class and decoded;
+the result must match the file's ``expect`` (see shared/recorded/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import pytest
+from openai.types.responses import Response as SDKResponse
+
+from alloy._messages import Message, Request
+from alloy.backends.openai import _decode_response, _encode_request
+
+RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
+
+
+def recorded(pattern: str) -> list[Path]:
+    return sorted(RECORDED.glob(pattern)) if RECORDED.is_dir() else []
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def parse(body: str) -> SDKResponse:
+    """The body as the SDK parses it.
+
+    Validated when it validates; otherwise built the way the SDK client builds every reply
+    by default (``construct``, no validation): the recordings predate
+    ``input_tokens_details.cache_write_tokens``, which the 3.52 models require.
+    """
+    data = json.loads(body)
+    try:
+        return SDKResponse.model_validate(data)
+    except pydantic.ValidationError:
+        return SDKResponse.construct(**data)
+
+
+SUCCESSES = [
+    p
+    for p in recorded("openai-responses__*__sync.json")
+    if load(p)["interactions"][-1]["response"]["status"] == 200
+]
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not RECORDED.is_dir():
+        pytest.skip(f"recorded corpus not found at {RECORDED}")
+    return RECORDED
+
+
+@pytest.mark.parametrize("path", SUCCESSES, ids=lambda p: p.name.split("__")[1])
+def test_decode_matches_recorded_expectation(path: Path) -> None:
+    case = load(path)
+    expect = case["expect"]
+    response = _decode_response(parse(case["interactions"][-1]["response"]["body"]))
+
+    assert (response.text or None) == expect["text"]
+    assert [(c.name, json.loads(c.arguments)) for c in response.tool_calls] == [
+        (c["name"], c["arguments"]) for c in expect["tool_calls"]
+    ]
+    assert response.finish_reason == expect["finish"]
+    usage = expect["usage"]
+    assert response.usage.input_tokens == usage["input_tokens"]
+    assert response.usage.output_tokens == usage["output_tokens"]
+    assert response.usage.cached_input_tokens == usage["cached_tokens"]
+    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
+    assert response.refusal == expect.get("refusal")
+    assert response.reasoning == expect.get("thinking")
+
+
+def test_a_recording_of_each_kind_is_covered(corpus: Path) -> None:
+    names = {p.name.split("__")[1] for p in SUCCESSES}
+    assert {"text", "parallel-tool-calls", "thinking", "max-tokens", "refusal"} <= names
+
+
+def test_usage_total_model_and_provider_data(corpus: Path) -> None:
+    body = load(corpus / "openai-responses__text__sync.json")
+    raw = parse(body["interactions"][-1]["response"]["body"])
+    response = _decode_response(raw)
+    assert raw.usage is not None
+    assert response.usage.total_tokens == raw.usage.total_tokens
+    assert response.model == "gpt-4o-2024-08-06"
+    assert response.provider_data == [item.to_dict(mode="json") for item in raw.output]
+    assert all(type(item) is dict for item in response.provider_data)
+
+
+def test_tool_calls_keep_call_id_arguments_verbatim_and_their_item(corpus: Path) -> None:
+    body = load(corpus / "openai-responses__parallel-tool-calls__sync.json")
+    raw = parse(body["interactions"][-1]["response"]["body"])
+    first = _decode_response(raw).tool_calls[0]
+    assert first.id == "call_ZuiErmwO3jdjHdDKTX2LH96R"
+    assert first.arguments == '{"password":"mellon"}'
+    assert isinstance(first.provider_data, dict)
+    assert first.provider_data["id"] == "fc_0467adec912138780069689b104a108193a87161e6e768199d"
+
+
+def test_request_id_comes_from_the_sdk_object(corpus: Path) -> None:
+    body = load(corpus / "openai-responses__text__sync.json")
+    raw = parse(body["interactions"][-1]["response"]["body"])
+    assert _decode_response(raw).request_id is None
+    raw._request_id = "req_abc"
+    assert _decode_response(raw).request_id == "req_abc"
+
+
+def test_follow_up_turn_echoes_the_recorded_function_call_items(corpus: Path) -> None:
+    """Decode turn 1, send it back as history: the items match what the recording sent."""
+    case = load(corpus / "openai-responses__parallel-tool-calls-followup__sync.json")
+    first, second = case["interactions"]
+    reply = _decode_response(parse(first["response"]["body"]))
+    params = _encode_request(Request("gpt-4o", (Message.user("secrets?"), reply.message())))
+    sent_calls = [i for i in params["input"] if i.get("type") == "function_call"]
+    recorded_calls = [
+        i for i in second["request"]["body"]["input"] if i.get("type") == "function_call"
+    ]
+    assert sent_calls == recorded_calls
+
+
+def test_reasoning_items_are_kept_for_the_next_turn_but_not_in_text(corpus: Path) -> None:
+    case = load(corpus / "openai-responses__thinking__sync.json")
+    reply = _decode_response(parse(case["interactions"][-1]["response"]["body"]))
+    assert reply.text == "3"
+    assert [item["type"] for item in reply.provider_data] == ["reasoning", "message"]
+    echoed = _encode_request(Request("gpt-5", (Message.user("q"), reply.message())))["input"]
+    assert echoed[1:] == reply.provider_data

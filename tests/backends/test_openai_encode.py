@@ -1,0 +1,197 @@
+"""Request → ``responses.create`` arguments for the ``openai`` backend (pure, no network)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alloy._messages import (
+    Message,
+    OutputSchema,
+    Request,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+)
+from alloy.backends.openai import _encode_request
+
+STRICT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"vendor": {"type": "string"}, "total": {"type": "number"}},
+    "required": ["vendor", "total"],
+    "additionalProperties": False,
+}
+# An optional field with a default: OpenAI strict mode needs every property required.
+LOOSE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"vendor": {"type": "string"}, "note": {"type": "string", "default": ""}},
+    "required": ["vendor"],
+}
+WEATHER = ToolSpec(
+    "get_weather",
+    "Current weather for a city.",
+    {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+        "additionalProperties": False,
+    },
+)
+
+
+def request(*messages: Message, **fields: Any) -> Request:
+    return Request(model="gpt-5-mini", messages=messages or (Message.user("hi"),), **fields)
+
+
+def test_minimal_request_is_model_and_one_user_item() -> None:
+    assert _encode_request(request()) == {
+        "model": "gpt-5-mini",
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": "hi"}]}],
+    }
+
+
+def test_system_temperature_max_tokens_and_timeout() -> None:
+    params = _encode_request(
+        request(system="Be brief.", temperature=0.2, max_tokens=50, timeout=7.5)
+    )
+    assert params["instructions"] == "Be brief."
+    assert params["temperature"] == 0.2
+    assert params["max_output_tokens"] == 50
+    assert params["timeout"] == 7.5
+    assert "store" not in params
+    assert "previous_response_id" not in params
+
+
+def test_unset_settings_are_not_sent() -> None:
+    params = _encode_request(request())
+    for key in ("instructions", "temperature", "max_output_tokens", "text", "tools", "timeout"):
+        assert key not in params
+
+
+def test_strict_output_schema() -> None:
+    output = OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)
+    fmt = _encode_request(request(output=output))["text"]["format"]
+    assert fmt == {
+        "type": "json_schema",
+        "name": "Invoice",
+        "schema": STRICT_SCHEMA,
+        "strict": True,
+    }
+
+
+def test_output_schema_strict_mode_cannot_enforce_is_sent_non_strict() -> None:
+    output = OutputSchema("Note", LOOSE_SCHEMA, wrapped=False)
+    fmt = _encode_request(request(output=output))["text"]["format"]
+    assert fmt["strict"] is False
+    assert fmt["schema"]["properties"]["note"] == {"type": "string", "default": ""}
+
+
+def test_tools_are_flat_function_tools() -> None:
+    params = _encode_request(request(tools=(WEATHER,)))
+    assert params["tools"] == [
+        {
+            "type": "function",
+            "name": "get_weather",
+            "description": "Current weather for a city.",
+            "parameters": WEATHER.parameters,
+            "strict": True,
+        }
+    ]
+
+
+def test_tool_with_optional_argument_is_not_strict() -> None:
+    tool = ToolSpec("note", "", LOOSE_SCHEMA)
+    (encoded,) = _encode_request(request(tools=(tool,)))["tools"]
+    assert encoded["strict"] is False
+    assert "description" not in encoded
+
+
+def test_assistant_turn_without_provider_data_is_rebuilt_from_parts() -> None:
+    assistant = Message(
+        "assistant",
+        (
+            TextPart("Checking."),
+            ToolCall("call_1", "get_weather", '{"city":"Oslo"}'),
+            ToolCall("call_2", "get_weather", '{"city":"Rome"}'),
+        ),
+    )
+    results = Message(
+        "user",
+        (
+            ToolResult("call_1", "get_weather", "rain"),
+            ToolResult("call_2", "get_weather", "sun"),
+        ),
+    )
+    params = _encode_request(request(Message.user("Weather?"), assistant, results))
+    assert params["input"][1:] == [
+        {"role": "assistant", "content": [{"type": "output_text", "text": "Checking."}]},
+        {
+            "type": "function_call",
+            "call_id": "call_1",
+            "name": "get_weather",
+            "arguments": '{"city":"Oslo"}',
+        },
+        {
+            "type": "function_call",
+            "call_id": "call_2",
+            "name": "get_weather",
+            "arguments": '{"city":"Rome"}',
+        },
+        {"type": "function_call_output", "call_id": "call_1", "output": "rain"},
+        {"type": "function_call_output", "call_id": "call_2", "output": "sun"},
+    ]
+
+
+def test_assistant_turn_echoes_stored_output_items() -> None:
+    items = [
+        {"type": "reasoning", "id": "rs_1", "summary": []},
+        {
+            "type": "function_call",
+            "id": "fc_1",
+            "call_id": "call_1",
+            "name": "get_weather",
+            "arguments": "{}",
+            "status": "completed",
+        },
+    ]
+    assistant = Message("assistant", (ToolCall("call_1", "get_weather", "{}"),), items)
+    params = _encode_request(request(Message.user("Weather?"), assistant))
+    assert params["input"][1:] == items
+
+
+def test_tool_call_keeps_its_item_when_the_turn_has_no_provider_data() -> None:
+    item = {
+        "type": "function_call",
+        "id": "fc_9",
+        "call_id": "call_9",
+        "name": "get_weather",
+        "arguments": "{}",
+        "status": "completed",
+    }
+    assistant = Message("assistant", (ToolCall("call_9", "get_weather", "{}", item),))
+    assert _encode_request(request(Message.user("x"), assistant))["input"][1] == item
+
+
+def test_tool_results_come_before_user_text_of_the_same_turn() -> None:
+    turn = Message("user", (TextPart("Now summarise."), ToolResult("call_1", "t", "42")))
+    assert _encode_request(request(turn))["input"] == [
+        {"type": "function_call_output", "call_id": "call_1", "output": "42"},
+        {"role": "user", "content": [{"type": "input_text", "text": "Now summarise."}]},
+    ]
+
+
+def test_options_pass_through_and_merge_into_nested_settings() -> None:
+    output = OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)
+    options = {"reasoning": {"effort": "low"}, "text": {"verbosity": "low"}, "top_p": 0.5}
+    params = _encode_request(request(output=output, options=options))
+    assert params["reasoning"] == {"effort": "low"}
+    assert params["top_p"] == 0.5
+    assert params["text"]["verbosity"] == "low"
+    assert params["text"]["format"]["name"] == "Invoice"
+
+
+def test_encoding_does_not_mutate_the_request_schema() -> None:
+    output = OutputSchema("Note", LOOSE_SCHEMA, wrapped=False)
+    _encode_request(request(output=output, options={"text": {"verbosity": "low"}}))
+    assert output.schema == LOOSE_SCHEMA
+    assert "verbosity" not in _encode_request(request(output=output))["text"]
