@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -61,6 +60,8 @@ def render_context(prompt: str, context: Mapping[str, Any] | None) -> str:
     """The prompt with ``context`` appended as JSON (never Python ``repr``)."""
     if not context:
         return prompt
+    import json
+
     try:
         text = json.dumps(dict(context), indent=2, ensure_ascii=False, default=_jsonable)
     except (TypeError, ValueError) as exc:

@@ -16,9 +16,7 @@ from __future__ import annotations
 import functools
 import typing
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Generic, Protocol, TypeVar, overload
-
-from typing_extensions import ParamSpec, Self
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from ._config import Config, effective, make_config
 from ._errors import ConfigurationError
@@ -26,6 +24,9 @@ from ._output import OutputSpec, output_spec
 from ._prompt import PromptBuilder
 from ._result import Result
 from ._run import plan, run_async, run_sync
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["AsyncCommand", "Command", "command"]
 

@@ -18,7 +18,6 @@ import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, Generic, Literal, TypeVar, Union, get_args, get_origin
 
-import typing_extensions
 
 from ._errors import ConfigurationError, OutputValidationError
 from ._messages import OutputSchema
@@ -28,9 +27,6 @@ __all__ = ["OutputSpec", "output_spec"]
 
 T = TypeVar("T")
 Kind = Literal["text", "none", "json"]
-
-# Called at run time with computed fields: typed as Any so checkers do not treat it as syntax.
-_make_typeddict: Any = typing_extensions.TypedDict
 
 _FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n(.*?)\n?\s*```\s*$", re.DOTALL)
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9_-]+")
@@ -145,7 +141,7 @@ def output_spec(tp: Any, where: str) -> OutputSpec[Any]:
     wrapper = None
     if not is_object_root(schema):
         schema = wrap(schema)
-        wrapper = TypeAdapter[Any](_make_typeddict("AlloyValue", {"value": normalized}))
+        wrapper = TypeAdapter[Any](_typeddict("AlloyValue", {"value": normalized}))
     schema_obj = OutputSchema(schema_name(tp), schema, wrapped=wrapper is not None)
     return OutputSpec(tp, "json", schema_obj, adapter, wrapper)
 
@@ -206,7 +202,17 @@ def _compat_typeddicts(tp: Any) -> Any:
     return _rebuild(tp, {})
 
 
+def _typeddict(name: str, fields: dict[str, Any]) -> Any:
+    """A ``typing_extensions.TypedDict`` built at run time (pydantic accepts it on any Python)."""
+    import typing_extensions
+
+    make: Any = typing_extensions.TypedDict
+    return make(name, fields)
+
+
 def _rebuild(tp: Any, seen: dict[Any, Any]) -> Any:
+    import typing_extensions
+
     if typing_extensions.is_typeddict(tp) and type(tp).__module__ == "typing":
         if tp in seen:
             return seen[tp]
@@ -223,7 +229,7 @@ def _rebuild(tp: Any, seen: dict[Any, Any]) -> Any:
             )
             wrap_key = typing_extensions.Required if required else typing_extensions.NotRequired
             fields[key] = wrap_key[inner]
-        new: Any = _make_typeddict(tp.__name__, fields)
+        new: Any = _typeddict(tp.__name__, fields)
         new.__doc__ = tp.__doc__
         seen[tp] = new
         return new
@@ -245,6 +251,8 @@ def _rebuild(tp: Any, seen: dict[Any, Any]) -> Any:
 
 
 def _strip_required(hint: Any) -> Any:
+    import typing_extensions
+
     origin = get_origin(hint)
     if origin in (typing_extensions.Required, typing_extensions.NotRequired):
         return get_args(hint)[0]

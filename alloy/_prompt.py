@@ -8,10 +8,8 @@ so its placeholders are checked then.
 
 from __future__ import annotations
 
-import dis
 import inspect
 import re
-import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,6 +26,8 @@ def is_bodyless(fn: Callable[..., Any]) -> bool:
     code = getattr(fn, "__code__", None)
     if code is None:
         return False
+    import dis  # imported here, like everything only decoration needs, to keep import cheap
+
     ops = [(i.opname, i.argval) for i in dis.get_instructions(code) if i.opname not in _IGNORED_OPS]
     return ops in ([("LOAD_CONST", None), ("RETURN_VALUE", None)], [("RETURN_CONST", None)])
 
@@ -54,6 +54,8 @@ class PromptBuilder:
             self._check_template(self.template)
 
     def _check_template(self, template: str) -> None:
+        import string
+
         try:
             fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
         except ValueError as exc:

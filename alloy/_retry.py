@@ -9,7 +9,6 @@ after exponential backoff with full jitter.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -42,6 +41,8 @@ def delay_for(error: ProviderError, retries_done: int, max_retries: int, max_wai
             ) from error
         return error.retry_after
     # Full jitter: uniform over [0, capped exponential], which spreads concurrent clients.
+    import random
+
     return random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2.0**retries_done))
 
 

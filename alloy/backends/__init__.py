@@ -17,12 +17,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._errors import ConfigurationError
+from .._messages import (
+    Message,
+    OutputSchema,
+    Request,
+    Response,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+)
+from .._usage import Usage
 from .base import Backend, Capabilities
 
 __all__ = [
     "Backend",
     "BackendInfo",
     "Capabilities",
+    "Message",
+    "OutputSchema",
+    "Request",
+    "Response",
+    "TextPart",
+    "ToolCall",
+    "ToolResult",
+    "ToolSpec",
+    "Usage",
     "clear_instances",
     "get_backend",
     "info",
