@@ -1,0 +1,43 @@
+"""A loopback emulator of LLM provider HTTP APIs, for testing against the real SDKs.
+
+The official SDKs are pointed at it by base URL (``Emulator.base_url`` / ``Emulator.env``)
+and talk real HTTP to a uvicorn server on 127.0.0.1. Tests script answers in provider-neutral
+form, ``Reply`` (text, JSON, tool calls, refusals, usage, streaming cuts) or ``Fault`` (HTTP
+errors, resets, malformed bodies, hangs), or replay recorded provider traffic verbatim, and
+then inspect every ``RecordedRequest``::
+
+    with Emulator() as emu:
+        emu.enqueue(Reply(text="hi"), Fault(status=429, headers={"retry-after-ms": "1"}))
+        client = OpenAI(base_url=emu.base_url("openai"), api_key="test")
+        ...
+        assert emu.requests[0].json["model"] == "gpt-4o"
+
+Wire formats implemented: OpenAI Chat Completions and Responses (JSON and SSE). Anthropic,
+Gemini and Ollama paths are routed, recorded and replayed, and take faults; rendering a
+``Reply`` for them answers 501 until their renderer modules exist.
+
+Run ``python -m alloy.testing.emulator`` to serve out of process, and script that server with
+``RemoteEmulator``.
+"""
+
+from __future__ import annotations
+
+from ._items import Fault, Reply, ToolCall, Verbatim
+from ._record import Interaction, RecordedRequest, Recording, load_recording
+from ._remote import RemoteEmulator
+from ._scenario import Scenario
+from ._server import Emulator
+
+__all__ = [
+    "Emulator",
+    "Fault",
+    "Interaction",
+    "RecordedRequest",
+    "Recording",
+    "RemoteEmulator",
+    "Reply",
+    "Scenario",
+    "ToolCall",
+    "Verbatim",
+    "load_recording",
+]

@@ -1,0 +1,278 @@
+"""The framework-free ASGI application: routing, recording, and serving script items."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import http
+import json
+import time
+from collections.abc import Mapping
+from typing import Any, cast
+
+from ._control import handle_control
+from ._exchange import Exchange, Receive, Scope, Send
+from ._items import Fault, Reply, Verbatim
+from ._record import RecordedRequest
+from ._routing import Route, parse_route, split_scenario
+from ._state import Mismatch, Registry, ScenarioState
+from .wire import WIRES, EventStream, JsonBody, RenderContext, WireFormat
+from .wire._base import cut_point, dumps
+
+__all__ = ["EmulatorApp"]
+
+_JSON = ("content-type", "application/json")
+_MALFORMED_BODY = b'{"id": "chatcmpl-broken", "object": "chat.completion", "choices": [{'
+
+
+class EmulatorApp:
+    """ASGI 3 app; one instance per server, holding the scenario registry."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Future[None] | None = None
+        self._closing = False
+
+    def reopen(self) -> None:
+        """Undo ``shutdown()`` before serving again."""
+        self._closing = False
+
+    def shutdown(self) -> None:
+        """Release hung and slow answers; callable from any thread."""
+        self._closing = True
+        loop, stopping = self._loop, self._stopping
+        if loop is not None and stopping is not None and not loop.is_closed():
+
+            def release() -> None:
+                if not stopping.done():
+                    stopping.set_result(None)
+
+            loop.call_soon_threadsafe(release)
+
+    def _stop_future(self) -> asyncio.Future[None]:
+        loop = asyncio.get_running_loop()
+        if self._stopping is None or self._loop is not loop:
+            self._loop, self._stopping = loop, loop.create_future()
+            # A request racing shutdown() must not create a future nobody will resolve.
+            if self._closing:
+                self._stopping.set_result(None)
+        return self._stopping
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        path = str(scope["path"])
+        if path.startswith("/__emu__/"):
+            await handle_control(self.registry, scope, receive, send)
+            return
+        arrived = time.monotonic()
+        body = await _read_body(receive)
+        if body is None:
+            return
+        name, rest = split_scenario(path)
+        route = parse_route(rest)
+        try:
+            state = self.registry.get(name)
+        except ValueError:
+            state, route = self.registry.default, parse_route("/_invalid_scenario")
+        data = _parse_json(body)
+        headers = _headers(scope)
+        retry = headers.get("x-stainless-retry-count", "")
+        record = RecordedRequest(
+            provider=route.provider,
+            scenario=state.name,
+            method=str(scope["method"]),
+            path=path,
+            query=bytes(scope.get("query_string", b"")).decode("latin-1"),
+            headers=headers,
+            body=body,
+            json=data,
+            stream=route.wants_stream(_as_object(data)),
+            attempt=int(retry) if retry.isdigit() else None,
+            arrived_at=arrived,
+        )
+        exchange = Exchange(receive, send, record, self._stop_future())
+        self.registry.arrive(state, record)
+        try:
+            await self._serve(state, route, exchange)
+        finally:
+            exchange.finish()
+            self.registry.depart(state)
+
+    async def _serve(self, state: ScenarioState, route: Route, exchange: Exchange) -> None:
+        record = exchange.record
+        wire = WIRES[route.envelope]
+        if route.provider == "unknown":
+            message = f"emulator: no endpoint {record.method} {record.path}"
+            await _send_error(exchange, wire, 404, message)
+            return
+        item = state.take(record, route.api_path)
+        if isinstance(item, Mismatch):
+            expected = f"{item.expected.method} {item.expected.path}"
+            message = f"emulator: replay expected {expected}, got {record.method} {route.api_path}"
+            await _send_error(exchange, wire, 404, message)
+            return
+        if item is None:
+            await _send_error(exchange, wire, 500, "emulator: no scripted reply left")
+            return
+        record.item = item
+        if isinstance(item, Verbatim):
+            await exchange.respond(item.status, item.headers.items(), item.body_bytes)
+        elif isinstance(item, Fault):
+            await _send_fault(exchange, wire, item)
+        else:
+            await _send_reply(exchange, wire, route, item)
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None when the client left before sending it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(bytes(message.get("body", b"")))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _parse_json(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _as_object(data: Any) -> Mapping[str, Any]:
+    return cast("Mapping[str, Any]", data) if isinstance(data, Mapping) else {}
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers", []):
+        name = bytes(raw_name).decode("latin-1").lower()
+        value = bytes(raw_value).decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+async def _send_error(exchange: Exchange, wire: WireFormat, status: int, message: str) -> None:
+    body = dumps(wire.error_body(status, message)).encode()
+    await exchange.respond(status, [_JSON], body)
+
+
+async def _send_fault(exchange: Exchange, wire: WireFormat, fault: Fault) -> None:
+    if not await exchange.pause(fault.delay):
+        await exchange.abandon()
+        return
+    if fault.reset:
+        await exchange.reset()
+        return
+    if fault.hang:
+        await exchange.wait_gone()
+        await exchange.abandon()
+        return
+    headers = list(fault.headers.items())
+    names = {name.lower() for name, _ in headers}
+    status, content_type = fault.status, "application/json"
+    if fault.malformed:
+        status, body = 200, _MALFORMED_BODY
+    elif fault.html:
+        body = _html_page(fault.status).encode()
+        content_type = "text/html; charset=utf-8"
+    elif fault.body is None:
+        body = dumps(wire.error_body(fault.status, fault.message)).encode()
+    elif isinstance(fault.body, (str, bytes)):
+        raw: str | bytes = fault.body
+        body = raw.encode() if isinstance(raw, str) else raw
+        content_type = "text/plain; charset=utf-8"
+    else:
+        body = dumps(fault.body).encode()
+    if "content-type" not in names:
+        headers.append(("content-type", content_type))
+    await exchange.respond(status, headers, body)
+
+
+def _html_page(status: int) -> str:
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    title = html.escape(f"{status} {phrase}")
+    return (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>emulator</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
+
+
+async def _send_reply(exchange: Exchange, wire: WireFormat, route: Route, reply: Reply) -> None:
+    record = exchange.record
+    if wire.render is None:
+        message = f"emulator: Reply rendering for {wire.provider} is not implemented yet"
+        await _send_error(exchange, wire, 501, message)
+        return
+    request = _as_object(record.json)
+    requested_model = request.get("model")
+    model = reply.model or (requested_model if isinstance(requested_model, str) else None)
+    ctx = RenderContext(
+        request=request,
+        stream=record.stream,
+        model=model or route.model or "emulator-model",
+        created=int(time.time()),
+    )
+    try:
+        rendered = wire.render(reply, ctx)
+    except Exception as exc:  # noqa: BLE001 - a bad script must answer, not kill the server
+        await _send_error(exchange, wire, 500, f"emulator: cannot render reply: {exc}")
+        return
+    if not await exchange.pause(reply.delay):
+        await exchange.abandon()
+        return
+    headers = [("x-request-id", f"req_emulator_{id(record):x}"), *reply.headers.items()]
+    if isinstance(rendered, JsonBody):
+        body = dumps(rendered.body).encode()
+        await exchange.respond(rendered.status, [_JSON, *headers], body)
+        return
+    await _send_stream(exchange, reply, rendered, headers)
+
+
+async def _send_stream(
+    exchange: Exchange, reply: Reply, stream: EventStream, headers: list[tuple[str, str]]
+) -> None:
+    await exchange.start(
+        200, [("content-type", stream.content_type), ("cache-control", "no-cache"), *headers]
+    )
+    exchange.watch()
+    cut = cut_point(reply, len(stream.events))
+    body = stream.events if cut is None else stream.events[: cut[0]]
+    for index, event in enumerate(body):
+        if not await _between_events(exchange, reply, index):
+            return
+        await exchange.body(event, more=True)
+    if not await _between_events(exchange, reply, len(body)):
+        return
+    kind = "complete" if cut is None else cut[1]
+    if kind == "abort":
+        # Give the loop a turn so the events already written reach the client before the RST.
+        await asyncio.sleep(0.01)
+        await exchange.reset()
+        return
+    tail = {"complete": stream.terminal, "error": stream.error}.get(kind, [])
+    for event in tail:
+        await exchange.body(event, more=True)
+    await exchange.body(stream.malformed if kind == "malformed" else b"", more=False)
+
+
+async def _between_events(exchange: Exchange, reply: Reply, index: int) -> bool:
+    """Apply ``chunk_delay`` and ``stall`` before event ``index``; False if abandoned."""
+    wait = reply.chunk_delay if index else 0.0
+    if reply.stall_after is not None and index == reply.stall_after:
+        wait += reply.stall
+    if await exchange.pause(wait):
+        return True
+    await exchange.abandon()
+    return False

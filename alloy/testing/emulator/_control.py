@@ -1,0 +1,110 @@
+"""The control plane under ``/__emu__/``: scripting an emulator from another process.
+
+Endpoints (JSON in, JSON out; ``scenario`` null or absent means the default scenario):
+
+* ``POST /__emu__/enqueue`` ``{"scenario", "items": [{"kind": "reply"|"fault"|"verbatim", …}]}``
+* ``GET /__emu__/requests?scenario=NAME`` -> list of recorded requests (body as text)
+* ``POST /__emu__/reset`` ``{"scenario"}``
+* ``POST /__emu__/default`` ``{"scenario", "item": {…} | null}``
+* ``GET /__emu__/stats?scenario=NAME`` -> in-flight gauges and queue length
+* ``GET /__emu__/health`` -> ``{"ok": true}``
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
+from urllib.parse import parse_qs
+
+from ._exchange import Receive, Scope, Send, encode_headers
+from ._items import item_from_json
+from ._record import request_to_json
+from ._routing import DEFAULT_SCENARIO
+from ._state import Registry, ScenarioState
+
+__all__ = ["handle_control"]
+
+
+class _BadRequest(Exception):
+    pass
+
+
+async def handle_control(registry: Registry, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one control-plane request."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        chunks.append(bytes(message.get("body", b"")))
+        if not message.get("more_body", False):
+            break
+    try:
+        status, result = _dispatch(registry, scope, b"".join(chunks))
+    except (_BadRequest, ValueError, TypeError, KeyError) as exc:
+        status, result = 400, {"error": f"{type(exc).__name__}: {exc}"}
+    body = json.dumps(result).encode()
+    headers = [("content-type", "application/json"), ("content-length", str(len(body)))]
+    await send(
+        {"type": "http.response.start", "status": status, "headers": encode_headers(headers)}
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
+    action = str(scope["path"])[len("/__emu__/") :]
+    method = str(scope["method"])
+    query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
+    if method == "GET":
+        state = registry.get(query.get("scenario", [DEFAULT_SCENARIO])[0] or DEFAULT_SCENARIO)
+        if action == "requests":
+            return 200, [request_to_json(request) for request in state.snapshot()]
+        if action == "stats":
+            return 200, {
+                "scenario": state.name,
+                "in_flight": state.in_flight,
+                "peak_in_flight": state.peak_in_flight,
+                "pending": state.pending,
+                "server_peak_in_flight": registry.peak_in_flight,
+            }
+        if action == "health":
+            return 200, {"ok": True}
+        return 404, {"error": f"no control endpoint GET /__emu__/{action}"}
+    if method != "POST":
+        return 405, {"error": f"method {method} not allowed"}
+    payload = _object(json.loads(raw) if raw.strip() else {})
+    state = _scenario(registry, payload)
+    if action == "enqueue":
+        raw_items = payload.get("items", [])
+        if not isinstance(raw_items, list):
+            raise _BadRequest("items must be a list")
+        entries = cast("Iterable[Any]", raw_items)
+        items = tuple(item_from_json(_object(item)) for item in entries)
+        state.enqueue(items)
+        return 200, {"queued": len(items), "pending": state.pending}
+    if action == "reset":
+        state.reset()
+        if state is registry.default:
+            registry.reset_peak()
+        return 200, {"ok": True}
+    if action == "default":
+        item = payload.get("item")
+        state.set_default(None if item is None else item_from_json(_object(item)))
+        return 200, {"ok": True}
+    return 404, {"error": f"no control endpoint POST /__emu__/{action}"}
+
+
+def _object(value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _BadRequest("expected a JSON object")
+    return cast("Mapping[str, Any]", value)
+
+
+def _scenario(registry: Registry, payload: Mapping[str, Any]) -> ScenarioState:
+    name = payload.get("scenario")
+    if name is None:
+        return registry.default
+    if not isinstance(name, str):
+        raise _BadRequest("scenario must be a string or null")
+    return registry.get(name)

@@ -1,0 +1,154 @@
+"""What the emulator saw (``RecordedRequest``) and what real providers sent (``Recording``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._items import Item, Verbatim, item_from_json, item_to_json
+
+__all__ = [
+    "Interaction",
+    "RecordedRequest",
+    "Recording",
+    "load_recording",
+    "request_from_json",
+    "request_to_json",
+]
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the emulator received it, and how it was answered.
+
+    Times are ``time.monotonic()`` seconds. ``attempt`` comes from the SDK's
+    ``x-stainless-retry-count`` header (0 on the first try) when present. ``disconnected`` is
+    True when the client went away before the response was complete. ``item`` is the script
+    item used, or None (unknown path, replay mismatch, nothing scripted in strict mode).
+    ``status`` is the HTTP status sent, or None when none was (reset, hang).
+    """
+
+    provider: str
+    scenario: str
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    json: Any
+    stream: bool
+    attempt: int | None
+    arrived_at: float
+    first_byte_at: float | None = None
+    finished_at: float | None = None
+    disconnected: bool = False
+    item: Item | None = None
+    status: int | None = field(default=None)
+
+
+def request_to_json(request: RecordedRequest) -> dict[str, Any]:
+    """Encode for the control plane; the body travels as (lossy) UTF-8 text."""
+    return {
+        "provider": request.provider,
+        "scenario": request.scenario,
+        "method": request.method,
+        "path": request.path,
+        "query": request.query,
+        "headers": request.headers,
+        "body": request.body.decode("utf-8", "replace"),
+        "json": request.json,
+        "stream": request.stream,
+        "attempt": request.attempt,
+        "arrived_at": request.arrived_at,
+        "first_byte_at": request.first_byte_at,
+        "finished_at": request.finished_at,
+        "disconnected": request.disconnected,
+        "item": None if request.item is None else item_to_json(request.item),
+        "status": request.status,
+    }
+
+
+def request_from_json(data: Mapping[str, Any]) -> RecordedRequest:
+    """Inverse of ``request_to_json``."""
+    fields = dict(data)
+    fields["body"] = str(fields["body"]).encode()
+    item = fields.pop("item", None)
+    return RecordedRequest(item=None if item is None else item_from_json(item), **fields)
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One recorded request/response pair."""
+
+    method: str
+    path: str
+    request_headers: Mapping[str, str]
+    request_body: Any
+    status: int
+    headers: Mapping[str, str]
+    body: str
+
+    def item(self) -> Verbatim:
+        """The response as a script item bound to this request's method and path."""
+        content_type = self.headers.get("content-type", "application/json")
+        return Verbatim(
+            status=self.status,
+            headers={"content-type": content_type},
+            body=self.body,
+            method=self.method,
+            path=self.path,
+        )
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One file of recorded provider traffic (see ``/work/shared/recorded/README.md``)."""
+
+    provider: str
+    scenario: str
+    mode: str
+    description: str
+    interactions: tuple[Interaction, ...]
+    expect: Mapping[str, Any]
+    source: Mapping[str, Any]
+    path: Path | None = None
+
+    def items(self) -> list[Verbatim]:
+        """The responses, in order, ready to be enqueued."""
+        return [interaction.item() for interaction in self.interactions]
+
+    @property
+    def last_request(self) -> Interaction:
+        """The interaction that ``expect`` describes."""
+        return self.interactions[-1]
+
+
+def load_recording(path: str | Path) -> Recording:
+    """Read one recording file."""
+    file = Path(path)
+    data = json.loads(file.read_text(encoding="utf-8"))
+    interactions = tuple(
+        Interaction(
+            method=str(raw["request"]["method"]).upper(),
+            path=str(raw["request"]["path"]),
+            request_headers=dict(raw["request"].get("headers") or {}),
+            request_body=raw["request"].get("body"),
+            status=int(raw["response"]["status"]),
+            headers={str(k).lower(): str(v) for k, v in raw["response"]["headers"].items()},
+            body=str(raw["response"]["body"]),
+        )
+        for raw in data["interactions"]
+    )
+    return Recording(
+        provider=str(data["provider"]),
+        scenario=str(data["scenario"]),
+        mode=str(data["mode"]),
+        description=str(data.get("description", "")),
+        interactions=interactions,
+        expect=dict(data.get("expect") or {}),
+        source=dict(data.get("source") or {}),
+        path=file,
+    )

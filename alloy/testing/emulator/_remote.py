@@ -1,0 +1,116 @@
+"""``RemoteEmulator``: script an emulator running in another process over its control plane."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from ._items import Item, item_to_json
+from ._record import RecordedRequest, Recording, request_from_json
+from ._routing import api_base_url, sdk_env, valid_scenario_name
+
+__all__ = ["RemoteEmulator"]
+
+
+class RemoteEmulator:
+    """The scripting surface of ``Emulator``/``Scenario``, over HTTP (stdlib only).
+
+    ``url`` is the emulator's root URL (what ``python -m alloy.testing.emulator`` prints);
+    ``scenario`` selects a scenario (None: the default one). Proxies from the environment
+    are ignored, since the emulator is always local.
+    """
+
+    def __init__(self, url: str, scenario: str | None = None, *, timeout: float = 10.0) -> None:
+        if scenario is not None and not valid_scenario_name(scenario):
+            raise ValueError(f"invalid scenario name {scenario!r}")
+        self.root = url.rstrip("/")
+        self.name = scenario
+        self.timeout = timeout
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    @property
+    def url(self) -> str:
+        """Root URL of the selected scenario."""
+        return self.root if self.name is None else f"{self.root}/_s/{self.name}"
+
+    def base_url(self, api: str) -> str:
+        """The base URL an SDK wants for ``api`` (openai, anthropic, gemini, ollama)."""
+        return api_base_url(self.url, api)
+
+    def env(self) -> dict[str, str]:
+        """Environment variables pointing every official SDK at this scenario."""
+        return sdk_env(self.url)
+
+    def scenario(self, name: str | None = None) -> RemoteEmulator:
+        """Another scenario on the same emulator (a fresh unique one without a name)."""
+        name = name if name is not None else "s" + uuid.uuid4().hex[:16]
+        return RemoteEmulator(self.root, name, timeout=self.timeout)
+
+    def enqueue(self, *items: Item) -> None:
+        """Queue answers (see ``Emulator.enqueue``)."""
+        self._post("enqueue", {"items": [item_to_json(item) for item in items]})
+
+    def replay(self, recording: Recording) -> None:
+        """Queue a recording's responses to be served verbatim."""
+        self.enqueue(*recording.items())
+
+    def set_default(self, item: Item | None) -> None:
+        """The answer for an empty queue; None for the strict error. (No callables remotely.)"""
+        self._post("default", {"item": None if item is None else item_to_json(item)})
+
+    def reset(self) -> None:
+        """Forget queued items and recorded requests and restore the initial default."""
+        self._post("reset", {})
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """The requests recorded so far (bodies come back through UTF-8 text)."""
+        data = self._get("requests")
+        return [request_from_json(entry) for entry in data]
+
+    @property
+    def peak_in_flight(self) -> int:
+        """Peak concurrent requests of the selected scenario since its last reset."""
+        return int(self._get("stats")["peak_in_flight"])
+
+    @property
+    def pending(self) -> int:
+        """How many queued items are still unused."""
+        return int(self._get("stats")["pending"])
+
+    def health(self) -> bool:
+        """True when the emulator answers its control plane."""
+        try:
+            return bool(self._get("health").get("ok"))
+        except OSError:
+            return False
+
+    def _post(self, action: str, payload: dict[str, Any]) -> Any:
+        payload["scenario"] = self.name
+        request = urllib.request.Request(
+            f"{self.root}/__emu__/{action}",
+            data=json.dumps(payload).encode(),
+            headers={"content-type": "application/json"},
+            method="POST",
+        )
+        return self._call(request)
+
+    def _get(self, action: str) -> Any:
+        query = "" if self.name is None else f"?scenario={quote(self.name)}"
+        return self._call(urllib.request.Request(f"{self.root}/__emu__/{action}{query}"))
+
+    def _call(self, request: urllib.request.Request) -> Any:
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            with exc:
+                detail = exc.read().decode("utf-8", "replace")
+            raise RuntimeError(f"emulator control plane: {exc.code} {detail}") from None
+
+    def __repr__(self) -> str:
+        return f"<RemoteEmulator {self.url}>"

@@ -1,0 +1,84 @@
+"""The scripting surface shared by ``Emulator`` and its scenarios."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ._items import Item
+from ._record import RecordedRequest, Recording
+from ._routing import api_base_url, sdk_env
+from ._state import Default, ScenarioState
+
+__all__ = ["Scenario"]
+
+
+class Scenario:
+    """An isolated script queue and request log on a running emulator.
+
+    A scenario is served under ``/_s/{name}/…``; point an SDK at ``base_url(api)`` (or use
+    ``env()``) and only this scenario's queue answers it and only its log records it, so tests
+    sharing one emulator, or concurrent benchmark clients, do not see each other.
+    """
+
+    def __init__(self, state: ScenarioState, root: Callable[[], str], prefix: str) -> None:
+        self._state = state
+        self._root = root
+        self._prefix = prefix
+
+    @property
+    def name(self) -> str:
+        """The scenario name (``default`` for the emulator's own queue)."""
+        return self._state.name
+
+    @property
+    def url(self) -> str:
+        """Root URL of this scenario, e.g. ``http://127.0.0.1:PORT/_s/NAME``."""
+        return self._root() + self._prefix
+
+    def base_url(self, api: str) -> str:
+        """The base URL an SDK wants: api is ``openai``, ``anthropic``, ``gemini`` or ``ollama``."""
+        return api_base_url(self.url, api)
+
+    def env(self) -> dict[str, str]:
+        """Environment variables pointing every official SDK here, with dummy API keys."""
+        return sdk_env(self.url)
+
+    def enqueue(self, *items: Item) -> None:
+        """Queue answers; requests to any API of this scenario take them in FIFO order."""
+        self._state.enqueue(items)
+
+    def replay(self, recording: Recording) -> None:
+        """Queue a recording's responses, to be served verbatim for their method and path."""
+        self._state.enqueue(tuple(recording.items()))
+
+    def set_default(self, item: Default) -> None:
+        """Answer for an empty queue: an item, a function of the ``RecordedRequest``, or None
+        for the strict error (500 "emulator: no scripted reply left")."""
+        self._state.set_default(item)
+
+    def reset(self) -> None:
+        """Forget queued items and recorded requests and restore the initial default."""
+        self._state.reset()
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot (copies) of the requests received so far, in arrival order."""
+        return self._state.snapshot()
+
+    @property
+    def pending(self) -> int:
+        """How many queued items are still unused."""
+        return self._state.pending
+
+    @property
+    def in_flight(self) -> int:
+        """Requests currently being answered."""
+        return self._state.in_flight
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests answered at the same time since the last reset."""
+        return self._state.peak_in_flight
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"

@@ -1,0 +1,18 @@
+"""Provider wire formats: pure functions from a ``Reply`` to a provider's HTTP answer.
+
+Adding a provider means adding one module exposing ``WIRE = WireFormat(...)`` and listing it
+in ``WIRES`` below; the core routes requests to it by the provider name.
+"""
+
+from __future__ import annotations
+
+from . import openai_chat, openai_responses
+from ._base import EventStream, JsonBody, RenderContext, Rendered, WireFormat
+from ._pending import PENDING
+
+__all__ = ["EventStream", "JsonBody", "RenderContext", "Rendered", "WIRES", "WireFormat"]
+
+WIRES: dict[str, WireFormat] = {
+    wire.provider: wire for wire in (openai_chat.WIRE, openai_responses.WIRE, *PENDING)
+}
+"""Wire formats by provider name, as used in ``RecordedRequest.provider``."""
