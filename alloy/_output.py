@@ -18,7 +18,6 @@ import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, Generic, Literal, TypeVar, Union, get_args, get_origin
 
-
 from ._errors import ConfigurationError, OutputValidationError
 from ._messages import OutputSchema
 from ._schema import is_object_root, wrap

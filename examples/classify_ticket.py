@@ -5,9 +5,9 @@ from __future__ import annotations
 import enum
 from typing import Any, Literal
 
-from alloy import command
-
 from _demo import provider
+
+from alloy import command
 
 
 class Team(enum.Enum):

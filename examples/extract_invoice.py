@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from alloy import command
-
 from _demo import provider
+
+from alloy import command
 
 
 @dataclass

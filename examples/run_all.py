@@ -10,13 +10,18 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    scripts = sorted(p for p in HERE.glob("*.py") if not p.name.startswith("_") and p.name != "run_all.py")
+    scripts = sorted(
+        p for p in HERE.glob("*.py") if not p.name.startswith("_") and p.name != "run_all.py"
+    )
     failed = []
     for script in scripts:
         print(f"\n=== {script.name}")
         if subprocess.run([sys.executable, str(script)], cwd=HERE).returncode != 0:
             failed.append(script.name)
-    print(f"\n{len(scripts) - len(failed)} of {len(scripts)} examples ran" + (f"; failed: {failed}" if failed else ""))
+    print(
+        f"\n{len(scripts) - len(failed)} of {len(scripts)} examples ran"
+        + (f"; failed: {failed}" if failed else "")
+    )
     return 1 if failed else 0
 
 

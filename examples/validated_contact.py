@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from _demo import provider
 from pydantic import BaseModel, Field, field_validator
 
 from alloy import command
-
-from _demo import provider
 
 
 class Contact(BaseModel):
@@ -46,7 +45,11 @@ Grace.Hopper@Navy.example | +1 (555) 010-2030"""
 _replies = iter(
     [
         # A first answer that breaks both validators, as models sometimes do...
-        {"name": "Grace Hopper", "email": "Grace.Hopper@Navy.example", "phone": "+1 (555) 010-2030"},
+        {
+            "name": "Grace Hopper",
+            "email": "Grace.Hopper@Navy.example",
+            "phone": "+1 (555) 010-2030",
+        },
         # ...and the corrected one, after alloy sent the validation errors back.
         {"name": "Grace Hopper", "email": "grace.hopper@navy.example", "phone": "15550102030"},
     ]
