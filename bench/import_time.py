@@ -69,16 +69,24 @@ def main() -> int:
     timed = [measure("import alloy") for _ in range(runs)]
     alloy_times = [t for t, _ in timed]
     loaded = set(timed[-1][1])
-    forbidden = sorted(loaded & {"openai", "anthropic", "google", "ollama", "httpx", "httpx2", "pydantic"})
+    forbidden = sorted(
+        loaded & {"openai", "anthropic", "google", "ollama", "httpx", "httpx2", "pydantic"}
+    )
     over = statistics.median(alloy_times) - statistics.median(bare)
-    print(f"import alloy: median {statistics.median(alloy_times) * 1000:.1f} ms, "
-          f"min {min(alloy_times) * 1000:.1f} ms over {runs} fresh processes")
+    print(
+        f"import alloy: median {statistics.median(alloy_times) * 1000:.1f} ms, "
+        f"min {min(alloy_times) * 1000:.1f} ms over {runs} fresh processes"
+    )
     print(f"over bare Python: {over * 1000:.1f} ms (target < 60 ms)")
     print(f"provider SDKs or pydantic imported: {forbidden or 'none'}")
-    out = subprocess.run([sys.executable, "-c", DECORATE], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", DECORATE], capture_output=True, text=True, check=True
+    )
     first, second = (float(x) for x in out.stdout.split())
-    print(f"decorating a command with a nested output type: first {first * 1000:.1f} ms "
-          f"(imports pydantic), next {second * 1000:.2f} ms (target < 5 ms)")
+    print(
+        f"decorating a command with a nested output type: first {first * 1000:.1f} ms "
+        f"(imports pydantic), next {second * 1000:.2f} ms (target < 5 ms)"
+    )
     return 0 if not forbidden else 1
 
 

@@ -21,11 +21,13 @@ def route(ticket: str) -> Team:
     """Which team should handle this support ticket?
 
     Ticket: {ticket}"""
+    ...
 
 
 @command
 def urgency(ticket: str) -> Literal["low", "normal", "urgent"]:
     """How urgent is this support ticket? {ticket}"""
+    ...
 
 
 TICKETS = [

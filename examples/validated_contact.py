@@ -35,6 +35,7 @@ def parse_contact(signature: str) -> Contact:
     """Extract the contact details from this e-mail signature:
 
     {signature}"""
+    ...
 
 
 SIGNATURE = """--
