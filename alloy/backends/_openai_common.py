@@ -19,10 +19,21 @@ import httpx2
 import openai
 
 from .._errors import AlloyError, ConfigurationError, ProviderError
+from .._messages import OutputSchema, Request, ToolSpec
+from .._schema import for_output, for_tool
 from ._http import body_message, error_for_status, error_for_transport, scrub
 from .base import Capabilities
 
-__all__ = ["CAPABILITIES", "ErrorBoundary", "OpenAIClients", "count", "merge_options"]
+__all__ = [
+    "CAPABILITIES",
+    "ErrorBoundary",
+    "OpenAIClients",
+    "count",
+    "finish_params",
+    "function_definition",
+    "json_schema_format",
+    "merge_options",
+]
 
 CAPABILITIES = Capabilities(
     structured_output="json_schema",
@@ -246,6 +257,35 @@ def _translate(exc: Exception, clients: OpenAIClients, timeout: float | None) ->
             "extra_body={...}."
         )
     return None
+
+
+def json_schema_format(output: OutputSchema) -> dict[str, Any]:
+    """The ``{name, schema, strict}`` block both APIs use for structured output."""
+    dialect = for_output(output, "openai")
+    return {"name": output.name, "schema": dialect.schema, "strict": dialect.strict}
+
+
+def function_definition(tool: ToolSpec) -> dict[str, Any]:
+    """The ``{name, description, parameters, strict}`` block both APIs use for a tool.
+
+    ``strict`` is always sent (the SDK's Responses ``FunctionToolParam`` requires it): a
+    schema that strict mode cannot enforce says ``False`` explicitly.
+    """
+    dialect = for_tool(tool, "openai")
+    definition: dict[str, Any] = {"name": tool.name}
+    if tool.description:
+        definition["description"] = tool.description
+    definition["parameters"] = dialect.schema
+    definition["strict"] = dialect.strict
+    return definition
+
+
+def finish_params(params: dict[str, Any], request: Request) -> dict[str, Any]:
+    """Add the per-request timeout and the provider options, the last step of encoding."""
+    if request.timeout is not None:
+        # Per request, not ``with_options``: that copies the whole client on every call.
+        params["timeout"] = request.timeout
+    return merge_options(params, request.options) if request.options else params
 
 
 def merge_options(params: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,9 +22,15 @@ from openai.types.responses import (
 )
 
 from .._messages import Message, Request, Response, TextPart, ToolCall, ToolResult, ToolSpec
-from .._schema import for_output, for_tool
 from .._usage import Usage
-from ._openai_common import CAPABILITIES, OpenAIClients, count, merge_options
+from ._openai_common import (
+    CAPABILITIES,
+    OpenAIClients,
+    count,
+    finish_params,
+    function_definition,
+    json_schema_format,
+)
 from .base import Capabilities
 
 __all__ = ["OpenAIBackend"]
@@ -99,35 +105,14 @@ def _encode_request(request: Request) -> dict[str, Any]:
     if request.max_tokens is not None:
         params["max_output_tokens"] = request.max_tokens
     if request.output is not None:
-        dialect = for_output(request.output, "openai")
-        params["text"] = {
-            "format": {
-                "type": "json_schema",
-                "name": request.output.name,
-                "schema": dialect.schema,
-                "strict": dialect.strict,
-            }
-        }
+        params["text"] = {"format": {"type": "json_schema", **json_schema_format(request.output)}}
     if request.tools:
         params["tools"] = [_encode_tool(tool) for tool in request.tools]
-    if request.timeout is not None:
-        # Per request, not ``with_options``: that copies the whole client on every call.
-        params["timeout"] = request.timeout
-    if request.options:
-        params = merge_options(params, request.options)
-    return params
+    return finish_params(params, request)
 
 
 def _encode_tool(tool: ToolSpec) -> dict[str, Any]:
-    dialect = for_tool(tool, "openai")
-    encoded: dict[str, Any] = {"type": "function", "name": tool.name}
-    if tool.description:
-        encoded["description"] = tool.description
-    # ``strict`` is always sent (the SDK's ``FunctionToolParam`` requires it): a schema that
-    # strict mode cannot enforce must say ``False`` explicitly.
-    encoded["parameters"] = dialect.schema
-    encoded["strict"] = dialect.strict
-    return encoded
+    return {"type": "function", **function_definition(tool)}
 
 
 def _encode_message(message: Message) -> list[dict[str, Any]]:

@@ -19,9 +19,15 @@ from typing import Any, cast
 from openai.types.chat import ChatCompletion
 
 from .._messages import Message, Request, Response, TextPart, ToolCall, ToolResult, ToolSpec
-from .._schema import for_output, for_tool
 from .._usage import Usage
-from ._openai_common import CAPABILITIES, OpenAIClients, count, merge_options
+from ._openai_common import (
+    CAPABILITIES,
+    OpenAIClients,
+    count,
+    finish_params,
+    function_definition,
+    json_schema_format,
+)
 from .base import Capabilities
 
 __all__ = ["OpenAIChatBackend"]
@@ -98,33 +104,17 @@ def _encode_request(request: Request) -> dict[str, Any]:
     if request.max_tokens is not None:
         params["max_completion_tokens"] = request.max_tokens
     if request.output is not None:
-        dialect = for_output(request.output, "openai")
         params["response_format"] = {
             "type": "json_schema",
-            "json_schema": {
-                "name": request.output.name,
-                "schema": dialect.schema,
-                "strict": dialect.strict,
-            },
+            "json_schema": json_schema_format(request.output),
         }
     if request.tools:
         params["tools"] = [_encode_tool(tool) for tool in request.tools]
-    if request.timeout is not None:
-        # Per request, not ``with_options``: that copies the whole client on every call.
-        params["timeout"] = request.timeout
-    if request.options:
-        params = merge_options(params, request.options)
-    return params
+    return finish_params(params, request)
 
 
 def _encode_tool(tool: ToolSpec) -> dict[str, Any]:
-    dialect = for_tool(tool, "openai")
-    function: dict[str, Any] = {"name": tool.name}
-    if tool.description:
-        function["description"] = tool.description
-    function["parameters"] = dialect.schema
-    function["strict"] = dialect.strict
-    return {"type": "function", "function": function}
+    return {"type": "function", "function": function_definition(tool)}
 
 
 def _encode_message(message: Message) -> list[dict[str, Any]]:
