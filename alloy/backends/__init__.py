@@ -252,6 +252,53 @@ for _info in (
             }
         ),
     ),
+    BackendInfo(
+        "anthropic",
+        "alloy.backends.anthropic:AnthropicBackend",
+        extra="anthropic",
+        client_options=frozenset({"api_key", "auth_token", "base_url", "default_headers"}),
+        reserved_options=frozenset(
+            {
+                "model",
+                "messages",
+                "system",
+                "temperature",
+                "max_tokens",
+                "tools",
+                "stream",
+                "timeout",
+                "output_format",
+                "output_config",
+            }
+        ),
+    ),
+    BackendInfo(
+        "gemini",
+        "alloy.backends.gemini:GeminiBackend",
+        extra="gemini",
+        client_options=frozenset({"api_key", "base_url", "api_version", "http_options"}),
+        reserved_options=frozenset(
+            {
+                "model",
+                "contents",
+                "system_instruction",
+                "temperature",
+                "max_output_tokens",
+                "response_mime_type",
+                "response_json_schema",
+                "response_schema",
+                "tools",
+                "automatic_function_calling",
+            }
+        ),
+    ),
+    BackendInfo(
+        "ollama",
+        "alloy.backends.ollama:OllamaBackend",
+        extra="ollama",
+        client_options=frozenset({"host", "headers"}),
+        reserved_options=frozenset({"model", "messages", "tools", "format", "stream"}),
+    ),
     BackendInfo("fake", "alloy.backends.fake:create"),
 ):
     register_backend(_info)

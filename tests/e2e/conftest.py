@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from alloy import use_config
+from tests.e2e.wires import WIRES, Wire
 
-# Backends that the emulator speaks today; each test runs against every one of them.
-BACKENDS = ["openai", "openai-chat"]
+# Every backend with a wire entry runs every test; ALLOY_E2E_BACKENDS=a,b narrows the run.
+BACKENDS = [b for b in os.environ.get("ALLOY_E2E_BACKENDS", ",".join(WIRES)).split(",") if b]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -21,10 +23,7 @@ def provider(request: pytest.FixtureRequest, alloy_emulator: Any) -> Iterator[st
         yield name
 
 
-def schema_sent(provider: str, body: dict[str, Any]) -> dict[str, Any] | None:
-    """The structured-output block of a recorded request body, for either OpenAI API."""
-    if provider == "openai":
-        fmt: dict[str, Any] | None = (body.get("text") or {}).get("format")
-        return fmt
-    response_format: dict[str, Any] | None = body.get("response_format")
-    return response_format
+@pytest.fixture
+def wire(provider: str) -> Wire:
+    """The wire-format accessors of the backend under test."""
+    return WIRES[provider]
