@@ -7,11 +7,8 @@ the same tolerance for missing fields (OpenAI-compatible servers omit many).
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-import weakref
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -21,6 +18,7 @@ import openai
 from .._errors import AlloyError, ConfigurationError, ProviderError
 from .._messages import OutputSchema, Request, ToolSpec
 from .._schema import for_output, for_tool
+from ._clients import ClientCache
 from ._http import body_message, error_for_status, error_for_transport, scrub
 from .base import Capabilities
 
@@ -58,73 +56,33 @@ _TRANSPORT = (
 
 
 class OpenAIClients:
-    """The SDK clients of one backend instance, created lazily and reused.
-
-    One sync client, created on first use under a lock. Async clients are bound to the
-    event loop they were created on, so there is one per running loop, kept in a
-    ``WeakKeyDictionary`` so a finished loop does not keep its client alive. Each async
-    client is closed when its loop shuts down (see ``_close_with_loop``): left open, its
-    pooled sockets outlive the loop and raise ``ResourceWarning`` when collected.
-    """
+    """The SDK clients of one backend instance (see ``ClientCache``), plus what the error
+    boundary needs to know: the provider name, the key hint, and the keys to scrub."""
 
     def __init__(self, provider: str, options: Mapping[str, Any], key_hint: str):
         self.provider = provider
         self.key_hint = key_hint
         self._options = dict(options)
-        self._lock = threading.Lock()
-        self._sync: openai.OpenAI | None = None
-        self._async: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[openai.AsyncOpenAI, AsyncGenerator[None, None]]
-        ] = weakref.WeakKeyDictionary()
         given = self._options.get("api_key")
         self._secrets: tuple[str, ...] = (given,) if isinstance(given, str) and given else ()
+        self._cache = ClientCache(
+            lambda: self._build(openai.OpenAI),
+            lambda: self._build(openai.AsyncOpenAI),
+            lambda client: client.close(),
+            lambda client: client.close(),
+        )
 
     def sync(self) -> openai.OpenAI:
         """The sync client, created on first use."""
-        client = self._sync
-        if client is None:
-            with self._lock:
-                client = self._sync
-                if client is None:
-                    client = self._sync = self._build(openai.OpenAI)
-        return client
+        return self._cache.sync()
 
     async def aclient(self) -> openai.AsyncOpenAI:
-        """The async client of the running event loop, created on first use on that loop."""
-        loop = asyncio.get_running_loop()
-        entry = self._async.get(loop)
-        if entry is not None:
-            return entry[0]
-        client = self._build(openai.AsyncOpenAI)
-        closer = _close_with_loop(client, self._async, loop, self._lock)
-        with self._lock:
-            # A loop that was closed without shutting down its async generators never ran
-            # its closer: drop its entry, or the client (which references the loop) would
-            # keep the loop alive as a key forever.
-            for stale in [lp for lp in self._async if lp.is_closed()]:
-                del self._async[stale]
-            self._async[loop] = (client, closer)
-        # Advance the closer to its ``yield``: the loop now tracks it and closes it (running
-        # its ``finally``) in ``shutdown_asyncgens``, which ``asyncio.run`` and
-        # ``asyncio.Runner`` call before closing the loop. No await happens before the
-        # yield, so no other task can interleave here.
-        await anext(closer)
-        return client
+        """The async client of the running event loop."""
+        return await self._cache.aclient()
 
     def close(self) -> None:
-        """Close the sync client now and the async clients on their own loops.
-
-        Clients are created again on next use. Dropping a closer hands it to its loop's
-        async-generator finalizer, which schedules its ``finally`` (closing the client) on
-        the loop that owns the client, from whatever thread this runs in.
-        """
-        with self._lock:
-            client, self._sync = self._sync, None
-            dropped = list(self._async.values())
-            self._async.clear()
-        if client is not None:
-            client.close()
-        del dropped
+        """Close the clients; they are created again on next use."""
+        self._cache.close()
 
     def errors(self, timeout: float | None) -> ErrorBoundary:
         """The boundary that turns SDK and transport exceptions into alloy errors."""
@@ -168,23 +126,6 @@ class OpenAIClients:
         if isinstance(key, str) and key and key not in self._secrets:
             self._secrets = (*self._secrets, key)
         return client
-
-
-async def _close_with_loop(
-    client: openai.AsyncOpenAI,
-    registry: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any],
-    loop: asyncio.AbstractEventLoop,
-    lock: threading.Lock,
-) -> AsyncGenerator[None, None]:
-    """Suspend until the loop shuts down its async generators, then close ``client``."""
-    try:
-        yield
-    finally:
-        with lock:
-            entry = registry.get(loop)
-            if entry is not None and entry[0] is client:  # not a newer client after close()
-                del registry[loop]
-        await client.close()
 
 
 class ErrorBoundary:

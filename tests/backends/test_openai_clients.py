@@ -96,7 +96,7 @@ def test_one_async_client_per_loop_closed_when_the_loop_ends() -> None:
     assert first is not second
     assert first.max_retries == 0
     assert first.is_closed() and second.is_closed()
-    assert len(pool._async) == 0
+    assert len(pool._cache._async) == 0
 
 
 def test_concurrent_tasks_share_the_loop_client() -> None:
@@ -129,7 +129,7 @@ def test_a_loop_closed_without_shutdown_is_dropped_on_next_use() -> None:
     loop.close()  # no shutdown_asyncgens: the closer never ran
     fresh = asyncio.run(pool.aclient())
     assert fresh is not stale
-    assert list(pool._async) == []
+    assert list(pool._cache._async) == []
 
 
 async def test_client_of_the_test_loop_is_reused() -> None:
@@ -154,7 +154,7 @@ def test_close_then_immediate_reuse_keeps_the_new_client() -> None:
         second = await backend._clients.aclient()  # before the old closer has run
         for _ in range(3):
             await asyncio.sleep(0)
-        return first, second, second.is_closed() or len(backend._clients._async) == 0
+        return first, second, second.is_closed() or len(backend._clients._cache._async) == 0
 
     first, second, lost = asyncio.run(main())
     assert first.is_closed()

@@ -1,0 +1,107 @@
+"""SDK client reuse for every backend: one sync client, one async client per event loop.
+
+An async SDK client is bound to the loop it first ran on, so each running loop gets its
+own, kept in a ``WeakKeyDictionary`` (a finished loop does not stay alive for its client).
+Each async client is closed when its loop shuts down its async generators, which
+``asyncio.run`` and ``asyncio.Runner`` do before closing: left open, its pooled sockets
+outlive the loop and raise ``ResourceWarning`` when collected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Generic, TypeVar
+
+__all__ = ["ClientCache"]
+
+S = TypeVar("S")
+A = TypeVar("A")
+
+_Entry = tuple[A, AsyncGenerator[None, None]]
+
+
+class ClientCache(Generic[S, A]):
+    """Lazily built SDK clients: ``sync()`` for threads, ``await aclient()`` per loop.
+
+    Args:
+        make_sync / make_async: build a client (called at most once per cache / per loop).
+        close_sync: close a sync client.
+        close_async: close an async client, on its own loop.
+    """
+
+    def __init__(
+        self,
+        make_sync: Callable[[], S],
+        make_async: Callable[[], A],
+        close_sync: Callable[[S], object],
+        close_async: Callable[[A], Awaitable[object]],
+    ):
+        self._make_sync = make_sync
+        self._make_async = make_async
+        self._close_sync = close_sync
+        self._close_async = close_async
+        self._lock = threading.Lock()
+        self._sync: S | None = None
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Entry[A]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def sync(self) -> S:
+        """The sync client, created on first use (thread-safe)."""
+        client = self._sync
+        if client is None:
+            with self._lock:
+                client = self._sync
+                if client is None:
+                    client = self._sync = self._make_sync()
+        return client
+
+    async def aclient(self) -> A:
+        """The async client of the running event loop, created on first use on that loop."""
+        loop = asyncio.get_running_loop()
+        entry = self._async.get(loop)
+        if entry is not None:
+            return entry[0]
+        client = self._make_async()
+        closer = self._close_with_loop(client, loop)
+        with self._lock:
+            # A loop closed without shutting down its async generators never ran its closer:
+            # drop its entry, or the client (which references the loop) keeps it alive.
+            for stale in [lp for lp in self._async if lp.is_closed()]:
+                del self._async[stale]
+            self._async[loop] = (client, closer)
+        # Advance the closer to its ``yield``: the loop now tracks it and runs its ``finally``
+        # in ``shutdown_asyncgens``. Nothing is awaited before the yield, so no other task
+        # can interleave here.
+        await anext(closer)
+        return client
+
+    async def _close_with_loop(
+        self, client: A, loop: asyncio.AbstractEventLoop
+    ) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            with self._lock:
+                entry = self._async.get(loop)
+                if entry is not None and entry[0] is client:  # not a newer one after close()
+                    del self._async[loop]
+            await self._close_async(client)
+
+    def close(self) -> None:
+        """Close the sync client now and the async clients on their own loops.
+
+        Clients are created again on next use. Dropping a closer hands it to its loop's
+        async-generator finalizer, which schedules its ``finally`` on the loop that owns the
+        client, from whatever thread this runs in.
+        """
+        with self._lock:
+            client, self._sync = self._sync, None
+            dropped = list(self._async.values())
+            self._async.clear()
+        if client is not None:
+            self._close_sync(client)
+        del dropped
