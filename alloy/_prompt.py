@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._errors import ConfigurationError
+from ._errors import CapabilityError, ConfigurationError
+from ._media import Media
 
 __all__ = ["PromptBuilder"]
 
@@ -76,6 +77,14 @@ class PromptBuilder:
     def bind(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
         bound = self.signature.bind(*args, **kwargs)
         bound.apply_defaults()
+        for name, value in bound.arguments.items():
+            if isinstance(value, Media):
+                # Refused rather than formatted into the prompt as its repr.
+                raise CapabilityError(
+                    f"{type(value).__name__} arguments (parameter {name!r} of {self.where})",
+                    "alloy",
+                    hint="Multimodal input is not sent to providers yet; pass text instead.",
+                )
         return bound.arguments
 
     def from_result(self, result: Any, arguments: Mapping[str, Any]) -> str:

@@ -135,3 +135,15 @@ def test_wrong_arguments_are_a_type_error() -> None:
 
     with pytest.raises(TypeError):
         one.prompt(1, 2)  # type: ignore[call-arg]
+
+
+def test_media_arguments_are_refused_before_any_call() -> None:
+    from alloy import CapabilityError, Image
+
+    @command
+    def describe(picture: Image) -> str:
+        """Describe {picture}."""
+        ...
+
+    with pytest.raises(CapabilityError, match="Image arguments"):
+        describe.prompt(Image(data=b"\x89PNG", media_type="image/png"))

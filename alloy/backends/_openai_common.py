@@ -24,6 +24,7 @@ from .base import Capabilities
 
 __all__ = [
     "CAPABILITIES",
+    "CAPABILITY_TABLE",
     "ErrorBoundary",
     "OpenAIClients",
     "count",
@@ -42,6 +43,9 @@ CAPABILITIES = Capabilities(
     streaming=True,
 )
 """Both OpenAI backends: native JSON schema output, native (parallel) tools, no error flag."""
+
+CAPABILITY_TABLE = (("all models", CAPABILITIES),)
+"""Rows for the generated capability matrix: the same for every model."""
 
 _T = TypeVar("_T")
 

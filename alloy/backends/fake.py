@@ -22,7 +22,7 @@ from .._messages import Request, Response, ToolCall
 from .._usage import Usage
 from .base import Capabilities
 
-__all__ = ["FakeBackend", "create", "schema_value"]
+__all__ = ["CAPABILITY_TABLE", "FakeBackend", "create", "schema_value"]
 
 Reply = Response | str | Mapping[str, Any] | Sequence[Any] | int | float | bool | None
 Responder = Callable[[Request], Any]
@@ -38,6 +38,10 @@ _FORMATS = {
     "uri": "https://example.com",
     "ipv4": "192.0.2.1",
 }
+
+
+DEFAULT_CAPABILITIES = Capabilities(tool_error_flag=True)
+CAPABILITY_TABLE = (("all models (configurable per instance)", DEFAULT_CAPABILITIES),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +77,7 @@ class FakeBackend:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self.default_text = default_text
-        self._capabilities = capabilities or Capabilities(tool_error_flag=True)
+        self._capabilities = capabilities or DEFAULT_CAPABILITIES
 
     def capabilities(self, model: str) -> Capabilities:
         return self._capabilities

@@ -25,6 +25,7 @@ from .._messages import Message, Request, Response, TextPart, ToolCall, ToolResu
 from .._usage import Usage
 from ._openai_common import (
     CAPABILITIES,
+    CAPABILITY_TABLE,
     OpenAIClients,
     count,
     finish_params,
@@ -33,7 +34,7 @@ from ._openai_common import (
 )
 from .base import Capabilities
 
-__all__ = ["OpenAIBackend"]
+__all__ = ["CAPABILITY_TABLE", "OpenAIBackend"]
 
 _NAME = "openai"
 

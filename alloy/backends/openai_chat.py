@@ -22,6 +22,7 @@ from .._messages import Message, Request, Response, TextPart, ToolCall, ToolResu
 from .._usage import Usage
 from ._openai_common import (
     CAPABILITIES,
+    CAPABILITY_TABLE,
     OpenAIClients,
     count,
     finish_params,
@@ -30,7 +31,7 @@ from ._openai_common import (
 )
 from .base import Capabilities
 
-__all__ = ["OpenAIChatBackend"]
+__all__ = ["CAPABILITY_TABLE", "OpenAIChatBackend"]
 
 _NAME = "openai-chat"
 

@@ -239,3 +239,16 @@ def test_clients_are_reused_across_calls_and_loops(provider: str, alloy_emulator
 
     backend: Callable[[], object] = lambda: get_backend(provider, {})  # noqa: E731
     assert backend() is backend()
+
+
+def test_capability_error_before_any_network_call(provider: str, alloy_emulator: Scenario) -> None:
+    from alloy import CapabilityError, Image
+
+    @command
+    def describe(picture: Image) -> str:
+        """Describe {picture}."""
+        ...
+
+    with pytest.raises(CapabilityError):
+        describe(Image(url="https://example.com/cat.png"))
+    assert alloy_emulator.requests == []
