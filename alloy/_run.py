@@ -67,7 +67,7 @@ def plan(prompt: str, output: OutputSpec[T], cfg: Config) -> Plan[T]:
     backend, provider, model, request_options = select_backend(cfg)
     caps = backend.capabilities(model)
     system = cfg.system
-    if output.schema is not None and caps.structured_output == "prompt":
+    if output.schema is not None and (caps.structured_output == "prompt" or caps.schema_in_prompt):
         system = _with_schema_instructions(system, output)
     request = Request(
         model=model,

@@ -2,7 +2,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from alloy._output import output_spec
-from alloy._schema import for_output, openai_dialect, strict_compatible, walk
+from alloy._schema import for_output, walk
+from alloy._schema.openai import openai_dialect, strict_compatible
 from tests.output_types import JSON_CASES
 
 

@@ -276,19 +276,37 @@ for _info in (
         "gemini",
         "alloy.backends.gemini:GeminiBackend",
         extra="gemini",
-        client_options=frozenset({"api_key", "base_url", "api_version", "http_options"}),
+        # genai.Client arguments, and the HttpOptions fields that make sense per client.
+        client_options=frozenset(
+            {
+                "api_key",
+                "base_url",
+                "api_version",
+                "headers",
+                "http_options",
+                "vertexai",
+                "project",
+                "location",
+                "credentials",
+            }
+        ),
+        # GenerateContentConfig fields alloy sets (the backend also refuses their camelCase
+        # spellings), plus the typed settings' own names for a clearer message.
         reserved_options=frozenset(
             {
                 "model",
                 "contents",
+                "system",
                 "system_instruction",
                 "temperature",
+                "max_tokens",
                 "max_output_tokens",
                 "response_mime_type",
                 "response_json_schema",
                 "response_schema",
                 "tools",
                 "automatic_function_calling",
+                "timeout",
             }
         ),
     ),
@@ -297,7 +315,23 @@ for _info in (
         "alloy.backends.ollama:OllamaBackend",
         extra="ollama",
         client_options=frozenset({"host", "headers"}),
-        reserved_options=frozenset({"model", "messages", "tools", "format", "stream"}),
+        # Typed settings go in the request's model options (temperature, num_predict), or
+        # nowhere on the wire (system is a message, timeout the client's); naming them here
+        # gives the "use the typed setting" message instead of the SDK's TypeError.
+        reserved_options=frozenset(
+            {
+                "model",
+                "messages",
+                "tools",
+                "format",
+                "stream",
+                "system",
+                "temperature",
+                "max_tokens",
+                "num_predict",
+                "timeout",
+            }
+        ),
     ),
     BackendInfo("fake", "alloy.backends.fake:create"),
 ):

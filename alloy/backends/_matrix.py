@@ -40,15 +40,16 @@ def capability_matrix() -> str:
     """The Markdown table of every registered backend's capability rows."""
     lines = [
         "| backend | models | structured output | schema dialect | tools | parallel tools "
-        "| tool error flag | streaming |",
-        "|---|---|---|---|---|---|---|---|",
+        "| tool error flag | streaming | schema also in prompt |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for backend in registered():
         for models, caps in _table(backend):
             lines.append(
                 f"| `{backend}` | {models} | {caps.structured_output} | `{caps.schema_dialect}` "
                 f"| {_yes(caps.tools)} | {_yes(caps.parallel_tools)} "
-                f"| {_yes(caps.tool_error_flag)} | {_yes(caps.streaming)} |"
+                f"| {_yes(caps.tool_error_flag)} | {_yes(caps.streaming)} "
+                f"| {_yes(caps.schema_in_prompt)} |"
             )
     return "\n".join(lines)
 

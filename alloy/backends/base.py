@@ -29,6 +29,9 @@ class Capabilities:
         parallel_tools: the model may call several tools in one turn.
         tool_error_flag: tool results can be marked as errors on the wire.
         streaming: the backend can stream replies.
+        schema_in_prompt: also describe the output schema in the system prompt, for
+            providers that enforce a schema without showing it to the model (Ollama's
+            grammar-constrained ``format``: the model never sees field names otherwise).
     """
 
     structured_output: StructuredOutput = "json_schema"
@@ -37,6 +40,7 @@ class Capabilities:
     parallel_tools: bool = True
     tool_error_flag: bool = False
     streaming: bool = True
+    schema_in_prompt: bool = False
 
 
 @runtime_checkable

@@ -215,12 +215,14 @@ def test_clashing_provider_options_are_rejected_before_any_call(
     assert alloy_emulator.requests == []
 
 
-def test_provider_options_reach_the_request(provider: str, alloy_emulator: Scenario) -> None:
+def test_provider_options_reach_the_request(
+    provider: str, wire: Wire, alloy_emulator: Scenario
+) -> None:
     alloy_emulator.enqueue(Reply(json={"value": 1}))
-    with use_config(provider_options={provider: {"user": "user-7", "metadata": {"k": "v"}}}):
+    with use_config(provider_options={provider: dict(wire.request_options)}):
         assert _call("sync") == 1
     body = alloy_emulator.requests[0].json
-    assert body["user"] == "user-7" and body["metadata"] == {"k": "v"}
+    assert {key: body[key] for key in wire.request_options} == wire.request_options
 
 
 def test_unknown_provider_option_is_a_configuration_error(

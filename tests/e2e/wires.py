@@ -7,8 +7,8 @@ owns its entry; the suites stay provider-neutral.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from alloy import Usage
@@ -28,6 +28,7 @@ class Wire:
         key_env: the API-key environment variable its auth errors must name (None: no key).
         client_option: ``provider_options`` entry that points the client at ``url``.
         reads_retry_headers: whether ``Retry-After`` reaches alloy from this SDK's errors.
+        request_options: ``provider_options`` this SDK passes through to the request body.
     """
 
     schema: Callable[[Body], dict[str, Any] | None]
@@ -38,10 +39,38 @@ class Wire:
     key_env: str | None
     client_option: Callable[[str], dict[str, Any]]
     reads_retry_headers: bool = True
+    request_options: Mapping[str, Any] = field(
+        default_factory=lambda: {"user": "user-7", "metadata": {"k": "v"}}
+    )
 
 
 def _openai_usage(inp: int, out: int, cached: int, reasoning: int) -> Usage:
     return Usage(inp, out, cached, reasoning, inp + out)
+
+
+def _anthropic_usage(inp: int, out: int, cached: int, reasoning: int) -> Usage:
+    # Anthropic's input_tokens leaves out cache reads; thinking tokens are reported apart.
+    return Usage(inp - cached, out, cached, reasoning or None, inp - cached + out)
+
+
+def _anthropic_schema(body: Body) -> dict[str, Any] | None:
+    """The native output schema, or the input schema of the tool the request forces."""
+    native = ((body.get("output_config") or {}).get("format") or {}).get("schema")
+    if native is not None:
+        return native
+    forced = (body.get("tool_choice") or {}).get("name")
+    tools = [t for t in body.get("tools", []) if forced and t.get("name") == forced]
+    return tools[0]["input_schema"] if tools else None
+
+
+def _gemini_usage(inp: int, out: int, cached: int, reasoning: int) -> Usage:
+    # Gemini counts thinking apart from candidatesTokenCount and leaves zero counts out.
+    return Usage(inp, out, cached or None, reasoning or None, inp + out + reasoning)
+
+
+def _gemini_system(body: Body) -> str | None:
+    parts = (body.get("systemInstruction") or {}).get("parts") or []
+    return "".join(part.get("text", "") for part in parts) or None
 
 
 WIRES: dict[str, Wire] = {
@@ -64,5 +93,42 @@ WIRES: dict[str, Wire] = {
         usage=_openai_usage,
         key_env="OPENAI_API_KEY",
         client_option=lambda url: {"base_url": url},
+    ),
+    "anthropic": Wire(
+        schema=_anthropic_schema,
+        system=lambda b: b.get("system"),
+        temperature=lambda b: b.get("temperature"),
+        max_tokens=lambda b: b.get("max_tokens"),
+        usage=_anthropic_usage,
+        key_env="ANTHROPIC_API_KEY",
+        client_option=lambda url: {"base_url": url},
+        request_options={"metadata": {"user_id": "user-7"}, "service_tier": "auto"},
+    ),
+    "ollama": Wire(
+        schema=lambda b: b["format"] if isinstance(b.get("format"), dict) else None,
+        system=lambda b: next(
+            (m["content"] for m in b.get("messages", []) if m.get("role") == "system"), None
+        ),
+        temperature=lambda b: (b.get("options") or {}).get("temperature"),
+        max_tokens=lambda b: (b.get("options") or {}).get("num_predict"),
+        # Ollama reports prompt and output counts only (prompt_eval_count, eval_count).
+        usage=lambda inp, out, cached, reasoning: Usage(inp, out, None, None, inp + out),
+        key_env=None,
+        client_option=lambda url: {"host": url},
+        request_options={"keep_alive": "5m", "options": {"num_ctx": 8192}},
+    ),
+    "gemini": Wire(
+        schema=lambda b: (b.get("generationConfig") or {}).get("responseJsonSchema"),
+        system=_gemini_system,
+        temperature=lambda b: (b.get("generationConfig") or {}).get("temperature"),
+        max_tokens=lambda b: (b.get("generationConfig") or {}).get("maxOutputTokens"),
+        usage=_gemini_usage,
+        key_env="GEMINI_API_KEY",
+        client_option=lambda url: {"base_url": f"{url}/gemini"},
+        # Config fields that the SDK sends at the top level of the body, spelled as there.
+        request_options={
+            "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "OFF"}],
+            "cachedContent": "cachedContents/e2e",
+        },
     ),
 }

@@ -146,25 +146,6 @@ def test_unknown_path_is_404_and_recorded(make_client: MakeClient, scenario: Sce
     assert request.status == 404
 
 
-def test_reply_on_pending_provider_is_501(scenario: Scenario) -> None:
-    scenario.enqueue(Reply(text="nope"), Fault(status=529, message="overloaded"))
-    url = scenario.base_url("anthropic") + "/v1/messages"
-    status, body = _post(url, {"model": "claude", "messages": [], "max_tokens": 5})
-    assert status == 501
-    assert body == {
-        "type": "error",
-        "error": {
-            "type": "api_error",
-            "message": "emulator: Reply rendering for anthropic is not implemented yet",
-        },
-        "request_id": None,
-    }
-    status, body = _post(url, {"model": "claude", "messages": [], "max_tokens": 5})
-    assert status == 529
-    assert body["error"]["type"] == "overloaded_error"
-    assert [r.provider for r in scenario.requests] == ["anthropic", "anthropic"]
-
-
 def test_routes_for_every_api(scenario: Scenario) -> None:
     scenario.set_default(Fault(status=400))
     calls = {

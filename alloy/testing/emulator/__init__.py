@@ -12,9 +12,9 @@ then inspect every ``RecordedRequest``::
         ...
         assert emu.requests[0].json["model"] == "gpt-4o"
 
-Wire formats implemented: OpenAI Chat Completions and Responses (JSON and SSE). Anthropic,
-Gemini and Ollama paths are routed, recorded and replayed, and take faults; rendering a
-``Reply`` for them answers 501 until their renderer modules exist.
+Wire formats: OpenAI Chat Completions and Responses (JSON and SSE), Anthropic Messages (JSON
+and SSE with ``event:`` lines), Gemini ``generateContent`` / ``streamGenerateContent`` (JSON
+and SSE) and Ollama ``/api/chat`` (JSON and NDJSON).
 
 Run ``python -m alloy.testing.emulator`` to serve out of process, and script that server with
 ``RemoteEmulator``.

@@ -211,10 +211,6 @@ def _html_page(status: int) -> str:
 
 async def _send_reply(exchange: Exchange, wire: WireFormat, route: Route, reply: Reply) -> None:
     record = exchange.record
-    if wire.render is None:
-        message = f"emulator: Reply rendering for {wire.provider} is not implemented yet"
-        await _send_error(exchange, wire, 501, message)
-        return
     request = _as_object(record.json)
     requested_model = request.get("model")
     model = reply.model or (requested_model if isinstance(requested_model, str) else None)

@@ -66,13 +66,13 @@ Rendered = JsonBody | EventStream
 class WireFormat:
     """One provider wire format.
 
-    ``render`` is None while synthesis for the provider is not written yet (the core then
-    answers 501); ``error_body`` builds the provider's error envelope for a status and message.
+    ``render`` turns a ``Reply`` into the provider's answer; ``error_body`` builds the
+    provider's error envelope for a status and message.
     """
 
     provider: str
     error_body: Callable[[int, str], Any]
-    render: Callable[[Reply, RenderContext], Rendered] | None = None
+    render: Callable[[Reply, RenderContext], Rendered]
 
 
 def dumps(value: Any) -> str:

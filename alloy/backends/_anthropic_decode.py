@@ -1,0 +1,77 @@
+"""Decoding for the ``anthropic`` backend: the SDK's ``Message`` → an alloy ``Response``.
+
+Pure, no I/O. The content blocks are kept in ``provider_data`` as the API sent them, so the
+assistant turn goes back exactly as received (thinking blocks need their signatures).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from anthropic.types import Message, TextBlock, ThinkingBlock, ToolUseBlock
+
+from .._messages import Response, ToolCall
+from .._usage import Usage
+from ._anthropic_encode import OUTPUT_TOOL
+
+__all__ = ["decode_response"]
+
+
+def decode_response(raw: Message) -> Response:
+    """The alloy ``Response`` for a Messages API reply.
+
+    A call of the output tool is the structured reply: its ``input`` becomes the text.
+    """
+    texts: list[str] = []
+    thoughts: list[str] = []
+    calls: list[ToolCall] = []
+    output: str | None = None
+    blocks: list[dict[str, Any]] = []
+    for block in raw.content or ():
+        data = block.to_dict(mode="json")
+        blocks.append(data)
+        if isinstance(block, TextBlock):
+            texts.append(block.text or "")
+        elif isinstance(block, ThinkingBlock):
+            if block.thinking:
+                thoughts.append(block.thinking)
+        elif isinstance(block, ToolUseBlock):
+            arguments = json.dumps(block.input)
+            if block.name == OUTPUT_TOOL and output is None:
+                output = arguments
+            else:
+                calls.append(ToolCall(block.id, block.name, arguments, data))
+    text = output if output is not None else "".join(texts)
+    refusal = None
+    if raw.stop_reason == "refusal":
+        details = getattr(raw, "stop_details", None)
+        refusal = getattr(details, "explanation", None) or text or "the model refused to answer"
+    return Response(
+        text=text,
+        tool_calls=tuple(calls),
+        finish_reason=raw.stop_reason,
+        usage=_usage(raw),
+        model=raw.model or None,
+        request_id=getattr(raw, "_request_id", None),
+        refusal=refusal,
+        reasoning="\n\n".join(thoughts) or None,
+        provider_data=blocks,
+    )
+
+
+def _usage(raw: Message) -> Usage:
+    # Anthropic's input_tokens excludes cache reads and writes; cache reads are reported
+    # apart, and thinking tokens only by SDKs that know output_tokens_details.
+    usage = getattr(raw, "usage", None)
+    details = getattr(usage, "output_tokens_details", None)
+    return Usage.of(
+        _int(getattr(usage, "input_tokens", None)),
+        _int(getattr(usage, "output_tokens", None)),
+        cached_input_tokens=_int(getattr(usage, "cache_read_input_tokens", None)),
+        reasoning_tokens=_int(getattr(details, "thinking_tokens", None)),
+    )
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,192 @@
+"""Encoding for the ``anthropic`` backend: an alloy ``Request`` → ``messages.create`` arguments.
+
+Pure functions, no I/O. How each setting travels is described in ``alloy.backends.anthropic``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from .._messages import Message, OutputSchema, Request, TextPart, ToolCall, ToolResult, ToolSpec
+from .._schema import for_output, for_tool
+
+__all__ = ["DEFAULT_MAX_TOKENS", "OUTPUT_TOOL", "encode_messages", "encode_request"]
+
+DEFAULT_MAX_TOKENS = 4096
+"""``max_tokens`` when none is set (the API requires one), on top of any thinking budget."""
+
+OUTPUT_TOOL = "alloy_output"
+"""The tool that carries a structured reply when it is not sent as native JSON output."""
+
+_NOT_ACCEPTED = "This output was not accepted; see the next message."
+
+
+def encode_request(request: Request, native_output: bool) -> dict[str, Any]:
+    """The keyword arguments of ``messages.create`` for ``request``.
+
+    ``native_output`` says whether the model takes ``output_config.format``; a schema that
+    constrained decoding cannot express goes through the output tool even then.
+    """
+    params: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": _max_tokens(request),
+        "messages": encode_messages(request.messages),
+    }
+    if request.system:
+        params["system"] = request.system
+    tools = [encode_tool(tool) for tool in request.tools]
+    if request.output is not None:
+        dialect = for_output(request.output, "anthropic")
+        if native_output and dialect.strict:
+            params["output_config"] = {"format": {"type": "json_schema", "schema": dialect.schema}}
+        else:
+            tools.append(_output_tool(request.output, dialect.schema))
+            params["tool_choice"] = _output_choice(request)
+    if tools:
+        params["tools"] = tools
+    if request.temperature is not None:
+        # The 2.11 SDK's ``create`` has no ``temperature`` parameter; the API still reads it.
+        params["extra_body"] = {"temperature": request.temperature}
+    if request.timeout is not None:
+        params["timeout"] = request.timeout
+    return _merge(params, request.options) if request.options else params
+
+
+def encode_tool(tool: ToolSpec) -> dict[str, Any]:
+    """A tool definition: ``{name, description, input_schema}``."""
+    encoded: dict[str, Any] = {"name": tool.name}
+    if tool.description:
+        encoded["description"] = tool.description
+    encoded["input_schema"] = for_tool(tool, "anthropic").schema
+    return encoded
+
+
+def encode_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """The ``messages`` list: user turns with their tool results, assistant turns echoed."""
+    encoded: list[dict[str, Any]] = []
+    unanswered: list[str] = []
+    for message in messages:
+        if message.role == "assistant":
+            content = _assistant_content(message)
+            unanswered = [block["id"] for block in content if block.get("type") == "tool_use"]
+            if content:  # the API refuses an empty turn; the user turns around it merge
+                encoded.append({"role": "assistant", "content": content})
+        else:
+            encoded.append({"role": "user", "content": _user_content(message, unanswered)})
+            unanswered = []
+    return encoded
+
+
+def _user_content(message: Message, unanswered: Sequence[str]) -> str | list[dict[str, Any]]:
+    parts = message.parts
+    if not unanswered and len(parts) == 1 and isinstance(parts[0], TextPart):
+        return parts[0].text
+    answered = {part.call_id for part in parts if isinstance(part, ToolResult)}
+    # Every tool_use must be answered by a tool_result at the start of the next user turn;
+    # a structured reply sent through the output tool is answered here when it is re-asked.
+    blocks: list[dict[str, Any]] = [
+        {"type": "tool_result", "tool_use_id": call_id, "content": _NOT_ACCEPTED, "is_error": True}
+        for call_id in unanswered
+        if call_id not in answered
+    ]
+    for part in parts:
+        if isinstance(part, ToolResult):
+            result: dict[str, Any] = {
+                "type": "tool_result",
+                "tool_use_id": part.call_id,
+                "content": part.content,
+            }
+            if part.is_error:
+                result["is_error"] = True
+            blocks.append(result)
+    blocks += [
+        {"type": "text", "text": p.text} for p in parts if isinstance(p, TextPart) and p.text
+    ]
+    return blocks
+
+
+def _assistant_content(message: Message) -> list[dict[str, Any]]:
+    echoed = _echoed(message.provider_data)
+    if echoed is not None:
+        return echoed
+    blocks: list[dict[str, Any]] = []
+    for part in message.parts:
+        if isinstance(part, TextPart) and part.text:
+            blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, ToolCall):
+            blocks.append(
+                {"type": "tool_use", "id": part.id, "name": part.name, "input": _input(part)}
+            )
+    return blocks
+
+
+def _echoed(data: Any) -> list[dict[str, Any]] | None:
+    """The content blocks kept by the decoder (thinking signatures intact), if ``data`` is that."""
+    if not isinstance(data, list) or not data:
+        return None
+    blocks: list[dict[str, Any]] = []
+    for item in data:  # pyright: ignore[reportUnknownVariableType]
+        if not isinstance(item, dict) or "type" not in item:
+            return None
+        block = cast("dict[str, Any]", item)
+        if block["type"] != "text" or block.get("text"):  # the API refuses empty text
+            blocks.append(dict(block))
+    return blocks
+
+
+def _input(call: ToolCall) -> dict[str, Any]:
+    try:
+        value: Any = json.loads(call.arguments) if call.arguments else {}
+    except ValueError:
+        return {}
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
+
+
+def _output_tool(output: OutputSchema, schema: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "name": OUTPUT_TOOL,
+        "description": (
+            f"Give your final answer ({output.name}) by calling this tool with it as the input."
+        ),
+        "input_schema": schema,
+    }
+
+
+def _thinking_budget(options: Mapping[str, Any]) -> int | None:
+    """The extended-thinking budget set in ``provider_options``, 0 for adaptive thinking."""
+    thinking = options.get("thinking")
+    if not isinstance(thinking, Mapping) or thinking.get("type") not in ("enabled", "adaptive"):  # pyright: ignore[reportUnknownMemberType]
+        return None
+    budget = thinking.get("budget_tokens")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    return budget if isinstance(budget, int) else 0
+
+
+def _max_tokens(request: Request) -> int:
+    if request.max_tokens is not None:
+        return request.max_tokens
+    return DEFAULT_MAX_TOKENS + (_thinking_budget(request.options) or 0)
+
+
+def _output_choice(request: Request) -> dict[str, Any]:
+    if _thinking_budget(request.options) is not None:
+        # The API refuses a forced tool choice while the model thinks.
+        return {"type": "auto"}
+    if request.tools:
+        return {"type": "any"}  # the model may still call the command's own tools first
+    return {"type": "tool", "name": OUTPUT_TOOL}
+
+
+def _merge(params: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` under ``options``; mappings merge key by key (``extra_body`` keeps
+    ``temperature``, ``output_config`` keeps the format)."""
+    for key, value in options.items():
+        mine = params.get(key)
+        if isinstance(mine, dict) and isinstance(value, Mapping):
+            params[key] = _merge(
+                dict(cast("dict[str, Any]", mine)), cast("Mapping[str, Any]", value)
+            )
+        else:
+            params[key] = value
+    return params

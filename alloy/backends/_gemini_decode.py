@@ -1,0 +1,109 @@
+"""Decoding for the ``gemini`` backend: the SDK's ``GenerateContentResponse`` → alloy ``Response``.
+
+Pure functions (no I/O). Only the first candidate is read (alloy never asks for more).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import Any
+
+from google.genai import types
+
+from .._messages import Response, ToolCall
+from .._usage import Usage
+
+__all__ = ["decode_response"]
+
+# Finish reasons for which Gemini withheld (part of) the reply: alloy reports a refusal.
+_BLOCKED = frozenset(
+    {
+        "SAFETY",
+        "RECITATION",
+        "BLOCKLIST",
+        "PROHIBITED_CONTENT",
+        "SPII",
+        "IMAGE_SAFETY",
+        "IMAGE_PROHIBITED_CONTENT",
+        "IMAGE_RECITATION",
+        "MODEL_ARMOR",
+    }
+)
+
+
+def decode_response(raw: types.GenerateContentResponse) -> Response:
+    """The alloy ``Response`` for the SDK's parsed reply (no I/O).
+
+    Thought parts (``thought: true``) become ``reasoning``, never text. Function calls carry
+    no id on the Gemini API, so each gets one made from the response id and its position
+    (the same every time this reply is decoded). ``provider_data`` holds the model's turn as
+    it came, for the encoder to send back (thought signatures must be echoed). The API sends
+    no request-id header, so ``request_id`` is the reply's ``responseId``.
+    """
+    candidate = raw.candidates[0] if raw.candidates else None
+    content = candidate.content if candidate is not None else None
+    texts: list[str] = []
+    thoughts: list[str] = []
+    calls: list[ToolCall] = []
+    for part in (content.parts if content is not None else None) or ():
+        call = part.function_call
+        if call is not None:
+            data = part.model_dump(exclude_none=True)
+            calls.append(
+                ToolCall(_call_id(raw, len(calls), call), call.name or "", _args(call), data)
+            )
+        elif part.text is not None:
+            (thoughts if part.thought else texts).append(part.text)
+    finish = _value(candidate.finish_reason) if candidate is not None else None
+    refusal = None
+    if candidate is not None and finish in _BLOCKED:
+        refusal = candidate.finish_message or f"the reply was blocked ({finish})"
+    feedback = raw.prompt_feedback
+    if candidate is None and feedback is not None and feedback.block_reason is not None:
+        # The prompt itself was blocked: no candidate at all, the reason is here instead.
+        finish = _value(feedback.block_reason)
+        refusal = feedback.block_reason_message or f"the prompt was blocked ({finish})"
+    usage = raw.usage_metadata
+    return Response(
+        text="".join(texts),
+        tool_calls=tuple(calls),
+        finish_reason=finish,
+        usage=Usage.of(
+            _count(usage, "prompt_token_count"),
+            _count(usage, "candidates_token_count"),
+            cached_input_tokens=_count(usage, "cached_content_token_count"),
+            reasoning_tokens=_count(usage, "thoughts_token_count"),
+            total_tokens=_count(usage, "total_token_count"),
+        ),
+        model=raw.model_version or None,
+        request_id=raw.response_id or None,
+        refusal=refusal,
+        reasoning="".join(thoughts) or None,
+        provider_data=(
+            {"gemini": content.model_dump(exclude_none=True)} if content is not None else None
+        ),
+    )
+
+
+def _call_id(raw: types.GenerateContentResponse, index: int, call: types.FunctionCall) -> str:
+    if call.id:
+        return call.id  # Vertex AI and newer models may send one
+    return f"{raw.response_id or 'call'}-{index}"
+
+
+def _args(call: types.FunctionCall) -> str:
+    # The SDK gives the arguments as a dict; alloy's tool layer reads JSON text.
+    return json.dumps(call.args if call.args is not None else {})
+
+
+def _value(reason: Any) -> str | None:
+    """The raw wire value of one of the SDK's enums (``"STOP"``, ``"MAX_TOKENS"``...)."""
+    if reason is None:
+        return None
+    return str(reason.value) if isinstance(reason, enum.Enum) else str(reason)
+
+
+def _count(usage: types.GenerateContentResponseUsageMetadata | None, field: str) -> int | None:
+    value: Any = getattr(usage, field, None) if usage is not None else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

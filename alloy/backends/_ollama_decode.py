@@ -1,0 +1,47 @@
+"""The SDK's ``ChatResponse`` → alloy ``Response`` (pure, no I/O).
+
+* Text is ``message.content``; thinking models' reasoning (``message.thinking``) becomes
+  ``Response.reasoning`` and is kept in ``provider_data`` to be sent back with the
+  assistant turn.
+* Tool calls arrive with their arguments as an object (serialised here with ``json.dumps``)
+  and without ids, so each gets a stable id derived from its position, name and arguments:
+  the same reply always decodes to the same ids, and different calls get different ones.
+* Usage is Ollama's raw counts: ``prompt_eval_count`` (input; absent when the whole prompt
+  came from Ollama's cache) and ``eval_count`` (output). Ollama reports no cached or
+  reasoning counts, so those are ``None``.
+* ``finish_reason`` is ``done_reason`` as sent (``stop``, ``length``, ``load``...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ollama import ChatResponse, Message
+
+from .._messages import Response, ToolCall
+from .._usage import Usage
+
+__all__ = ["decode_response"]
+
+
+def decode_response(raw: ChatResponse) -> Response:
+    """The alloy ``Response`` for one non-streamed ``/api/chat`` reply."""
+    message = raw.message
+    thinking = message.thinking or None
+    return Response(
+        text=message.content or "",
+        tool_calls=tuple(_decode_call(i, call) for i, call in enumerate(message.tool_calls or ())),
+        finish_reason=raw.done_reason,
+        usage=Usage.of(raw.prompt_eval_count, raw.eval_count),
+        model=raw.model or None,
+        reasoning=thinking,
+        provider_data={"thinking": thinking} if thinking else None,
+    )
+
+
+def _decode_call(index: int, call: Message.ToolCall) -> ToolCall:
+    name = call.function.name
+    arguments = json.dumps(dict(call.function.arguments), ensure_ascii=False)
+    digest = hashlib.sha256(f"{index}\0{name}\0{arguments}".encode()).hexdigest()[:16]
+    return ToolCall(f"call_{index}_{digest}", name, arguments)

@@ -1,0 +1,184 @@
+"""Request → keyword arguments of ``ollama.Client.chat`` (pure, no I/O).
+
+Ollama's native ``/api/chat`` differs from the OpenAI shapes in ways that matter here:
+
+* sampling settings live in ``options`` (``temperature``, ``num_predict`` for the token
+  limit), merged with the model options a user passes as
+  ``provider_options={"ollama": {"options": {...}}}``;
+* tool calls carry their arguments as an object and have no id, and a tool result names the
+  tool it answers (``tool_name``) instead of a call id;
+* the SDK validates each tool into its ``Tool`` model, which keeps only ``type``, ``items``,
+  ``description`` and ``enum`` of each parameter (the shape of the server's
+  ``api.ToolProperty``): anything else about a parameter is moved into its description as
+  compact JSON, so the model still reads it. alloy validates the arguments it gets back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, cast
+
+from .._errors import ConfigurationError
+from .._messages import Message, Request, TextPart, ToolCall, ToolResult, ToolSpec
+from .._schema import for_output, for_tool
+
+__all__ = ["DIALECT", "encode_request"]
+
+DIALECT = "ollama"
+"""The schema dialect of ``alloy._schema`` this backend sends (``format`` and tools)."""
+
+# Model options alloy sets from its typed settings; passing them in provider_options clashes.
+_TYPED_OPTIONS = {"temperature": "temperature", "num_predict": "max_tokens"}
+# What the SDK's ``Tool.Function.Parameters.Property`` model keeps of a parameter's schema.
+_PROPERTY_KEYS = ("type", "items", "description", "enum")
+
+
+def encode_request(request: Request) -> dict[str, Any]:
+    """The keyword arguments of ``Client.chat`` for ``request``.
+
+    ``request.options`` (``provider_options["ollama"]`` minus the client keys) are other
+    ``chat`` arguments such as ``think`` or ``keep_alive``; their ``options`` mapping is
+    merged into the model options alloy sets.
+
+    >>> encode_request(Request("llama3.2", (Message.user("hi"),), max_tokens=5))["options"]
+    {'num_predict': 5}
+    """
+    messages: list[dict[str, Any]] = []
+    if request.system:
+        messages.append({"role": "system", "content": request.system})
+    for message in request.messages:
+        messages.extend(_encode_message(message))
+    params: dict[str, Any] = {"model": request.model, "messages": messages, "stream": False}
+    if request.tools:
+        params["tools"] = [_encode_tool(tool) for tool in request.tools]
+    if request.output is not None:
+        params["format"] = for_output(request.output, DIALECT).schema
+    extra = dict(request.options)
+    options = _model_options(extra.pop("options", None))
+    if request.temperature is not None:
+        options["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        options["num_predict"] = request.max_tokens
+    if options:
+        params["options"] = options
+    params.update(extra)
+    return params
+
+
+def _model_options(given: object) -> dict[str, Any]:
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping):
+        raise ConfigurationError(
+            "provider_options['ollama']['options'] must be a dict of model options, "
+            f"such as {{'num_ctx': 8192}}; got {type(given).__name__}."
+        )
+    options: dict[str, Any] = {str(k): v for k, v in given.items()}  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
+    clash = sorted(set(options) & set(_TYPED_OPTIONS))
+    if clash:
+        settings = ", ".join(f"{key} (use `{_TYPED_OPTIONS[key]}`)" for key in clash)
+        raise ConfigurationError(
+            f"provider_options['ollama']['options'] sets {settings}, which alloy sets from "
+            "its own settings."
+        )
+    return options
+
+
+def _encode_message(message: Message) -> list[dict[str, Any]]:
+    text = "".join(p.text for p in message.parts if isinstance(p, TextPart))
+    if message.role == "assistant":
+        encoded: dict[str, Any] = {"role": "assistant", "content": text}
+        calls = [_encode_call(p) for p in message.parts if isinstance(p, ToolCall)]
+        if calls:
+            encoded["tool_calls"] = calls
+        thinking = _thinking(message.provider_data)
+        if thinking:
+            # Thinking models (gpt-oss, qwen3...) expect their reasoning back in tool loops.
+            encoded["thinking"] = thinking
+        return [encoded]
+    # Tool results must directly follow the assistant turn that made the calls, so they go
+    # before any user text of the same turn.
+    out: list[dict[str, Any]] = [
+        {"role": "tool", "content": p.content, "tool_name": p.name}
+        for p in message.parts
+        if isinstance(p, ToolResult)
+    ]
+    if text or not out:
+        out.append({"role": "user", "content": text})
+    return out
+
+
+def _encode_call(call: ToolCall) -> dict[str, Any]:
+    try:
+        arguments: Any = json.loads(call.arguments) if call.arguments else {}
+    except ValueError:
+        arguments = None
+    if not isinstance(arguments, dict):
+        # Ollama only takes an object. A call decoded from Ollama always has one; a call
+        # replayed from another provider with broken arguments is sent without them (the
+        # tool result that follows says what was wrong).
+        arguments = {}
+    return {"function": {"name": call.name, "arguments": arguments}}
+
+
+def _thinking(provider_data: object) -> str | None:
+    if isinstance(provider_data, Mapping):
+        value = cast("Mapping[str, object]", provider_data).get("thinking")
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _encode_tool(tool: ToolSpec) -> dict[str, Any]:
+    function: dict[str, Any] = {"name": tool.name}
+    if tool.description:
+        function["description"] = tool.description
+    function["parameters"] = tool_parameters(for_tool(tool, DIALECT).schema)
+    return {"type": "function", "function": function}
+
+
+def tool_parameters(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """``schema`` in the shape the SDK's ``Tool`` model keeps (see the module docstring)."""
+    properties: Mapping[str, Any] = schema.get("properties") or {}
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": {name: _fit_property(prop) for name, prop in properties.items()},
+    }
+    required = schema.get("required")
+    if required:
+        out["required"] = list(required)
+    if schema.get("$defs"):
+        out["$defs"] = schema["$defs"]  # kept by the SDK; recursive types refer to it
+    return out
+
+
+def _fit_property(schema: Mapping[str, Any]) -> dict[str, Any]:
+    rest = dict(schema)
+    types = _union_types(rest.get("anyOf"))
+    if "type" not in rest and types:
+        # ``Optional[int]`` and other unions of plain types: the type list says it all.
+        del rest["anyOf"]
+        rest["type"] = types
+    if "const" in rest and "enum" not in rest:
+        rest["enum"] = [rest.pop("const")]
+    rest.pop("title", None)  # the parameter's name already says it
+    out = {key: rest.pop(key) for key in _PROPERTY_KEYS if key in rest}
+    if rest:
+        note = "JSON schema: " + json.dumps(rest, separators=(",", ":"), ensure_ascii=False)
+        described = out.get("description")
+        out["description"] = f"{described} ({note})" if described else note
+    return out
+
+
+def _union_types(union: object) -> list[object]:
+    """The types of an ``anyOf`` whose members each give only a type, else ``[]``."""
+    if not isinstance(union, list):
+        return []
+    types: list[object] = []
+    for member in cast("list[object]", union):
+        if not isinstance(member, dict) or list(cast("dict[str, object]", member)) != ["type"]:
+            return []
+        value = cast("dict[str, object]", member)["type"]
+        types.extend(cast("list[object]", value) if isinstance(value, list) else [value])
+    return types

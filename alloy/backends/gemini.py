@@ -1,0 +1,343 @@
+"""The ``gemini`` backend: Google's Gemini API through the official ``google-genai`` SDK.
+
+encode (``Request`` → ``models.generate_content`` arguments) → one SDK call → decode (the
+SDK's ``GenerateContentResponse`` → alloy ``Response``); the encoder and decoder live in
+``_gemini_encode`` and ``_gemini_decode``.
+
+How the SDK is driven, and why:
+
+* Clients are built with the SDK's own defaults, so ``GEMINI_API_KEY`` / ``GOOGLE_API_KEY``,
+  ``GOOGLE_GEMINI_BASE_URL`` and ``GOOGLE_GENAI_API_VERSION`` work; ``provider_options=
+  {"gemini": {...}}`` keys ``api_key``, ``base_url``, ``api_version``, ``headers``,
+  ``http_options`` (an ``HttpOptions`` or its dict), ``vertexai``, ``project``,
+  ``location`` and ``credentials`` configure ``genai.Client``. Every other key is a
+  ``GenerateContentConfig`` field sent with each request (``thinking_config``,
+  ``safety_settings``...), in snake_case or camelCase. Thought summaries, which become
+  ``Response.reasoning``, come with ``{"thinking_config": {"include_thoughts": True}}``.
+* Each ``genai.Client`` stays referenced until it is closed: a collected client closes its
+  HTTP client under any call still using it.
+* One client for blocking calls, and one per event loop for ``acomplete``, closed when its
+  loop shuts down (``ClientCache``). The async one is given its own ``httpx2`` transport,
+  which keeps the SDK on httpx2 even where ``aiohttp`` is installed (the SDK would switch
+  to it, with other exceptions and a hidden retry of connection errors).
+* The SDK retries nothing unless ``retry_options`` is set; alloy retries, so setting it is
+  refused. The SDK has no default timeout: ``Request.timeout`` goes with each request, in
+  the milliseconds ``HttpOptions.timeout`` takes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, cast
+
+import httpx2
+import pydantic
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from .._errors import (
+    AlloyError,
+    AuthenticationError,
+    ConfigurationError,
+    ProviderConnectionError,
+    ProviderError,
+)
+from .._messages import Request, Response
+from ._clients import ClientCache
+from ._gemini_decode import decode_response
+from ._gemini_encode import CAPABILITY_TABLE, NAME, encode_request, profile
+from ._http import body_message, error_for_status, error_for_transport, scrub
+from .base import Capabilities
+
+__all__ = ["CAPABILITY_TABLE", "GeminiBackend"]
+
+KEY_HINT = "set GEMINI_API_KEY or pass provider_options={'gemini': {'api_key': ...}}"
+_KEY_ENV = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+_VERTEX_ENV = ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE")
+# Client options that are fields of ``HttpOptions`` rather than ``genai.Client`` arguments.
+_HTTP_FIELDS = ("base_url", "api_version", "headers")
+# ``async_client_args`` that belong to the transport alloy builds for the async client.
+_TRANSPORT_ARGS = ("verify", "cert", "trust_env", "http1", "http2", "limits")
+# Packages whose exceptions are transport failures the SDK lets through unwrapped.
+_TRANSPORT_PACKAGES = frozenset({"httpx", "httpx2", "httpcore", "httpcore2", "aiohttp", "h11"})
+
+
+class GeminiBackend:
+    """Gemini models through ``client.models.generate_content``.
+
+    ``client_options`` are the client settings from ``provider_options={"gemini": {...}}``;
+    anything unset comes from the SDK's defaults and environment variables.
+
+    >>> backend = GeminiBackend({"api_key": "AIza..."})
+    >>> backend.capabilities("gemini-2.5-flash").schema_dialect
+    'gemini'
+    """
+
+    name = NAME
+
+    def __init__(self, client_options: Mapping[str, Any] | None = None):
+        self._clients = GeminiClients(client_options or {})
+
+    def capabilities(self, model: str) -> Capabilities:
+        """Per model family: Gemini models have native JSON schema and tools, Gemma neither."""
+        return profile(model).capabilities
+
+    def close(self) -> None:
+        """Close the SDK clients (the registry calls this when it drops the backend)."""
+        self._clients.close()
+
+    def complete(self, request: Request) -> Response:
+        """One ``models.generate_content`` call with the blocking client."""
+        params = encode_request(request)
+        client = self._clients.sync()
+        with self._clients.errors(request.timeout):
+            # The ignore: the SDK's signature names PIL.Image, which pyright cannot resolve.
+            raw = client.models.generate_content(**params)  # pyright: ignore[reportUnknownMemberType]
+        return decode_response(raw)
+
+    async def acomplete(self, request: Request) -> Response:
+        """One ``aio.models.generate_content`` call with this event loop's client."""
+        params = encode_request(request)
+        client = await self._clients.aclient()
+        with self._clients.errors(request.timeout):
+            raw = await client.aio.models.generate_content(**params)  # pyright: ignore[reportUnknownMemberType]
+        return decode_response(raw)
+
+
+class GeminiClients:
+    """The ``genai.Client``s of one backend instance, and the error boundary around them."""
+
+    def __init__(self, options: Mapping[str, Any]):
+        self._options = dict(options)
+        given = self._options.get("api_key")
+        self._secrets: tuple[str, ...] = (given,) if isinstance(given, str) and given else ()
+        self._ssl: ssl.SSLContext | None = None
+        self._cache: ClientCache[genai.Client, genai.Client] = ClientCache(
+            lambda: self._build(for_async=False),
+            lambda: self._build(for_async=True),
+            lambda client: client.close(),
+            _aclose,
+        )
+
+    def sync(self) -> genai.Client:
+        """The client for blocking calls, created on first use."""
+        return self._cache.sync()
+
+    async def aclient(self) -> genai.Client:
+        """The client of the running event loop (use its ``.aio``)."""
+        return await self._cache.aclient()
+
+    def close(self) -> None:
+        """Close the clients; they are created again on next use."""
+        self._cache.close()
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """API keys in use, to scrub from error messages."""
+        return self._secrets
+
+    def errors(self, timeout: float | None) -> ErrorBoundary:
+        """The boundary that turns SDK and transport exceptions into alloy errors."""
+        return ErrorBoundary(self, timeout)
+
+    def _build(self, *, for_async: bool) -> genai.Client:
+        options = dict(self._options)
+        try:
+            http_options = _http_options(options, for_async, self._tls())
+            client = genai.Client(**options, http_options=http_options)
+        except ConfigurationError:
+            raise
+        except (ValueError, TypeError) as exc:
+            detail = scrub(str(exc), self._secrets)
+            if isinstance(exc, ValueError) and "No API key" in detail:
+                raise ConfigurationError(f"{NAME}: no API key. To fix: {KEY_HINT}.") from exc
+            raise ConfigurationError(
+                f"{NAME}: invalid client settings in provider_options[{NAME!r}]: {detail}"
+            ) from exc
+        keys = [os.environ.get(name) for name in _KEY_ENV]
+        self._secrets = tuple(dict.fromkeys([*self._secrets, *(k for k in keys if k)]))
+        return client
+
+    def _tls(self) -> ssl.SSLContext | None:
+        """One TLS context for every client of this backend, built on first use.
+
+        Left to itself the SDK loads the CA store three times per ``genai.Client`` (about
+        80 ms), and an async client is built for every event loop. The context is the one
+        the SDK would make for httpx2 (``httpx2.create_ssl_context``: the system store, or
+        ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``). Vertex AI is left to the SDK, which may load a
+        client certificate.
+        """
+        if self._options.get("vertexai") or any(
+            os.environ.get(name, "").lower() in ("1", "true") for name in _VERTEX_ENV
+        ):
+            return None
+        if self._ssl is None:
+            self._ssl = httpx2.create_ssl_context()
+        return self._ssl
+
+
+async def _aclose(client: genai.Client) -> None:
+    await client.aio.aclose()
+    client.close()
+
+
+def _http_options(
+    options: dict[str, Any], for_async: bool, tls: ssl.SSLContext | None
+) -> types.HttpOptions:
+    """The client's ``HttpOptions``: ``http_options`` with the plain client keys on top.
+
+    Removes ``http_options``, ``base_url``, ``api_version`` and ``headers`` from ``options``.
+    ``tls`` is the TLS context for HTTP clients that ``http_options`` does not give one.
+    """
+    given: Any = options.pop("http_options", None)
+    if given is None:
+        http = types.HttpOptions()
+    elif isinstance(given, types.HttpOptions):
+        http = given.model_copy()
+    elif isinstance(given, Mapping):
+        http = types.HttpOptions.model_validate(dict(given))  # pyright: ignore[reportUnknownArgumentType]
+    else:
+        raise ConfigurationError(
+            f"{NAME}: http_options must be a google.genai.types.HttpOptions or a dict, "
+            f"not {type(given).__name__}."
+        )
+    updates: dict[str, Any] = {key: options.pop(key) for key in _HTTP_FIELDS if key in options}
+    if "headers" in updates:
+        updates["headers"] = {**(http.headers or {}), **updates["headers"]}
+    if http.retry_options is not None:
+        raise ConfigurationError(
+            f"{NAME}: http_options.retry_options would make the SDK retry on top of alloy's "
+            "own retries. Set max_retries / max_retry_wait instead."
+        )
+    client_args = dict(http.client_args or {})
+    async_args = dict(http.async_client_args or {})
+    if tls is not None:
+        client_args.setdefault("verify", tls)
+        async_args.setdefault("verify", tls)
+        async_args.setdefault("ssl", tls)  # what the SDK's websockets (Live API) would use
+    own_client = http.httpx_async_client or getattr(http, "aiohttp_client", None)
+    if for_async and not own_client and "transport" not in async_args:
+        transport = {key: async_args[key] for key in _TRANSPORT_ARGS if key in async_args}
+        async_args["transport"] = httpx2.AsyncHTTPTransport(**transport)
+    updates["client_args"] = client_args
+    updates["async_client_args"] = async_args
+    return http.model_copy(update=updates)
+
+
+class ErrorBoundary:
+    """Context manager mapping every SDK and transport exception to an ``AlloyError``.
+
+    Used around the single SDK call of ``complete`` and ``acomplete`` (an ``await`` inside a
+    plain ``with`` block is covered too). The SDK exception is kept as ``__cause__``.
+    """
+
+    __slots__ = ("_clients", "_timeout")
+
+    def __init__(self, clients: GeminiClients, timeout: float | None):
+        self._clients = clients
+        self._timeout = timeout
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None or isinstance(exc, AlloyError) or not isinstance(exc, Exception):
+            return
+        mapped = _translate(exc, self._clients.secrets, self._timeout)
+        if mapped is not None:
+            raise mapped from exc
+
+
+def _translate(
+    exc: Exception, secrets: tuple[str, ...], timeout: float | None
+) -> AlloyError | None:
+    """The alloy error for ``exc``, or ``None`` when it is not the SDK's or the transport's."""
+    if isinstance(exc, genai_errors.APIError):
+        return _status_error(exc, secrets)
+    cause = exc.__cause__
+    if isinstance(exc, genai_errors.UnknownApiResponseError):
+        # Its message quotes the whole unparsable body; the JSON error it wraps is enough.
+        invalid = error_for_transport(NAME, cause, timeout) if cause is not None else None
+        return invalid or ProviderError("the response was not valid JSON.", provider=NAME)
+    if isinstance(exc, genai_errors.ContinuationInterruptedError):
+        # A follow-up request of the SDK's automatic continuation failed: report that failure.
+        hop = _translate(cause, secrets, timeout) if isinstance(cause, Exception) else None
+        return hop or ProviderError(scrub(str(exc), secrets), provider=NAME)
+    if isinstance(exc, (json.JSONDecodeError, OSError)) or _from_transport(exc):
+        return error_for_transport(NAME, exc, timeout, secrets) or ProviderError(
+            f"{type(exc).__name__}: {scrub(str(exc), secrets)}", provider=NAME
+        )
+    if isinstance(exc, RuntimeError) and "client has been closed" in str(exc):
+        # The backend was closed while this call was starting; a retry gets a new client.
+        return ProviderConnectionError("the HTTP client was closed during the call.", provider=NAME)
+    if isinstance(exc, pydantic.ValidationError):
+        return ProviderError(
+            f"the response did not fit the SDK's model: {scrub(str(exc), secrets)}",
+            provider=NAME,
+        )
+    if isinstance(exc, ValueError):
+        # Raised by the SDK before any I/O, for a request it cannot send.
+        return ConfigurationError(
+            f"{NAME}: the SDK refused the request: {scrub(str(exc), secrets)}"
+        )
+    return None
+
+
+def _from_transport(exc: Exception) -> bool:
+    return any(cls.__module__.split(".")[0] in _TRANSPORT_PACKAGES for cls in type(exc).__mro__)
+
+
+def _status_error(exc: genai_errors.APIError, secrets: tuple[str, ...]) -> ProviderError:
+    response: Any = getattr(exc, "response", None)
+    raw_headers: Any = getattr(response, "headers", None)
+    headers = cast("Mapping[str, str]", raw_headers) if isinstance(raw_headers, Mapping) else None
+    body: Any = getattr(exc, "details", None)
+    # Twice: the first pass finds the message in Google's envelope, the second describes an
+    # HTML error page (a proxy's) instead of quoting it.
+    fallback = exc.message or str(exc)
+    message = body_message(body_message(body, fallback), fallback).rstrip(".")
+    request_id = headers.get("x-request-id") if headers else None
+    status = exc.code if isinstance(exc.code, int) else None  # pyright: ignore[reportUnnecessaryIsInstance]
+    if status is None:
+        return ProviderError(scrub(message, secrets), provider=NAME, retryable=False)
+    if status == 400 and _rejected_key(body):
+        # Gemini answers an invalid key with 400 INVALID_ARGUMENT, reason API_KEY_INVALID.
+        return AuthenticationError(
+            f"the provider rejected the credentials: {scrub(message, secrets)}. "
+            f"To fix: {KEY_HINT}.",
+            provider=NAME,
+            status_code=status,
+            request_id=request_id,
+        )
+    return error_for_status(
+        NAME,
+        status,
+        message,
+        headers=headers,
+        request_id=request_id,
+        key_hint=KEY_HINT,
+        secrets=secrets,
+    )
+
+
+def _rejected_key(body: Any) -> bool:
+    """Whether a Google error body says the API key is bad (``google.rpc.ErrorInfo``)."""
+    error = _field(body, "error") or body
+    details = _field(error, "details")
+    items: list[Any] = details if isinstance(details, list) else []  # pyright: ignore[reportUnknownVariableType]
+    reasons = [_field(item, "reason") for item in items]
+    return any(isinstance(r, str) and r.startswith("API_KEY_") for r in reasons)
+
+
+def _field(data: Any, key: str) -> Any:
+    return cast("Mapping[str, Any]", data).get(key) if isinstance(data, Mapping) else None

@@ -1,0 +1,179 @@
+"""Gemini ``generateContent`` / ``streamGenerateContent?alt=sse``, JSON and SSE.
+
+Shapes follow the real API as recorded (PROVIDERS.md 3.5, ``shared/recorded/gemini__*``) and
+parse under google-genai 3.4:
+
+* function calls carry no ``id`` and their ``args`` are a JSON object; parallel calls are
+  several ``functionCall`` parts, the first with a ``thoughtSignature``;
+* ``finishReason`` is ``STOP`` for tool calls too (with ``finishMessage``);
+* ``usageMetadata.candidatesTokenCount`` excludes thinking, reported separately as
+  ``thoughtsTokenCount``; ``cachedContentTokenCount`` (part of ``promptTokenCount``) and
+  ``thoughtsTokenCount`` are absent when zero, as the API leaves them out;
+* a stream is ``data: <complete GenerateContentResponse>`` events separated by CRLF, with no
+  terminator: the last event carries ``finishReason`` and ``usageMetadata``. An in-stream
+  error is ``data: {"error": {code, message, status}}``, which the SDK raises as
+  ``errors.ServerError``; a malformed event raises ``errors.UnknownApiResponseError``.
+
+A refusal is rendered the way Gemini blocks a reply: ``finishReason: SAFETY``, the text in
+``finishMessage`` (which google-genai drops when it parses a Gemini Developer API reply).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .._items import Reply, ToolCall, new_id
+from ._base import EventStream, JsonBody, RenderContext, Rendered, WireFormat, dumps, pieces
+
+__all__ = ["WIRE", "error_body", "render"]
+
+_STATUSES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+# Provider-neutral spellings a test may script, and Gemini's own values (any other value
+# would make the SDK warn that it is not a valid FinishReason).
+_FINISH = {
+    "stop": "STOP",
+    "tool_calls": "STOP",
+    "length": "MAX_TOKENS",
+    "max_tokens": "MAX_TOKENS",
+    "content_filter": "SAFETY",
+    "refusal": "SAFETY",
+}
+_GEMINI_FINISH = frozenset(
+    {
+        "STOP",
+        "MAX_TOKENS",
+        "SAFETY",
+        "RECITATION",
+        "LANGUAGE",
+        "OTHER",
+        "BLOCKLIST",
+        "PROHIBITED_CONTENT",
+        "SPII",
+        "MALFORMED_FUNCTION_CALL",
+        "UNEXPECTED_TOOL_CALL",
+        "TOO_MANY_TOOL_CALLS",
+    }
+)
+_CALLS_MESSAGE = "Model generated function call(s)."
+_STREAM_ERROR = "emulator: injected stream error"
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    """The ``{"error": {code, message, status}}`` envelope Google APIs use for non-2xx."""
+    name = _STATUSES.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
+    return {"error": {"code": status, "message": message, "status": name}}
+
+
+def render(reply: Reply, ctx: RenderContext) -> Rendered:
+    """A ``GenerateContentResponse``, or its SSE stream of partial responses."""
+    return _stream(reply, ctx) if ctx.stream else JsonBody(_response(reply, ctx))
+
+
+WIRE = WireFormat(provider="gemini", error_body=error_body, render=render)
+
+
+def _finish_reason(reply: Reply) -> str:
+    if reply.finish_reason is None:
+        return "SAFETY" if reply.refusal else "STOP"
+    value = _FINISH.get(reply.finish_reason, reply.finish_reason.upper())
+    if value not in _GEMINI_FINISH:
+        raise ValueError(f"finish_reason {reply.finish_reason!r} is not a Gemini FinishReason")
+    return value
+
+
+def _usage(reply: Reply) -> dict[str, Any]:
+    usage: dict[str, Any] = {
+        "promptTokenCount": reply.input_tokens,
+        "candidatesTokenCount": reply.output_tokens,
+        "totalTokenCount": reply.input_tokens + reply.output_tokens + reply.reasoning_tokens,
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": reply.input_tokens}],
+    }
+    if reply.cached_tokens:
+        usage["cachedContentTokenCount"] = reply.cached_tokens
+        usage["cacheTokensDetails"] = [{"modality": "TEXT", "tokenCount": reply.cached_tokens}]
+    if reply.reasoning_tokens:
+        usage["thoughtsTokenCount"] = reply.reasoning_tokens
+    return usage
+
+
+def _call_part(call: ToolCall, first: bool) -> dict[str, Any]:
+    args: Any = call.arguments
+    if isinstance(args, str):
+        # Gemini sends arguments as an object, so a malformed string cannot be rendered.
+        try:
+            args = json.loads(args)
+        except ValueError:
+            args = None
+    if not isinstance(args, Mapping):
+        raise ValueError(f"Gemini function call arguments must be a JSON object: {call.name}")
+    part: dict[str, Any] = {"functionCall": {"name": call.name, "args": dict(args)}}  # pyright: ignore[reportUnknownArgumentType]
+    if first:
+        # The API signs the first call of a turn; clients must echo it back.
+        signature = f"emulator-signature:{call.name}".encode()
+        part["thoughtSignature"] = base64.b64encode(signature).decode()
+    return part
+
+
+def _candidate(parts: list[dict[str, Any]], finish: str | None, reply: Reply) -> dict[str, Any]:
+    candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}}
+    if finish is not None:
+        candidate["finishReason"] = finish
+        if reply.refusal:
+            candidate["finishMessage"] = reply.refusal
+        elif reply.tool_calls:
+            candidate["finishMessage"] = _CALLS_MESSAGE
+    candidate["index"] = 0
+    return candidate
+
+
+def _envelope(candidate: dict[str, Any], ctx: RenderContext, response_id: str) -> dict[str, Any]:
+    return {"candidates": [candidate], "modelVersion": ctx.model, "responseId": response_id}
+
+
+def _response(reply: Reply, ctx: RenderContext) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = []
+    if reply.content is not None:
+        parts.append({"text": reply.content})
+    parts += [_call_part(call, i == 0) for i, call in enumerate(reply.tool_calls)]
+    body = _envelope(_candidate(parts, _finish_reason(reply), reply), ctx, new_id(""))
+    body["usageMetadata"] = _usage(reply)
+    return body
+
+
+def _event(body: Mapping[str, Any]) -> bytes:
+    return f"data: {dumps(body)}\r\n\r\n".encode()
+
+
+def _stream(reply: Reply, ctx: RenderContext) -> EventStream:
+    response_id = new_id("")
+
+    def chunk(parts: list[dict[str, Any]]) -> bytes:
+        return _event(_envelope(_candidate(parts, None, reply), ctx, response_id))
+
+    events = [chunk([{"text": piece}]) for piece in pieces(reply.content or "", reply.chunk_chars)]
+    # Function calls arrive whole, never as partial arguments.
+    events += [chunk([_call_part(call, i == 0)]) for i, call in enumerate(reply.tool_calls)]
+    last = _envelope(_candidate([{"text": ""}], _finish_reason(reply), reply), ctx, response_id)
+    last["usageMetadata"] = _usage(reply)
+    return EventStream(
+        events=events,
+        terminal=[_event(last)],
+        error=[_event(error_body(500, _STREAM_ERROR))],
+        malformed=b'data: {"candidates": [{"content": {"parts": [\r\n\r\n',
+        content_type="text/event-stream",
+    )

@@ -1,0 +1,208 @@
+"""alloy ``Request`` → ``messages.create`` arguments, with no network and no keys."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from alloy._messages import (
+    Message,
+    OutputSchema,
+    Request,
+    Response,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+)
+from alloy._output import output_spec
+from alloy.backends._anthropic_encode import (
+    DEFAULT_MAX_TOKENS,
+    OUTPUT_TOOL,
+    encode_messages,
+    encode_request,
+)
+from alloy.backends.anthropic import AnthropicBackend
+
+HELLO = (Message.user("hello"),)
+TOOL = ToolSpec(
+    "lookup",
+    "Look a city up.",
+    {"type": "object", "properties": {"city": {"type": "string", "maxLength": 40}}},
+)
+
+
+def output(tp: Any) -> OutputSchema:
+    spec = output_spec(tp, "test")
+    assert spec.schema is not None
+    return spec.schema
+
+
+def test_minimal_request_has_the_default_max_tokens() -> None:
+    params = encode_request(Request(model="claude-sonnet-4-6", messages=HELLO), True)
+    assert params == {
+        "model": "claude-sonnet-4-6",
+        "max_tokens": DEFAULT_MAX_TOKENS,
+        "messages": [{"role": "user", "content": "hello"}],
+    }
+
+
+def test_typed_settings() -> None:
+    request = Request(
+        model="m", messages=HELLO, system="Be brief.", temperature=0.2, max_tokens=64, timeout=3.0
+    )
+    params = encode_request(request, True)
+    assert params["system"] == "Be brief."
+    assert params["max_tokens"] == 64
+    assert params["extra_body"] == {"temperature": 0.2}
+    assert params["timeout"] == 3.0
+
+
+def test_thinking_budget_is_added_to_the_default_max_tokens() -> None:
+    thinking = {"thinking": {"type": "enabled", "budget_tokens": 8000}}
+    params = encode_request(Request(model="m", messages=HELLO, options=thinking), True)
+    assert params["max_tokens"] == DEFAULT_MAX_TOKENS + 8000
+    assert params["thinking"] == thinking["thinking"]
+
+
+def test_options_merge_into_what_alloy_sets() -> None:
+    options = {"extra_body": {"top_k": 5}, "metadata": {"user_id": "u1"}}
+    request = Request(model="m", messages=HELLO, temperature=0.5, options=options)
+    params = encode_request(request, True)
+    assert params["extra_body"] == {"temperature": 0.5, "top_k": 5}
+    assert params["metadata"] == {"user_id": "u1"}
+
+
+def test_native_structured_output() -> None:
+    schema = output(int)
+    params = encode_request(Request(model="m", messages=HELLO, output=schema), True)
+    assert params["output_config"] == {
+        "format": {
+            "type": "json_schema",
+            "schema": {
+                "type": "object",
+                "properties": {"value": {"type": "integer"}},
+                "required": ["value"],
+                "additionalProperties": False,
+            },
+        }
+    }
+    assert "tools" not in params and "tool_choice" not in params
+
+
+def test_forced_tool_for_models_without_native_output() -> None:
+    schema = output(int)
+    params = encode_request(Request(model="m", messages=HELLO, output=schema), False)
+    assert "output_config" not in params
+    [tool] = params["tools"]
+    assert tool["name"] == OUTPUT_TOOL
+    assert tool["input_schema"]["properties"] == {"value": {"type": "integer"}}
+    assert params["tool_choice"] == {"type": "tool", "name": OUTPUT_TOOL}
+
+
+def test_open_maps_go_through_the_tool_even_on_native_models() -> None:
+    schema = output(dict[str, float])
+    params = encode_request(Request(model="m", messages=HELLO, output=schema), True)
+    assert "output_config" not in params
+    assert params["tools"][0]["input_schema"] == {
+        "type": "object",
+        "additionalProperties": {"type": "number"},
+    }
+
+
+def test_output_tool_with_user_tools_or_thinking() -> None:
+    schema = output(int)
+    with_tools = Request(model="m", messages=HELLO, output=schema, tools=(TOOL,))
+    params = encode_request(with_tools, False)
+    assert [t["name"] for t in params["tools"]] == ["lookup", OUTPUT_TOOL]
+    assert params["tool_choice"] == {"type": "any"}
+    thinking = {"thinking": {"type": "adaptive"}}
+    thinks = Request(model="m", messages=HELLO, output=schema, options=thinking)
+    params = encode_request(thinks, False)
+    assert params["tool_choice"] == {"type": "auto"}
+
+
+def test_tools_use_the_anthropic_dialect() -> None:
+    params = encode_request(Request(model="m", messages=HELLO, tools=(TOOL,)), True)
+    assert params["tools"] == [
+        {
+            "name": "lookup",
+            "description": "Look a city up.",
+            "input_schema": {
+                "type": "object",
+                "properties": {"city": {"type": "string", "description": "{maxLength: 40}"}},
+                "additionalProperties": False,
+            },
+        }
+    ]
+
+
+def test_tool_loop_messages() -> None:
+    calls = (ToolCall("t1", "lookup", '{"city": "Paris"}'), ToolCall("t2", "lookup", "{bad"))
+    assistant = Message("assistant", (TextPart("Looking."), *calls))
+    results = Message(
+        "user",
+        (ToolResult("t1", "lookup", "sunny"), ToolResult("t2", "lookup", "bad JSON", True)),
+    )
+    assert encode_messages((*HELLO, assistant, results)) == [
+        {"role": "user", "content": "hello"},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": "Looking."},
+                {"type": "tool_use", "id": "t1", "name": "lookup", "input": {"city": "Paris"}},
+                {"type": "tool_use", "id": "t2", "name": "lookup", "input": {}},
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "t1", "content": "sunny"},
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "t2",
+                    "content": "bad JSON",
+                    "is_error": True,
+                },
+            ],
+        },
+    ]
+
+
+def test_provider_data_is_echoed_and_an_unanswered_output_call_is_closed() -> None:
+    blocks = [
+        {"type": "thinking", "thinking": "hmm", "signature": "sig=="},
+        {"type": "text", "text": ""},
+        {"type": "tool_use", "id": "toolu_1", "name": OUTPUT_TOOL, "input": {"value": "x"}},
+    ]
+    reply = Response(text='{"value": "x"}', provider_data=blocks)
+    encoded = encode_messages((*HELLO, reply.message(), Message.user("Not an int; again.")))
+    assert encoded[1] == {"role": "assistant", "content": [blocks[0], blocks[2]]}
+    first, second = encoded[2]["content"]
+    assert first["type"] == "tool_result" and first["tool_use_id"] == "toolu_1"
+    assert first["is_error"] is True
+    assert second == {"type": "text", "text": "Not an int; again."}
+
+
+def test_an_empty_assistant_turn_is_left_out() -> None:
+    empty = Response(text="", provider_data=[{"type": "text", "text": ""}])
+    encoded = encode_messages((*HELLO, empty.message(), Message.user("Say something.")))
+    assert [m["role"] for m in encoded] == ["user", "user"]
+
+
+def test_capabilities_by_model() -> None:
+    backend = AnthropicBackend({"api_key": "sk-ant-test"})
+    for model in ("claude-sonnet-4-6", "claude-opus-4-5", "claude-haiku-4-5", "claude-next-9"):
+        assert backend.capabilities(model).structured_output == "json_schema", model
+    for model in ("claude-3-5-haiku-latest", "claude-sonnet-4-0", "claude-opus-4-1"):
+        assert backend.capabilities(model).structured_output == "tool_call", model
+    caps = backend.capabilities("claude-sonnet-4-6")
+    assert caps.tool_error_flag and caps.parallel_tools and caps.schema_dialect == "anthropic"
+
+
+def test_forced_tool_model_encodes_the_tool() -> None:
+    backend = AnthropicBackend({"api_key": "sk-ant-test"})
+    request = Request(model="claude-3-5-haiku-latest", messages=HELLO, output=output(bool))
+    params = backend._encode(request)  # pyright: ignore[reportPrivateUsage]
+    assert params["tool_choice"]["name"] == OUTPUT_TOOL
+    json.dumps(params)  # plain JSON, ready for the SDK

@@ -1,0 +1,273 @@
+"""Request → ``models.generate_content`` arguments for ``gemini`` (pure, no network).
+
+The last tests hand the encoded arguments to a real client over an in-memory transport and
+read the JSON the SDK puts on the wire.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx2
+import pytest
+from google import genai
+from google.genai import types
+
+import alloy
+from alloy._messages import (
+    Message,
+    OutputSchema,
+    Request,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+)
+from alloy.backends._gemini_encode import encode_request, profile
+from alloy.backends.gemini import GeminiBackend
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"vendor": {"type": "string"}, "total": {"type": "number"}},
+    "required": ["vendor", "total"],
+}
+OUTPUT = OutputSchema("Invoice", SCHEMA, wrapped=False)
+WEATHER = ToolSpec(
+    "get_weather",
+    "Current weather for a city.",
+    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+)
+
+
+def request(*messages: Message, model: str = "gemini-2.5-flash", **fields: Any) -> Request:
+    return Request(model=model, messages=messages or (Message.user("hi"),), **fields)
+
+
+def config(req: Request) -> dict[str, Any]:
+    """The encoded config as the fields it sets (the SDK model, dumped)."""
+    encoded: types.GenerateContentConfig = encode_request(req)["config"]
+    dumped: dict[str, Any] = encoded.model_dump(exclude_none=True)
+    return dumped
+
+
+def test_minimal_request() -> None:
+    params = encode_request(request())
+    assert params["model"] == "gemini-2.5-flash"
+    assert params["contents"] == [{"role": "user", "parts": [{"text": "hi"}]}]
+    assert isinstance(params["config"], types.GenerateContentConfig)
+    # Automatic function calling is always off: alloy runs the tools.
+    assert config(request()).keys() == {"automatic_function_calling"}
+    assert params["config"].automatic_function_calling.disable is True
+
+
+def test_system_temperature_and_max_tokens() -> None:
+    got = config(request(system="Be brief.", temperature=0.25, max_tokens=64))
+    assert got["system_instruction"] == "Be brief."
+    assert got["temperature"] == 0.25
+    assert got["max_output_tokens"] == 64
+
+
+def test_timeout_is_sent_per_request_in_milliseconds() -> None:
+    assert config(request(timeout=2.5))["http_options"] == {"timeout": 2500}
+    # Never 0, which the SDK reads as "no timeout".
+    assert config(request(timeout=0.0001))["http_options"] == {"timeout": 1}
+    assert "http_options" not in config(request())
+
+
+def test_output_schema_is_enforced_natively() -> None:
+    got = config(request(output=OUTPUT))
+    assert got["response_mime_type"] == "application/json"
+    schema = got["response_json_schema"]
+    assert schema["properties"] == SCHEMA["properties"]
+    assert schema["propertyOrdering"] == ["vendor", "total"]  # the gemini dialect
+
+
+def test_tools_are_function_declarations_with_json_schema() -> None:
+    got = config(request(tools=(WEATHER,)))
+    (declaration,) = got["tools"][0]["function_declarations"]
+    assert declaration["name"] == "get_weather"
+    assert declaration["description"] == "Current weather for a city."
+    assert declaration["parameters_json_schema"]["required"] == ["city"]
+    assert "parameters" not in declaration
+
+
+def test_gemini_2_takes_no_schema_on_a_tool_turn() -> None:
+    got = config(request(output=OUTPUT, tools=(WEATHER,)))
+    assert "tools" in got
+    assert "response_json_schema" not in got and "response_mime_type" not in got
+
+
+def test_gemini_3_takes_schema_and_tools_together() -> None:
+    got = config(request(model="gemini-3-pro-preview", output=OUTPUT, tools=(WEATHER,)))
+    assert "tools" in got and "response_json_schema" in got
+
+
+def test_gemma_gets_system_text_in_the_first_turn_and_no_native_schema() -> None:
+    params = encode_request(request(model="gemma-3-27b-it", system="Be brief.", output=OUTPUT))
+    assert params["contents"] == [
+        {"role": "user", "parts": [{"text": "Be brief."}, {"text": "hi"}]}
+    ]
+    got = params["config"].model_dump(exclude_none=True)
+    assert "system_instruction" not in got and "response_json_schema" not in got
+
+
+def test_gemma_cannot_call_tools() -> None:
+    with pytest.raises(alloy.CapabilityError, match="gemma-3-27b-it"):
+        encode_request(request(model="gemma-3-27b-it", tools=(WEATHER,)))
+
+
+def test_capabilities_per_model() -> None:
+    backend = GeminiBackend({"api_key": "k"})
+    gemini = backend.capabilities("gemini-2.5-flash")
+    assert gemini.structured_output == "json_schema" and gemini.schema_dialect == "gemini"
+    assert gemini.tools and gemini.parallel_tools and gemini.tool_error_flag
+    gemma = backend.capabilities("models/gemma-3-4b-it")
+    assert gemma.structured_output == "prompt" and not gemma.tools
+    assert profile("models/gemini-3-flash").schema_with_tools
+
+
+def test_tool_results_answer_by_name_before_any_text() -> None:
+    calls = (ToolCall("c1", "get_weather", '{"city": "Oslo"}'), ToolCall("c2", "boom", "{}"))
+    results = Message(
+        "user",
+        (
+            TextPart("and then?"),
+            ToolResult("c1", "get_weather", "rain"),
+            ToolResult("c2", "boom", "it failed", is_error=True),
+        ),
+    )
+    params = encode_request(request(Message.user("hi"), Message("assistant", calls), results))
+    model_turn, user_turn = params["contents"][1:]
+    assert model_turn == {
+        "role": "model",
+        "parts": [
+            {"function_call": {"name": "get_weather", "args": {"city": "Oslo"}}},
+            {"function_call": {"name": "boom", "args": {}}},
+        ],
+    }
+    assert user_turn["parts"] == [
+        {"function_response": {"name": "get_weather", "response": {"output": "rain"}}},
+        {"function_response": {"name": "boom", "response": {"error": "it failed"}}},
+        {"text": "and then?"},
+    ]
+
+
+def test_a_call_with_a_wire_id_is_answered_with_that_id() -> None:
+    part = {"function_call": {"id": "fc-1", "name": "get_weather", "args": {"city": "Oslo"}}}
+    call = ToolCall("fc-1", "get_weather", '{"city": "Oslo"}', provider_data=part)
+    result = Message("user", (ToolResult("fc-1", "get_weather", "sun"),))
+    contents = encode_request(request(Message.user("hi"), Message("assistant", (call,)), result))[
+        "contents"
+    ]
+    assert contents[1]["parts"] == [part]
+    assert contents[2]["parts"][0]["function_response"]["id"] == "fc-1"
+
+
+def test_a_hand_built_call_keeps_its_signature() -> None:
+    part = {
+        "function_call": {"name": "get_weather", "args": {"city": "Oslo"}},
+        "thought_signature": b"sig",
+    }
+    call = ToolCall("x", "get_weather", "{}", provider_data=part)
+    message = Message("assistant", (TextPart("Checking."), call))
+    contents = encode_request(request(Message.user("hi"), message))["contents"]
+    assert contents[1]["parts"] == [{"text": "Checking."}, part]
+
+
+def test_unreadable_arguments_are_sent_empty() -> None:
+    call = ToolCall("x", "get_weather", "{not json")
+    contents = encode_request(request(Message.user("hi"), Message("assistant", (call,))))[
+        "contents"
+    ]
+    assert contents[1]["parts"] == [{"function_call": {"name": "get_weather", "args": {}}}]
+
+
+def test_provider_options_merge_into_the_config() -> None:
+    options = {
+        "thinking_config": {"include_thoughts": True, "thinking_budget": 512},
+        "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "OFF"}],
+        "top_k": 3,
+    }
+    got = config(request(options=options))
+    assert got["thinking_config"] == {"include_thoughts": True, "thinking_budget": 512}
+    assert got["safety_settings"][0]["threshold"] == types.HarmBlockThreshold.OFF
+    assert got["top_k"] == 3
+    assert got["automatic_function_calling"]["disable"] is True
+
+
+def test_a_reserved_field_in_camel_case_is_refused() -> None:
+    with pytest.raises(alloy.ConfigurationError, match="max_output_tokens"):
+        encode_request(request(options={"maxOutputTokens": 5}))
+    with pytest.raises(alloy.ConfigurationError, match="automatic_function_calling"):
+        encode_request(request(options={"automaticFunctionCalling": {"disable": False}}))
+
+
+def test_an_unknown_option_is_a_configuration_error() -> None:
+    with pytest.raises(alloy.ConfigurationError, match="no_such_option") as info:
+        encode_request(request(options={"no_such_option": 1}))
+    assert "GenerateContentConfig" in str(info.value)
+
+
+def test_encoding_never_changes_the_request() -> None:
+    turn = {"role": "model", "parts": [{"text": "earlier"}]}
+    assistant = Message("assistant", (TextPart("earlier"),), provider_data={"gemini": turn})
+    req = request(Message.user("hi"), assistant, system="s", options={"top_k": 2})
+    before = repr(req)
+    encode_request(req)
+    encode_request(req)
+    assert repr(req) == before
+
+
+# --- what the SDK sends for these arguments ------------------------------------------------
+
+
+def sent_body(req: Request) -> dict[str, Any]:
+    bodies: list[dict[str, Any]] = []
+
+    def answer(http_request: httpx2.Request) -> httpx2.Response:
+        bodies.append(json.loads(http_request.content))
+        return httpx2.Response(200, json={"candidates": []})
+
+    with httpx2.Client(transport=httpx2.MockTransport(answer)) as http:
+        options = types.HttpOptions(base_url="http://gemini.test", httpx_client=http)
+        client = genai.Client(api_key="test-key", http_options=options)
+        client.models.generate_content(**encode_request(req))
+    return bodies[0]
+
+
+def test_wire_shape_of_a_structured_request() -> None:
+    body = sent_body(
+        request(system="Be brief.", temperature=0.5, max_tokens=10, output=OUTPUT, timeout=2.0)
+    )
+    assert body["systemInstruction"]["parts"] == [{"text": "Be brief."}]
+    generation = body["generationConfig"]
+    assert generation["temperature"] == 0.5
+    assert generation["maxOutputTokens"] == 10
+    assert generation["responseMimeType"] == "application/json"
+    assert generation["responseJsonSchema"]["required"] == ["vendor", "total"]
+    assert "automaticFunctionCalling" not in json.dumps(body)
+
+
+def test_wire_shape_of_a_tool_follow_up() -> None:
+    part = {
+        "function_call": {"name": "get_weather", "args": {"city": "Oslo"}},
+        "thought_signature": b"sig",
+    }
+    turn = {"role": "model", "parts": [part]}
+    call = ToolCall("c1", "get_weather", '{"city": "Oslo"}', provider_data=part)
+    messages = (
+        Message.user("hi"),
+        Message("assistant", (call,), provider_data={"gemini": turn}),
+        Message("user", (ToolResult("c1", "get_weather", "rain"),)),
+    )
+    body = sent_body(request(*messages, tools=(WEATHER,)))
+    declaration = body["tools"][0]["functionDeclarations"][0]
+    # google-genai 3.4 sends this one field in snake_case; the API's JSON parser takes both.
+    assert declaration["parameters_json_schema"]["required"] == ["city"]
+    model_part = body["contents"][1]["parts"][0]
+    assert model_part["functionCall"] == {"name": "get_weather", "args": {"city": "Oslo"}}
+    assert model_part["thoughtSignature"] == "c2ln"  # base64 of b"sig"
+    assert body["contents"][2]["parts"] == [
+        {"functionResponse": {"name": "get_weather", "response": {"output": "rain"}}}
+    ]

@@ -1,0 +1,281 @@
+"""Request → ``ollama.Client.chat`` arguments (pure, no network).
+
+Every encoded request is also validated by the SDK's own ``ChatRequest`` model, the step the
+SDK runs before sending, to prove that nothing alloy sends is dropped or refused there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from ollama._types import ChatRequest
+
+import alloy
+from alloy._messages import (
+    Message,
+    OutputSchema,
+    Request,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+)
+from alloy.backends._ollama_encode import encode_request, tool_parameters
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"vendor": {"type": "string"}, "total": {"type": "number"}},
+    "required": ["vendor", "total"],
+    "additionalProperties": False,
+}
+WEATHER = ToolSpec(
+    "get_weather",
+    "Current weather for a city.",
+    {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string", "description": "City name", "title": "City"},
+            "unit": {"enum": ["c", "f"], "type": "string", "default": "c"},
+        },
+        "required": ["city"],
+    },
+)
+
+
+def request(*messages: Message, **fields: Any) -> Request:
+    return Request(model="llama3.2", messages=messages or (Message.user("hi"),), **fields)
+
+
+def sent(params: dict[str, Any]) -> dict[str, Any]:
+    """What the SDK puts on the wire for these ``chat()`` arguments."""
+    body: dict[str, Any] = ChatRequest(**params).model_dump(exclude_none=True)
+    return body
+
+
+def test_minimal_request() -> None:
+    params = encode_request(request())
+    assert params == {
+        "model": "llama3.2",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": False,
+    }
+    assert sent(params) == params
+
+
+def test_system_message_comes_first() -> None:
+    params = encode_request(request(system="Be brief."))
+    assert params["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "hi"},
+    ]
+
+
+def test_temperature_and_max_tokens_are_model_options() -> None:
+    params = encode_request(request(temperature=0.0, max_tokens=64, timeout=3.0))
+    assert params["options"] == {"temperature": 0.0, "num_predict": 64}
+    assert "timeout" not in params  # applied by the client, not sent
+    assert sent(params)["options"] == {"temperature": 0.0, "num_predict": 64}
+
+
+def test_unset_settings_are_not_sent() -> None:
+    params = encode_request(request())
+    for key in ("options", "format", "tools", "think", "keep_alive"):
+        assert key not in params
+
+
+def test_provider_options_merge_with_model_options() -> None:
+    options = {"options": {"num_ctx": 8192, "seed": 7}, "keep_alive": "5m", "think": True}
+    params = encode_request(request(temperature=0.5, options=options))
+    assert params["options"] == {"num_ctx": 8192, "seed": 7, "temperature": 0.5}
+    assert params["keep_alive"] == "5m"
+    assert params["think"] is True
+    body = sent(params)
+    assert body["options"] == {"num_ctx": 8192, "seed": 7, "temperature": 0.5}
+    assert body["keep_alive"] == "5m" and body["think"] is True
+
+
+def test_request_options_are_not_mutated() -> None:
+    options = {"options": {"num_ctx": 8192}}
+    encode_request(request(max_tokens=3, options=options))
+    assert options == {"options": {"num_ctx": 8192}}
+
+
+@pytest.mark.parametrize(
+    ("key", "setting"), [("temperature", "temperature"), ("num_predict", "max_tokens")]
+)
+def test_model_options_that_clash_with_typed_settings(key: str, setting: str) -> None:
+    with pytest.raises(alloy.ConfigurationError, match=f"{key} \\(use `{setting}`\\)"):
+        encode_request(request(options={"options": {key: 1}}))
+
+
+def test_model_options_must_be_a_mapping() -> None:
+    with pytest.raises(alloy.ConfigurationError, match="num_ctx"):
+        encode_request(request(options={"options": [("num_ctx", 1)]}))
+
+
+def test_output_schema_goes_in_format() -> None:
+    params = encode_request(request(output=OutputSchema("Invoice", SCHEMA, wrapped=False)))
+    assert params["format"] == SCHEMA
+    assert sent(params)["format"] == SCHEMA
+
+
+def test_tools_keep_what_the_sdk_keeps_and_describe_the_rest() -> None:
+    params = encode_request(request(tools=(WEATHER,)))
+    assert params["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Current weather for a city.",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "city": {"type": "string", "description": "City name"},
+                        "unit": {
+                            "type": "string",
+                            "enum": ["c", "f"],
+                            "description": 'JSON schema: {"default":"c"}',
+                        },
+                    },
+                    "required": ["city"],
+                },
+            },
+        }
+    ]
+    assert sent(params)["tools"] == params["tools"]
+
+
+def test_rich_tool_parameters_survive_the_sdk_as_text() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "when": {"type": "string", "format": "date", "description": "Day"},
+            "maybe": {"anyOf": [{"type": "integer"}, {"type": "null"}], "default": None},
+            "pick": {"anyOf": [{"type": "integer"}, {"type": "string", "enum": ["x"]}]},
+            "kind": {"const": "dog", "type": "string"},
+            "where": {
+                "$ref": "#/$defs/Place",
+                "description": "The place",
+            },
+            "ids": {"type": "array", "items": {"$ref": "#/$defs/Place"}},
+        },
+        "required": ["when", "where"],
+        "$defs": {
+            "Place": {
+                "type": "object",
+                "properties": {"lat": {"type": "number"}},
+                "required": ["lat"],
+            }
+        },
+    }
+    tool = ToolSpec("plan", "", schema)
+    params = encode_request(request(tools=(tool,)))
+    function = params["tools"][0]["function"]
+    assert "description" not in function
+    props = function["parameters"]["properties"]
+    assert props["when"] == {
+        "type": "string",
+        "description": 'Day (JSON schema: {"format":"date"})',
+    }
+    assert props["maybe"] == {
+        "type": ["integer", "null"],
+        "description": 'JSON schema: {"default":null}',
+    }
+    assert props["pick"]["description"].startswith('JSON schema: {"anyOf":')
+    assert "type" not in props["pick"]
+    assert props["kind"] == {"type": "string", "enum": ["dog"]}
+    # $refs are inlined by the dialect, so the nested object is described in full.
+    assert props["where"]["type"] == "object"
+    assert props["where"]["description"].startswith("The place (JSON schema: {")
+    assert '"lat":{"type":"number"}' in props["where"]["description"]
+    assert props["ids"]["items"]["properties"] == {"lat": {"type": "number"}}
+    assert "$defs" not in function["parameters"]
+    assert sent(params)["tools"] == params["tools"]
+
+
+def test_tool_parameters_of_a_tool_without_arguments() -> None:
+    assert tool_parameters({"type": "object", "properties": {}}) == {
+        "type": "object",
+        "properties": {},
+    }
+
+
+def test_recursive_tool_parameters_keep_their_defs() -> None:
+    node = {
+        "type": "object",
+        "properties": {"kids": {"type": "array", "items": {"$ref": "#/$defs/Node"}}},
+    }
+    schema = {
+        "type": "object",
+        "properties": {"root": {"$ref": "#/$defs/Node"}},
+        "$defs": {"Node": node},
+    }
+    params = encode_request(request(tools=(ToolSpec("walk", "Walk a tree.", schema),)))
+    parameters = params["tools"][0]["function"]["parameters"]
+    assert parameters["$defs"]["Node"]["properties"]["kids"]["items"] == {"$ref": "#/$defs/Node"}
+    assert sent(params)["tools"] == params["tools"]
+
+
+def test_assistant_tool_calls_and_tool_results() -> None:
+    assistant = Message(
+        "assistant",
+        (
+            ToolCall("call_1", "get_weather", '{"city":"Oslo"}'),
+            ToolCall("call_2", "get_weather", '{"city":"Rome"}'),
+        ),
+    )
+    results = Message(
+        "user",
+        (ToolResult("call_1", "get_weather", "rain"), ToolResult("call_2", "get_weather", "sun")),
+    )
+    params = encode_request(request(Message.user("Weather?"), assistant, results))
+    assert params["messages"][1:] == [
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {"function": {"name": "get_weather", "arguments": {"city": "Oslo"}}},
+                {"function": {"name": "get_weather", "arguments": {"city": "Rome"}}},
+            ],
+        },
+        {"role": "tool", "content": "rain", "tool_name": "get_weather"},
+        {"role": "tool", "content": "sun", "tool_name": "get_weather"},
+    ]
+    body = sent(params)
+    assert body["messages"][1]["tool_calls"] == params["messages"][1]["tool_calls"]
+    assert body["messages"][2] == {"role": "tool", "content": "rain", "tool_name": "get_weather"}
+
+
+def test_thinking_is_sent_back_with_the_assistant_turn() -> None:
+    turn = Message("assistant", (TextPart("42"),), provider_data={"thinking": "6 times 7"})
+    params = encode_request(request(Message.user("x"), turn))
+    assert params["messages"][1] == {"role": "assistant", "content": "42", "thinking": "6 times 7"}
+    assert sent(params)["messages"][1]["thinking"] == "6 times 7"
+
+
+def test_foreign_provider_data_is_ignored() -> None:
+    turn = Message("assistant", (TextPart("ok"),), provider_data=[{"type": "reasoning"}])
+    assert encode_request(request(turn))["messages"] == [{"role": "assistant", "content": "ok"}]
+
+
+@pytest.mark.parametrize("arguments", ["", "not json", "[1, 2]"])
+def test_arguments_that_are_not_an_object_are_sent_empty(arguments: str) -> None:
+    turn = Message("assistant", (ToolCall("c", "f", arguments),))
+    call = encode_request(request(turn))["messages"][0]["tool_calls"][0]
+    assert call == {"function": {"name": "f", "arguments": {}}}
+
+
+def test_tool_results_come_before_user_text_of_the_same_turn() -> None:
+    turn = Message("user", (TextPart("Now summarise."), ToolResult("call_1", "t", "42")))
+    assert encode_request(request(turn))["messages"] == [
+        {"role": "tool", "content": "42", "tool_name": "t"},
+        {"role": "user", "content": "Now summarise."},
+    ]
+
+
+def test_error_results_are_sent_as_plain_tool_messages() -> None:
+    turn = Message("user", (ToolResult("c", "t", "ValueError: bad city", is_error=True),))
+    assert encode_request(request(turn))["messages"] == [
+        {"role": "tool", "content": "ValueError: bad city", "tool_name": "t"}
+    ]

@@ -1,0 +1,111 @@
+"""Real recorded Gemini traffic, replayed verbatim by the emulator, decoded by alloy.
+
+Each file in ../shared/recorded describes what a correct client extracts from its last
+interaction (``expect``). Earlier interactions (tool follow-ups) are served first, and the
+conversation is driven the way alloy would drive it, so the follow-up request is alloy's own.
+The files are test data read from beside the repository; the tests skip when it is absent.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alloy import AuthenticationError, ProviderError
+from alloy.backends import Message, Request, ToolResult, get_backend
+from alloy.testing.emulator import Scenario, load_recording
+
+RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
+# Streamed recordings need streaming, which arrives with the streaming work; sync ones here.
+FILES = sorted(RECORDED.glob("gemini__*__sync.json"))
+
+if not RECORDED.is_dir():  # pragma: no cover - depends on the checkout
+    pytest.skip(f"recorded corpus not found at {RECORDED}", allow_module_level=True)
+
+
+def _model(path: str) -> str:
+    found = re.search(r"/models/([^/:]+):", path)
+    assert found is not None, path
+    return found.group(1)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name.removesuffix(".json"))
+def test_recorded_file(path: Path, alloy_emulator: Scenario) -> None:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    expect: dict[str, Any] = data["expect"]
+    recording = load_recording(path)
+    alloy_emulator.replay(recording)
+    backend = get_backend(
+        "gemini", {"base_url": alloy_emulator.base_url("gemini"), "api_key": "test-key-1234"}
+    )
+    request = Request(
+        model=_model(recording.last_request.path), messages=(Message.user("replayed"),)
+    )
+    for _ in recording.interactions[:-1]:
+        earlier = backend.complete(request)
+        results = tuple(ToolResult(c.id, c.name, "a secret") for c in earlier.tool_calls)
+        messages = (*request.messages, earlier.message(), Message("user", results))
+        request = Request(model=request.model, messages=messages)
+
+    if expect["error"]:
+        with pytest.raises(ProviderError) as info:
+            backend.complete(request)
+        err = info.value
+        assert err.status_code == expect["error"]["status"]
+        assert expect["error"]["message"][:40] in str(err)
+        if data["scenario"] == "auth-error":
+            assert isinstance(err, AuthenticationError)
+            assert "GEMINI_API_KEY" in str(err)
+        return
+
+    response = backend.complete(request)
+    assert (response.text or None) == expect["text"]
+    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
+    assert calls == expect["tool_calls"]
+    assert len({c.id for c in response.tool_calls}) == len(response.tool_calls)
+    assert response.finish_reason == expect["finish"]
+    usage = expect["usage"]
+    assert response.usage.input_tokens == usage["input_tokens"]
+    assert response.usage.output_tokens == usage["output_tokens"]
+    assert response.usage.cached_input_tokens == usage["cached_tokens"]
+    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
+    assert response.reasoning == expect.get("thinking")
+    assert response.model == "gemini-2.5-flash"
+    assert len(alloy_emulator.requests) == len(recording.interactions)
+
+
+def test_followup_echoes_the_thought_signature(alloy_emulator: Scenario) -> None:
+    recording = load_recording(RECORDED / "gemini__parallel-tool-calls-followup__sync.json")
+    alloy_emulator.replay(recording)
+    backend = get_backend(
+        "gemini", {"base_url": alloy_emulator.base_url("gemini"), "api_key": "test-key-1234"}
+    )
+    request = Request(model="gemini-2.5-flash", messages=(Message.user("secrets please"),))
+    first = backend.complete(request)
+    results = tuple(ToolResult(c.id, c.name, f"secret {i}") for i, c in enumerate(first.tool_calls))
+    followup = (*request.messages, first.message(), Message("user", results))
+    backend.complete(Request(model="gemini-2.5-flash", messages=followup))
+
+    sent = alloy_emulator.requests[1].json["contents"]
+    recorded_turn = json.loads(recording.interactions[0].body)["candidates"][0]["content"]
+    assert [c["role"] for c in sent] == ["user", "model", "user"]
+    signature = sent[1]["parts"][0]["thoughtSignature"]
+    # The SDK re-encodes the signature bytes as URL-safe base64; the bytes are the same.
+    recorded = recorded_turn["parts"][0]["thoughtSignature"]
+    assert base64.urlsafe_b64decode(signature) == base64.b64decode(recorded)
+    assert [p["functionCall"] for p in sent[1]["parts"]] == [
+        p["functionCall"] for p in recorded_turn["parts"]
+    ]
+    assert [p["functionResponse"] for p in sent[2]["parts"]] == [
+        {"name": "secret_retrieval_tool", "response": {"output": "secret 0"}},
+        {"name": "secret_retrieval_tool", "response": {"output": "secret 1"}},
+    ]
+
+
+def test_the_corpus_was_found() -> None:
+    assert len(FILES) == 11
