@@ -7,9 +7,11 @@ third-party backends need not inherit from anything. What a backend can do is da
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from .._deltas import Delta
 from .._messages import Request, Response
 
 __all__ = ["Backend", "Capabilities", "StructuredOutput"]
@@ -64,4 +66,18 @@ class Backend(Protocol):
 
     async def acomplete(self, request: Request) -> Response:
         """Make one model call on the running event loop."""
+        ...
+
+    def stream(self, request: Request) -> Iterator[Delta]:
+        """Make one streamed model call, yielding its deltas as they arrive.
+
+        ``Finish`` is yielded only for the provider's real terminal event. Closing the
+        iterator early closes the HTTP response. Failures before the first delta are mapped
+        like ``complete``'s; failures after it are ``StreamError``s (or the matching
+        ``ProviderError``).
+        """
+        ...
+
+    def astream(self, request: Request) -> AsyncIterator[Delta]:
+        """The async twin of ``stream`` (an async generator)."""
         ...

@@ -13,10 +13,11 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._deltas import Delta, Finish, RefusalDelta, TextDelta, ToolCallDelta, UsageDelta
 from .._errors import ProviderError
 from .._messages import Request, Response, ToolCall
 from .._usage import Usage
@@ -69,6 +70,7 @@ class FakeBackend:
         responder: Responder | None = None,
         *,
         default_text: str = "This is a reply from alloy's fake backend.",
+        chunk_chars: int = 8,
         capabilities: Capabilities | None = None,
     ):
         self._responder = responder
@@ -77,6 +79,7 @@ class FakeBackend:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self.default_text = default_text
+        self.chunk_chars = chunk_chars
         self._capabilities = capabilities or DEFAULT_CAPABILITIES
 
     def capabilities(self, model: str) -> Capabilities:
@@ -148,6 +151,14 @@ class FakeBackend:
     async def acomplete(self, request: Request) -> Response:
         return self.complete(request)
 
+    def stream(self, request: Request) -> Iterator[Delta]:
+        """The reply ``complete`` would give, cut into deltas of ``chunk_chars`` characters."""
+        yield from as_deltas(self.complete(request), self.chunk_chars)
+
+    async def astream(self, request: Request) -> AsyncIterator[Delta]:
+        for delta in as_deltas(self.complete(request), self.chunk_chars):
+            yield delta
+
     def _from_script(self, s: _Scripted, request: Request) -> Response:
         if s.error is not None:
             raise s.error
@@ -178,6 +189,23 @@ class FakeBackend:
         return Response(
             text, finish_reason="stop", usage=_usage(request, text), model=request.model
         )
+
+
+def as_deltas(response: Response, chunk_chars: int = 8) -> Iterator[Delta]:
+    """``response`` as the deltas a provider would stream for it."""
+    text = response.text
+    for start in range(0, len(text), max(chunk_chars, 1)):
+        yield TextDelta(text[start : start + chunk_chars])
+    if response.refusal:
+        yield RefusalDelta(response.refusal)
+    for index, call in enumerate(response.tool_calls):
+        yield ToolCallDelta(index, call.id, call.name, provider_data=call.provider_data)
+        for start in range(0, len(call.arguments), max(chunk_chars, 1)):
+            yield ToolCallDelta(index, arguments=call.arguments[start : start + chunk_chars])
+    yield UsageDelta(response.usage)
+    yield Finish(
+        response.finish_reason, response.model, response.request_id, response.provider_data
+    )
 
 
 def create(options: Mapping[str, Any]) -> FakeBackend:

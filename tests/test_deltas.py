@@ -1,0 +1,92 @@
+import asyncio
+
+import pytest
+
+from alloy import StreamError, Usage
+from alloy._deltas import (
+    Assembler,
+    Finish,
+    ReasoningDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolCallDelta,
+    UsageDelta,
+)
+from alloy.backends import Message, Request, Response, ToolCall
+from alloy.backends.fake import FakeBackend, as_deltas
+
+
+def test_assembles_text_tools_usage_and_finish() -> None:
+    a = Assembler("p")
+    for delta in (
+        TextDelta("Hel"),
+        ReasoningDelta("think"),
+        ToolCallDelta(1, "call_b", "second", '{"x"'),
+        ToolCallDelta(0, "call_a", "first", "{}"),
+        TextDelta("lo"),
+        ToolCallDelta(1, arguments=": 1}"),
+        UsageDelta(Usage(input_tokens=10, output_tokens=1)),
+        UsageDelta(Usage(output_tokens=7)),
+        Finish("tool_calls", "m-1", "req-9", provider_data=["raw"]),
+    ):
+        a.feed(delta)
+    r = a.response()
+    assert r.text == "Hello" and r.reasoning == "think"
+    assert [(c.id, c.name, c.arguments) for c in r.tool_calls] == [
+        ("call_a", "first", "{}"),
+        ("call_b", "second", '{"x": 1}'),
+    ]
+    assert r.usage == Usage(10, 7, None, None, 17)
+    assert (r.finish_reason, r.model, r.request_id, r.provider_data) == (
+        "tool_calls",
+        "m-1",
+        "req-9",
+        ["raw"],
+    )
+
+
+def test_missing_terminal_event_is_a_stream_error() -> None:
+    a = Assembler("openai")
+    a.feed(TextDelta("partial"))
+    assert not a.finished and a.text() == "partial"
+    with pytest.raises(StreamError, match="terminal event") as info:
+        a.response()
+    assert info.value.provider == "openai"
+
+
+def test_refusal_pieces_join() -> None:
+    a = Assembler("p")
+    for delta in (RefusalDelta("I can't "), RefusalDelta("help."), Finish("stop")):
+        a.feed(delta)
+    assert a.response().refusal == "I can't help."
+
+
+def test_fake_stream_round_trips_to_the_same_response() -> None:
+    reply = Response(
+        "a longer reply text",
+        (ToolCall("c1", "lookup", '{"q": "tea"}'),),
+        "tool_calls",
+        Usage.of(3, 4),
+        "m",
+    )
+    a = Assembler("fake")
+    for delta in as_deltas(reply, chunk_chars=3):
+        a.feed(delta)
+    assert a.response() == reply
+
+
+def test_fake_backend_streams_sync_and_async() -> None:
+    fake = FakeBackend(chunk_chars=2)
+    fake.add_reply("streamed words")
+    fake.add_reply("again")
+    request = Request("m", (Message.user("hi"),))
+    pieces = [d.text for d in fake.stream(request) if isinstance(d, TextDelta)]
+    assert pieces[:2] == ["st", "re"] and "".join(pieces) == "streamed words"
+
+    async def collect() -> str:
+        a = Assembler("fake")
+        async for delta in fake.astream(request):
+            a.feed(delta)
+        return a.response().text
+
+    assert asyncio.run(collect()) == "again"
