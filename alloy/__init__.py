@@ -12,6 +12,7 @@ Everything public is importable from here; backends and test support live in
 from ._ask import ask
 from ._command import AsyncCommand, Command, command
 from ._config import Config, configure, use_config
+from ._contracts import ensure, require
 from ._errors import (
     AlloyError,
     AuthenticationError,
@@ -29,6 +30,7 @@ from ._errors import (
 )
 from ._media import Audio, Document, Image
 from ._result import Result, ToolTrace
+from ._tools import Tool, tool
 from ._usage import Usage
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "RateLimitError",
     "Result",
     "StreamError",
+    "Tool",
     "ToolError",
     "ToolLoopLimitExceeded",
     "ToolTrace",
@@ -57,6 +60,9 @@ __all__ = [
     "ask",
     "command",
     "configure",
+    "ensure",
+    "require",
+    "tool",
     "use_config",
 ]
 

@@ -12,6 +12,7 @@ from ._config import Config, effective, make_config
 from ._errors import ConfigurationError
 from ._output import OutputSpec, output_spec
 from ._run import plan, run_async, run_sync
+from ._tools import ToolBox
 
 __all__ = ["ask", "render_context"]
 
@@ -76,15 +77,14 @@ def _prepare(
     context: Mapping[str, Any] | None,
     system: str | None,
     overrides: Mapping[str, Any],
-) -> tuple[str, OutputSpec[Any], Config]:
+) -> tuple[str, OutputSpec[Any], Config, ToolBox | None]:
     if not isinstance(prompt, str) or not prompt.strip():  # pyright: ignore[reportUnnecessaryIsInstance]
         raise ConfigurationError("ask() needs a non-empty prompt string.")
-    if tools:
-        raise ConfigurationError("ask(): tools are not available in this version of alloy yet.")
     layer = make_config("ask()", overrides)
     if system is not None:
         layer = layer.merged(Config(system=system))
-    return render_context(prompt, context), _spec(output), effective(layer)
+    toolbox = ToolBox(tools) if tools else None
+    return render_context(prompt, context), _spec(output), effective(layer), toolbox
 
 
 class _Ask:
@@ -127,8 +127,10 @@ class _Ask:
         >>> ask("Name a prime number", output=int)  # doctest: +SKIP
         7
         """
-        text, spec, cfg = _prepare(prompt, output, tools, context, system, config_overrides)
-        return run_sync(plan(text, spec, cfg)).value
+        text, spec, cfg, toolbox = _prepare(
+            prompt, output, tools, context, system, config_overrides
+        )
+        return run_sync(plan(text, spec, cfg, toolbox)).value
 
     @overload
     async def async_(
@@ -163,8 +165,10 @@ class _Ask:
         **config_overrides: Any,
     ) -> Any:
         """The async twin of ``ask(...)``."""
-        text, spec, cfg = _prepare(prompt, output, tools, context, system, config_overrides)
-        return (await run_async(plan(text, spec, cfg))).value
+        text, spec, cfg, toolbox = _prepare(
+            prompt, output, tools, context, system, config_overrides
+        )
+        return (await run_async(plan(text, spec, cfg, toolbox))).value
 
     def __repr__(self) -> str:
         return "alloy.ask"

@@ -24,6 +24,7 @@ from ._output import OutputSpec, output_spec
 from ._prompt import PromptBuilder
 from ._result import Result
 from ._run import plan, run_async, run_sync
+from ._tools import ToolBox
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -67,11 +68,8 @@ class _CommandBase(Generic[P, R]):
         self._output_type = output
         self._layer = layer
         self._call_layer = call_layer or Config()
-        if tools:
-            raise ConfigurationError(
-                f"{self._where}: tools are not available in this version of alloy yet."
-            )
         self._tools = tuple(tools)
+        self._toolbox = ToolBox(self._tools) if self._tools else None
         self._spec = spec
         if spec is None:
             try:
@@ -130,7 +128,7 @@ class Command(_CommandBase[P, R]):
     def run(self, *args: P.args, **kwargs: P.kwargs) -> Result[R]:
         """Call the command and return the value with its usage, model and timing."""
         prompt = self._builder.render(args, kwargs)
-        return run_sync(plan(prompt, self._output(), self._config()))
+        return run_sync(plan(prompt, self._output(), self._config(), self._toolbox))
 
     async def async_(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the command on the running event loop with the SDK's async client."""
@@ -139,7 +137,7 @@ class Command(_CommandBase[P, R]):
     async def run_async(self, *args: P.args, **kwargs: P.kwargs) -> Result[R]:
         """The async twin of ``run``."""
         prompt = self._builder.render(args, kwargs)
-        return await run_async(plan(prompt, self._output(), self._config()))
+        return await run_async(plan(prompt, self._output(), self._config(), self._toolbox))
 
     def prompt(self, *args: P.args, **kwargs: P.kwargs) -> str:
         """The prompt text that would be sent, without calling a model."""
@@ -163,7 +161,7 @@ class AsyncCommand(_CommandBase[P, R]):
     async def run_async(self, *args: P.args, **kwargs: P.kwargs) -> Result[R]:
         """Same as ``run``."""
         prompt = await self._builder.arender(args, kwargs)
-        return await run_async(plan(prompt, self._output(), self._config()))
+        return await run_async(plan(prompt, self._output(), self._config(), self._toolbox))
 
     async def prompt(self, *args: P.args, **kwargs: P.kwargs) -> str:
         """The prompt text that would be sent, without calling a model."""

@@ -7,26 +7,26 @@ backend's ``complete`` or ``acomplete``, each wrapped in alloy's transport retri
 
 from __future__ import annotations
 
-import time
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Generic, TypeVar
 
 from . import backends as registry
 from ._config import Config
-from ._errors import ConfigurationError, OutputValidationError
-from ._messages import Message, Request, Response
+from ._conversation import RunTools, conversation
+from ._errors import CapabilityError, ConfigurationError
+from ._messages import Message, Request
 from ._output import OutputSpec
+from ._react import instructions
 from ._result import Result
 from ._retry import acall_with_retries, call_with_retries
-from ._usage import Usage
+from ._tools import ToolBox
 from .backends.base import Backend, Capabilities
 
 __all__ = ["Plan", "plan", "run_async", "run_sync"]
 
 T = TypeVar("T")
-Flow = Generator[Request, Response, Result[T]]
 
 _MAX_REPORTED_ERRORS = 5
 
@@ -41,6 +41,10 @@ class Plan(Generic[T]):
     request: Request
     output: OutputSpec[T]
     config: Config
+    tools: ToolBox | None = None
+    react: bool = False
+    finalize_request: Request | None = None
+    """The request of a finalize turn: the output schema enforced, no tools, no ReAct text."""
 
 
 def select_backend(cfg: Config) -> tuple[Backend, str, str, Mapping[str, Any]]:
@@ -62,10 +66,21 @@ def select_backend(cfg: Config) -> tuple[Backend, str, str, Mapping[str, Any]]:
     return registry.get_backend(provider, client), provider, model, request_options
 
 
-def plan(prompt: str, output: OutputSpec[T], cfg: Config) -> Plan[T]:
+def plan(prompt: str, output: OutputSpec[T], cfg: Config, tools: ToolBox | None = None) -> Plan[T]:
     """Resolve settings into a ``Plan``; raises before any network call if it cannot work."""
     backend, provider, model, request_options = select_backend(cfg)
     caps = backend.capabilities(model)
+    react = False
+    if tools:
+        mode = cfg.tool_mode or "auto"
+        if mode == "native" and not caps.tools:
+            raise CapabilityError(
+                "native tool calling",
+                provider,
+                model,
+                hint="Use tool_mode='react' (or 'auto') to run tools as ReAct text.",
+            )
+        react = mode == "react" or not caps.tools
     system = cfg.system
     if output.schema is not None and (caps.structured_output == "prompt" or caps.schema_in_prompt):
         system = _with_schema_instructions(system, output)
@@ -79,7 +94,16 @@ def plan(prompt: str, output: OutputSpec[T], cfg: Config) -> Plan[T]:
         timeout=cfg.timeout,
         options=request_options,
     )
-    return Plan(backend, provider, caps, request, output, cfg)
+    finalize = request
+    if tools and react:
+        schema = output.schema.schema if output.schema is not None else None
+        taught = instructions(tools.specs(), schema)
+        request = replace(
+            request, system=f"{system}\n\n{taught}" if system else taught, output=None
+        )
+    elif tools:
+        request = replace(request, tools=tools.specs())
+    return Plan(backend, provider, caps, request, output, cfg, tools, react, finalize)
 
 
 def _with_schema_instructions(system: str | None, output: OutputSpec[Any]) -> str:
@@ -91,89 +115,41 @@ def _with_schema_instructions(system: str | None, output: OutputSpec[Any]) -> st
     return f"{system}\n\n{rule}" if system else rule
 
 
-def correction(error: OutputValidationError) -> str:
-    """The follow-up turn that tells the model what was wrong with its reply."""
-    problems: list[str] = []
-    for item in error.errors[:_MAX_REPORTED_ERRORS]:
-        if isinstance(item, dict):
-            loc = ".".join(str(p) for p in item.get("loc", ()))  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType,reportUnknownMemberType]
-            problems.append(f"- {loc or 'value'}: {item.get('msg', item)}")  # pyright: ignore[reportUnknownMemberType]
-        else:
-            problems.append(f"- {item}")
-    listed = "\n".join(problems) or "- the reply could not be read"
-    return (
-        f"Your previous reply is not a valid {error.expected}:\n{listed}\n"
-        "Reply again with only the corrected value, as JSON that matches the schema."
-    )
-
-
-def _conversation(p: Plan[T]) -> Flow[T]:
-    cfg = p.config
-    started = time.perf_counter()
-    retry_on = cfg.retry_on or (OutputValidationError,)
-    retries_left = cfg.retry or 0
-    messages = p.request.messages
-    usage = Usage()
-    attempts = 0
-    while True:
-        attempts += 1
-        request = (
-            p.request if messages is p.request.messages else replace(p.request, messages=messages)
-        )
-        response = yield request
-        usage = usage + response.usage
-        try:
-            value = p.output.parse(response.text, response.refusal)
-        except retry_on as error:
-            if retries_left <= 0:
-                if isinstance(error, OutputValidationError) and attempts > 1:
-                    raise OutputValidationError(
-                        error.expected, error.raw_text, error.errors, attempts
-                    ) from None
-                raise
-            retries_left -= 1
-            if isinstance(error, OutputValidationError):
-                messages = (*messages, response.message(), Message.user(correction(error)))
-            continue
-        return Result(
-            value=value,
-            text=response.text,
-            usage=usage,
-            model=response.model or request.model,
-            provider=p.provider,
-            finish_reason=response.finish_reason,
-            tool_calls=(),
-            attempts=attempts,
-            duration_s=time.perf_counter() - started,
-            request_id=response.request_id,
-        )
-
-
 def run_sync(p: Plan[T]) -> Result[T]:
-    """Run the conversation with the backend's blocking client."""
+    """Run the conversation with the backend's blocking client; tools run in threads."""
     cfg, complete = p.config, p.backend.complete
     max_retries, max_wait = cfg.max_retries or 0, cfg.max_retry_wait or 0.0
-    flow = _conversation(p)
-    request = next(flow)
+    parallel = cfg.parallel_tools_max or 1
+    flow = conversation(p)
+    step = next(flow)
     while True:
-        response, _ = call_with_retries(partial(complete, request), max_retries, max_wait)
+        if isinstance(step, RunTools):
+            assert p.tools is not None
+            outcome: Any = p.tools.run(step.calls, parallel)
+        else:
+            outcome, _ = call_with_retries(partial(complete, step), max_retries, max_wait)
         try:
-            request = flow.send(response)
+            step = flow.send(outcome)
         except StopIteration as done:
             result: Result[T] = done.value
             return result
 
 
 async def run_async(p: Plan[T]) -> Result[T]:
-    """Run the conversation with the backend's asyncio client."""
+    """Run the conversation with the backend's asyncio client; async tools are awaited."""
     cfg, acomplete = p.config, p.backend.acomplete
     max_retries, max_wait = cfg.max_retries or 0, cfg.max_retry_wait or 0.0
-    flow = _conversation(p)
-    request = next(flow)
+    parallel = cfg.parallel_tools_max or 1
+    flow = conversation(p)
+    step = next(flow)
     while True:
-        response, _ = await acall_with_retries(partial(acomplete, request), max_retries, max_wait)
+        if isinstance(step, RunTools):
+            assert p.tools is not None
+            outcome: Any = await p.tools.arun(step.calls, parallel)
+        else:
+            outcome, _ = await acall_with_retries(partial(acomplete, step), max_retries, max_wait)
         try:
-            request = flow.send(response)
+            step = flow.send(outcome)
         except StopIteration as done:
             result: Result[T] = done.value
             return result
