@@ -245,11 +245,3 @@ def test_bare_model_names_are_inferred() -> None:
     assert resolve("gemini-2.5-flash") == ("gemini", "gemini-2.5-flash")
     with pytest.raises(ConfigurationError, match="provider:model"):
         resolve("llama3.2")
-
-
-def test_tools_are_refused_until_supported() -> None:
-    with pytest.raises(ConfigurationError, match="tools"):
-
-        @command(tools=[len])
-        def f() -> str:
-            return "hi"

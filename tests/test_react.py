@@ -99,6 +99,7 @@ _LABELS = st.sampled_from(
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.one_of(st.text(max_size=30), _LABELS), max_size=12).map("".join))
 def test_fuzz_any_text_gives_a_step_or_a_clean_protocol_error(text: str) -> None:
+    message = ""
     try:
         step = parse_step(text)
     except ReactFormatError as exc:

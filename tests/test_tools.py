@@ -92,7 +92,10 @@ def test_schema_from_signature_and_docstrings() -> None:
 
 
 def test_tool_name_and_description_overrides() -> None:
-    named = tool(name="plus", description="Adds.")(lambda a, b: a + b)
+    def plus(a: int, b: int) -> int:
+        return a + b
+
+    named = tool(name="plus", description="Adds.")(plus)
     assert (named.spec().name, named.spec().description) == ("plus", "Adds.")
 
 
