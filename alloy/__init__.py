@@ -30,12 +30,14 @@ from ._errors import (
 )
 from ._media import Audio, Document, Image
 from ._result import Result, ToolTrace
+from ._stream import AsyncStream, Stream
 from ._tools import Tool, tool
 from ._usage import Usage
 
 __all__ = [
     "AlloyError",
     "AsyncCommand",
+    "AsyncStream",
     "Audio",
     "AuthenticationError",
     "CapabilityError",
@@ -51,6 +53,7 @@ __all__ = [
     "ProviderTimeout",
     "RateLimitError",
     "Result",
+    "Stream",
     "StreamError",
     "Tool",
     "ToolError",

@@ -12,6 +12,7 @@ from ._config import Config, effective, make_config
 from ._errors import ConfigurationError
 from ._output import OutputSpec, output_spec
 from ._run import plan, run_async, run_sync
+from ._stream import AsyncStream, Stream
 from ._tools import ToolBox
 
 __all__ = ["ask", "render_context"]
@@ -169,6 +170,82 @@ class _Ask:
             prompt, output, tools, context, system, config_overrides
         )
         return (await run_async(plan(text, spec, cfg, toolbox))).value
+
+    @overload
+    def stream(
+        self,
+        prompt: str,
+        *,
+        output: None = None,
+        tools: Sequence[Callable[..., Any]] | None = None,
+        context: Mapping[str, Any] | None = None,
+        system: str | None = None,
+        **config_overrides: Any,
+    ) -> Stream[str]: ...
+    @overload
+    def stream(
+        self,
+        prompt: str,
+        *,
+        output: type[T],
+        tools: Sequence[Callable[..., Any]] | None = None,
+        context: Mapping[str, Any] | None = None,
+        system: str | None = None,
+        **config_overrides: Any,
+    ) -> Stream[T]: ...
+    def stream(
+        self,
+        prompt: str,
+        *,
+        output: Any = None,
+        tools: Sequence[Callable[..., Any]] | None = None,
+        context: Mapping[str, Any] | None = None,
+        system: str | None = None,
+        **config_overrides: Any,
+    ) -> Any:
+        """``ask`` with the reply read as it arrives (see ``Stream``)."""
+        text, spec, cfg, toolbox = _prepare(
+            prompt, output, tools, context, system, config_overrides
+        )
+        return Stream(plan(text, spec, cfg, toolbox))
+
+    @overload
+    def stream_async(
+        self,
+        prompt: str,
+        *,
+        output: None = None,
+        tools: Sequence[Callable[..., Any]] | None = None,
+        context: Mapping[str, Any] | None = None,
+        system: str | None = None,
+        **config_overrides: Any,
+    ) -> AsyncStream[str]: ...
+    @overload
+    def stream_async(
+        self,
+        prompt: str,
+        *,
+        output: type[T],
+        tools: Sequence[Callable[..., Any]] | None = None,
+        context: Mapping[str, Any] | None = None,
+        system: str | None = None,
+        **config_overrides: Any,
+    ) -> AsyncStream[T]: ...
+    def stream_async(
+        self,
+        prompt: str,
+        *,
+        output: Any = None,
+        tools: Sequence[Callable[..., Any]] | None = None,
+        context: Mapping[str, Any] | None = None,
+        system: str | None = None,
+        **config_overrides: Any,
+    ) -> Any:
+        """The async twin of ``ask.stream``."""
+        text, spec, cfg, toolbox = _prepare(
+            prompt, output, tools, context, system, config_overrides
+        )
+        return AsyncStream(plan(text, spec, cfg, toolbox))
 
     def __repr__(self) -> str:
         return "alloy.ask"

@@ -23,7 +23,8 @@ from ._errors import ConfigurationError
 from ._output import OutputSpec, output_spec
 from ._prompt import PromptBuilder
 from ._result import Result
-from ._run import plan, run_async, run_sync
+from ._run import Plan, plan, run_async, run_sync
+from ._stream import AsyncStream, Stream
 from ._tools import ToolBox
 
 if TYPE_CHECKING:
@@ -115,6 +116,9 @@ class _CommandBase(Generic[P, R]):
     def _config(self) -> Config:
         return effective(self._layer, self._call_layer)
 
+    def _plan(self, prompt: str) -> Plan[R]:
+        return plan(prompt, self._output(), self._config(), self._toolbox)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._where.removeprefix('command ')}>"
 
@@ -128,7 +132,7 @@ class Command(_CommandBase[P, R]):
     def run(self, *args: P.args, **kwargs: P.kwargs) -> Result[R]:
         """Call the command and return the value with its usage, model and timing."""
         prompt = self._builder.render(args, kwargs)
-        return run_sync(plan(prompt, self._output(), self._config(), self._toolbox))
+        return run_sync(self._plan(prompt))
 
     async def async_(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the command on the running event loop with the SDK's async client."""
@@ -137,11 +141,19 @@ class Command(_CommandBase[P, R]):
     async def run_async(self, *args: P.args, **kwargs: P.kwargs) -> Result[R]:
         """The async twin of ``run``."""
         prompt = self._builder.render(args, kwargs)
-        return await run_async(plan(prompt, self._output(), self._config(), self._toolbox))
+        return await run_async(self._plan(prompt))
 
     def prompt(self, *args: P.args, **kwargs: P.kwargs) -> str:
         """The prompt text that would be sent, without calling a model."""
         return self._builder.render(args, kwargs)
+
+    def stream(self, *args: P.args, **kwargs: P.kwargs) -> Stream[R]:
+        """Call the command and read the reply as it arrives (see ``Stream``)."""
+        return Stream(self._plan(self._builder.render(args, kwargs)))
+
+    def stream_async(self, *args: P.args, **kwargs: P.kwargs) -> AsyncStream[R]:
+        """The async twin of ``stream``: ``async for`` over an ``AsyncStream``."""
+        return AsyncStream(self._plan(self._builder.render(args, kwargs)))
 
 
 class AsyncCommand(_CommandBase[P, R]):
@@ -161,11 +173,22 @@ class AsyncCommand(_CommandBase[P, R]):
     async def run_async(self, *args: P.args, **kwargs: P.kwargs) -> Result[R]:
         """Same as ``run``."""
         prompt = await self._builder.arender(args, kwargs)
-        return await run_async(plan(prompt, self._output(), self._config(), self._toolbox))
+        return await run_async(self._plan(prompt))
 
     async def prompt(self, *args: P.args, **kwargs: P.kwargs) -> str:
         """The prompt text that would be sent, without calling a model."""
         return await self._builder.arender(args, kwargs)
+
+    def stream(self, *args: P.args, **kwargs: P.kwargs) -> AsyncStream[R]:
+        """Call the command and read the reply as it arrives, with ``async for``."""
+        return AsyncStream(self._aplan(args, kwargs))
+
+    def stream_async(self, *args: P.args, **kwargs: P.kwargs) -> AsyncStream[R]:
+        """Same as ``stream``."""
+        return AsyncStream(self._aplan(args, kwargs))
+
+    async def _aplan(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Plan[R]:
+        return self._plan(await self._builder.arender(args, kwargs))
 
 
 class _OutputDecorator(Protocol[R]):

@@ -10,6 +10,8 @@
   came from Ollama's cache) and ``eval_count`` (output). Ollama reports no cached or
   reasoning counts, so those are ``None``.
 * ``finish_reason`` is ``done_reason`` as sent (``stop``, ``length``, ``load``...).
+
+Streamed replies are classified in ``_ollama_stream``, with the same rules.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ollama import ChatResponse, Message
 from .._messages import Response, ToolCall
 from .._usage import Usage
 
-__all__ = ["decode_response"]
+__all__ = ["decode_call", "decode_response"]
 
 
 def decode_response(raw: ChatResponse) -> Response:
@@ -31,7 +33,7 @@ def decode_response(raw: ChatResponse) -> Response:
     thinking = message.thinking or None
     return Response(
         text=message.content or "",
-        tool_calls=tuple(_decode_call(i, call) for i, call in enumerate(message.tool_calls or ())),
+        tool_calls=tuple(decode_call(i, call) for i, call in enumerate(message.tool_calls or ())),
         finish_reason=raw.done_reason,
         usage=Usage.of(raw.prompt_eval_count, raw.eval_count),
         model=raw.model or None,
@@ -40,7 +42,8 @@ def decode_response(raw: ChatResponse) -> Response:
     )
 
 
-def _decode_call(index: int, call: Message.ToolCall) -> ToolCall:
+def decode_call(index: int, call: Message.ToolCall) -> ToolCall:
+    """The tool call at ``index`` in the turn, with its id derived from what it says."""
     name = call.function.name
     arguments = json.dumps(dict(call.function.arguments), ensure_ascii=False)
     digest = hashlib.sha256(f"{index}\0{name}\0{arguments}".encode()).hexdigest()[:16]

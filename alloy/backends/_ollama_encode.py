@@ -34,8 +34,9 @@ _TYPED_OPTIONS = {"temperature": "temperature", "num_predict": "max_tokens"}
 _PROPERTY_KEYS = ("type", "items", "description", "enum")
 
 
-def encode_request(request: Request) -> dict[str, Any]:
-    """The keyword arguments of ``Client.chat`` for ``request``.
+def encode_request(request: Request, *, stream: bool = False) -> dict[str, Any]:
+    """The keyword arguments of ``Client.chat`` for ``request``; a streamed request differs
+    only in ``stream``.
 
     ``request.options`` (``provider_options["ollama"]`` minus the client keys) are other
     ``chat`` arguments such as ``think`` or ``keep_alive``; their ``options`` mapping is
@@ -49,7 +50,7 @@ def encode_request(request: Request) -> dict[str, Any]:
         messages.append({"role": "system", "content": request.system})
     for message in request.messages:
         messages.extend(_encode_message(message))
-    params: dict[str, Any] = {"model": request.model, "messages": messages, "stream": False}
+    params: dict[str, Any] = {"model": request.model, "messages": messages, "stream": stream}
     if request.tools:
         params["tools"] = [_encode_tool(tool) for tool in request.tools]
     if request.output is not None:

@@ -5,7 +5,12 @@ Clients are ``ollama.Client`` / ``ollama.AsyncClient`` built with the SDK's defa
 {"ollama": {"host": ..., "headers": {...}}}`` override them. The SDK never retries (alloy
 does) and sets no timeout: ``chat()`` takes none per call, so each client carries an httpx
 request hook that applies the request's ``timeout`` from a context variable set around the
-SDK call (httpx reads the timeout of each request from ``request.extensions``).
+SDK call, or around each read of a stream (httpx reads the timeout of each request from
+``request.extensions``; a stream's request goes out on its first read).
+
+Streams (``stream``/``astream``) are the same call with ``stream=True``: the SDK's generator
+of NDJSON chunks, classified by ``_ollama_stream`` and closed (closing the HTTP response)
+when the caller closes or abandons the stream.
 
 Structured output is enforced natively by every model (``format=<JSON schema>``, which
 Ollama turns into a grammar). Native tool calling depends on the model: see
@@ -14,41 +19,37 @@ Ollama turns into a grammar). Native tool calling depends on the model: see
 
 from __future__ import annotations
 
-import json
 import os
-import re
-from collections.abc import Awaitable, Callable, Generator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+)
+from contextvars import ContextVar, Token
 from dataclasses import replace
 from typing import Any, TypeVar, cast
 
 import httpx
 import ollama
-import pydantic
 
-from .._errors import (
-    AlloyError,
-    CapabilityError,
-    ConfigurationError,
-    ProviderConnectionError,
-    ProviderError,
-    StreamError,
-)
+from .._deltas import Delta
+from .._errors import AlloyError, CapabilityError, ConfigurationError
 from .._messages import Request, Response
 from ._clients import ClientCache
-from ._http import body_message, error_for_status, error_for_transport, scrub
+from ._http import scrub
 from ._ollama_decode import decode_response
 from ._ollama_encode import DIALECT, encode_request
+from ._ollama_errors import stream_failure, translate
+from ._ollama_stream import ChunkClassifier
 from .base import Capabilities
 
 __all__ = ["CAPABILITY_TABLE", "OllamaBackend", "model_capabilities"]
 
 _NAME = "ollama"
-_KEY_HINT = (
-    "set OLLAMA_API_KEY (sent as a Bearer token) or pass "
-    "provider_options={'ollama': {'headers': {'Authorization': 'Bearer ...'}}}"
-)
 
 TOOLS = Capabilities(
     structured_output="json_schema",
@@ -132,7 +133,7 @@ async def _aapply_timeout(request: httpx.Request) -> None:
 
 
 class OllamaBackend:
-    """Ollama models through ``Client.chat`` (``POST {host}/api/chat``, not streamed).
+    """Ollama models through ``Client.chat`` (``POST {host}/api/chat``).
 
     ``client_options`` are ``host`` and ``headers`` from ``provider_options={"ollama":
     {...}}``; other ``provider_options`` keys are ``chat()`` arguments (``think``,
@@ -189,7 +190,54 @@ class OllamaBackend:
             raw = await chat(**params)
         return decode_response(raw)
 
-    def _encode(self, request: Request) -> dict[str, Any]:
+    def stream(self, request: Request) -> Iterator[Delta]:
+        """One ``Client.chat(stream=True)`` call, its chunks classified as they arrive."""
+        params = self._encode(request, stream=True)
+        chat = cast(
+            "Callable[..., Generator[ollama.ChatResponse, None, None]]",
+            self._cache.sync().chat,  # pyright: ignore[reportUnknownMemberType]
+        )
+        with self._call(request.timeout):
+            chunks = chat(**params)  # checks the arguments; nothing is sent before a read
+        read, classify = self._call(request.timeout, stream=True), ChunkClassifier()
+        try:
+            while True:
+                with read:
+                    chunk = next(chunks, None)
+                if chunk is None:
+                    return
+                for delta in classify(chunk):
+                    read.started = True
+                    yield delta
+        finally:
+            chunks.close()  # leaves the SDK's ``with client.stream(...)``: closes the response
+
+    async def astream(self, request: Request) -> AsyncIterator[Delta]:
+        """The async twin of ``stream``, with this event loop's client."""
+        params = self._encode(request, stream=True)
+        client = await self._cache.aclient()
+        chat = cast(
+            "Callable[..., Awaitable[AsyncGenerator[ollama.ChatResponse, None]]]",
+            client.chat,  # pyright: ignore[reportUnknownMemberType]
+        )
+        with self._call(request.timeout):
+            chunks = await chat(**params)
+        read, classify = self._call(request.timeout, stream=True), ChunkClassifier()
+        try:
+            while True:
+                # Set and reset within one step of this generator: it may resume in another
+                # task, whose context the timeout variable must not leak into.
+                with read:
+                    chunk = await anext(chunks, None)
+                if chunk is None:
+                    return
+                for delta in classify(chunk):
+                    read.started = True
+                    yield delta
+        finally:
+            await chunks.aclose()
+
+    def _encode(self, request: Request, *, stream: bool = False) -> dict[str, Any]:
         if request.tools and not self.capabilities(request.model).tools:
             raise CapabilityError(
                 "native tool calling",
@@ -198,7 +246,7 @@ class OllamaBackend:
                 hint="Use tool_mode='react', or a model with tools (llama3.1, qwen3, "
                 "mistral, gpt-oss...).",
             )
-        return encode_request(request)
+        return encode_request(request, stream=stream)
 
     def _build(self, cls: Callable[..., _T], hook: Callable[[httpx.Request], object]) -> _T:
         host, headers = self._options.get("host"), self._options.get("headers")
@@ -220,22 +268,36 @@ class OllamaBackend:
                 f"{scrub(str(exc), self._secrets)}"
             ) from exc
 
-    @contextmanager
-    def _call(self, timeout: float | None) -> Generator[None, None, None]:
-        """Around the SDK call: its timeout, and every SDK and transport exception mapped to
-        an alloy error (``__cause__`` kept)."""
-        token = _TIMEOUT.set(timeout)
-        try:
-            yield
-        except AlloyError:
-            raise
-        except Exception as exc:
-            mapped = _translate(exc, self._secrets, timeout)
-            if mapped is None:
-                raise
+    def _call(self, timeout: float | None, *, stream: bool = False) -> _Boundary:
+        return _Boundary(self._secrets, timeout, stream)
+
+
+class _Boundary:
+    """Around the SDK call, or each read of a stream: the call's timeout for the request
+    hook, and every SDK and transport exception mapped to an alloy error (``__cause__``
+    kept). A stream's reads map as a broken stream once it has yielded (``started``)."""
+
+    __slots__ = ("_secrets", "_stream", "_timeout", "_token", "started")
+
+    def __init__(self, secrets: tuple[str, ...], timeout: float | None, stream: bool):
+        self._secrets, self._timeout, self._stream = secrets, timeout, stream
+        self._token: Token[float | None] | None = None
+        self.started = False
+
+    def __enter__(self) -> None:
+        self._token = _TIMEOUT.set(self._timeout)
+
+    def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
+        if self._token is not None:
+            _TIMEOUT.reset(self._token)
+            self._token = None
+        if not isinstance(exc, Exception) or isinstance(exc, AlloyError):
+            return
+        mapped = translate(exc, self._secrets, self._timeout)
+        if self._stream:
+            mapped = stream_failure(exc, mapped, self.started)
+        if mapped is not None:
             raise mapped from exc
-        finally:
-            _TIMEOUT.reset(token)
 
 
 def _header_secrets(headers: object) -> tuple[str, ...]:
@@ -247,121 +309,3 @@ def _header_secrets(headers: object) -> tuple[str, ...]:
             text = str(value)
             secrets.extend((text, text.split(" ", 1)[-1]))
     return tuple(s for s in secrets if s)
-
-
-# --- the error boundary ------------------------------------------------------------------
-
-# Raw exceptions the SDK lets through from httpx or JSON parsing (PROVIDERS.md §5).
-_TRANSPORT = (json.JSONDecodeError, httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError)
-
-# An auth failure's message may echo the credential the server received, which alloy does
-# not always know (a proxy's key): anything shaped like a token is masked in those.
-_TOKEN = re.compile(
-    r"(?i)\bbearer\s+\S+|\b(?=[\w.-]*\d)(?=[\w.-]*[a-z])[a-z0-9][\w.-]{15,}",
-)
-
-
-def _translate(
-    exc: Exception, secrets: tuple[str, ...], timeout: float | None
-) -> AlloyError | None:
-    """The alloy error for ``exc``, or ``None`` when it is not the SDK's or the transport's."""
-    failed = _failed_response(exc)
-    if isinstance(exc, ollama.ResponseError):
-        if exc.status_code < 0 and failed is None:
-            # An ``{"error": ...}`` line inside a stream (the HTTP status was already 200).
-            return StreamError(
-                f"the stream reported an error: {scrub(str(exc.error), secrets)}",
-                provider=_NAME,
-                retryable=False,
-            )
-        status = failed.status_code if failed is not None else exc.status_code
-        return _status_error(status, exc.error, failed, secrets)
-    if failed is not None:
-        # Raised by the SDK while it read an odd error body (a JSON list, say): the same
-        # HTTP error.
-        return _status_error(failed.status_code, failed.text, failed, secrets)
-    if type(exc) is ConnectionError:
-        # The SDK's own "Failed to connect to Ollama" for httpx's ConnectError (refused, DNS),
-        # raised ``from None``: the httpx error is the context and says where and why.
-        return _not_reachable(exc.__context__, secrets)
-    if isinstance(exc, pydantic.ValidationError):
-        if exc.title == "ChatResponse":
-            return ProviderError(
-                f"the reply is not an Ollama chat response: {scrub(str(exc), secrets)}",
-                provider=_NAME,
-                retryable=False,
-            )
-        return ConfigurationError(
-            f"{_NAME}: the ollama SDK refused the request ({exc.title}): {exc}. "
-            "Check provider_options['ollama']."
-        )
-    if isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc):
-        return ConfigurationError(
-            f"{_NAME}: Client.chat() does not take an option ({exc}). provider_options"
-            "['ollama'] takes host and headers, chat() arguments (think, keep_alive, "
-            "logprobs, top_logprobs) and model options as options={...}."
-        )
-    if isinstance(exc, TypeError) and "must be a mapping" in str(exc):
-        return ProviderError(
-            "the reply body is JSON but not an object. Check the host.",
-            provider=_NAME,
-            retryable=False,
-        )
-    if isinstance(exc, _TRANSPORT):
-        return error_for_transport(_NAME, exc, timeout, secrets) or ProviderError(
-            f"{type(exc).__name__}: {scrub(str(exc), secrets)}", provider=_NAME
-        )
-    return None
-
-
-def _status_error(
-    status: int, body: object, failed: httpx.Response | None, secrets: tuple[str, ...]
-) -> ProviderError:
-    message = body_message(body, f"HTTP {status}")
-    if status in (401, 403):
-        message = _TOKEN.sub(_mask, message)
-    headers = failed.headers if failed is not None else None
-    return error_for_status(
-        _NAME,
-        status,
-        message,
-        headers=headers,
-        request_id=headers.get("x-request-id") if headers is not None else None,
-        key_hint=_KEY_HINT,
-        secrets=secrets,
-    )
-
-
-def _failed_response(exc: BaseException) -> httpx.Response | None:
-    """The HTTP response of the ``HTTPStatusError`` that ``exc`` was raised while handling.
-
-    ``ResponseError`` keeps no headers, but the SDK raises it (``from None``) while handling
-    httpx's ``HTTPStatusError``, which stays its ``__context__``: the headers there carry
-    Retry-After and the request id.
-    """
-    context = exc.__context__
-    while context is not None:
-        if isinstance(context, httpx.HTTPStatusError):
-            return context.response
-        context = context.__context__
-    return None
-
-
-def _not_reachable(cause: BaseException | None, secrets: tuple[str, ...]) -> ProviderError:
-    where = ""
-    if isinstance(cause, httpx.RequestError):
-        try:
-            url = cause.request.url
-            where = f" at {url.scheme}://{url.netloc.decode()}"
-        except RuntimeError:  # no request attached
-            pass
-    why = f" ({scrub(str(cause), secrets)})" if cause is not None and str(cause) else ""
-    return ProviderConnectionError(
-        f"cannot connect to Ollama{where}{why}. Start it (`ollama serve`), or point alloy at "
-        "it with OLLAMA_HOST or provider_options={'ollama': {'host': ...}}.",
-        provider=_NAME,
-    )
-
-
-def _mask(match: re.Match[str]) -> str:
-    return "Bearer ***" if match.group(0).lower().startswith("bearer") else "***"

@@ -1,15 +1,16 @@
 """Real recorded Ollama traffic, replayed by the emulator, decoded by the ollama backend.
 
 Each file in ../shared/recorded describes what a correct client extracts from its last
-interaction (``expect``); earlier interactions are served first. The backend does not stream
-yet, and the corpus's native ``/api/chat`` recordings are streams (its OpenAI-compatible
-Ollama files belong to ``openai-chat`` and are replayed in test_recorded_openai.py). So:
+interaction (``expect``); earlier interactions are served first. The corpus's native
+``/api/chat`` recordings are streams (its OpenAI-compatible Ollama files belong to
+``openai-chat`` and are replayed in test_recorded_openai.py). Every native stream file is:
 
-* every native ``ollama__*__sync.json`` file is replayed verbatim (none in the corpus yet);
-* every native stream file is replayed as the answer Ollama gives the same request with
-  ``"stream": false``: one object, the final line's reason and counts with the content
-  pieces joined (the recorded values themselves are unchanged);
-* and verbatim, to show that an NDJSON body sent to a non-streamed call is a clean
+* replayed verbatim and read with ``stream``/``astream``, the deltas assembled by the shared
+  ``Assembler``;
+* replayed as the answer Ollama gives the same request with ``"stream": false`` (one object,
+  the final line's reason and counts with the content pieces joined; the recorded values
+  themselves are unchanged), read with ``complete``: the same ``Response``;
+* and replayed verbatim to a non-streamed call, to show that an NDJSON body there is a clean
   ``ProviderError``, never the SDK's ``JSONDecodeError``.
 """
 # The ollama SDK's chat() (a parameter typed with a bare Callable), its context managers and
@@ -19,6 +20,7 @@ Ollama files belong to ``openai-chat`` and are replayed in test_recorded_openai.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +29,8 @@ from typing import Any
 import pytest
 
 from alloy import AuthenticationError, ProviderError
-from alloy.backends import Message, Request, get_backend
+from alloy._deltas import Assembler
+from alloy.backends import Message, Request, Response, get_backend
 from alloy.backends.base import Backend
 from alloy.testing.emulator import Interaction, Recording, Scenario, load_recording
 
@@ -59,9 +62,13 @@ def _as_unstreamed(recording: Recording) -> Recording:
     for interaction in recording.interactions:
         lines = [json.loads(line) for line in interaction.body.splitlines() if line.strip()]
         final = dict(lines[-1])
-        content = "".join(line["message"].get("content") or "" for line in lines)
+        message: dict[str, Any] = dict(final["message"])
+        for key in ("content", "thinking"):
+            joined = "".join(line["message"].get(key) or "" for line in lines)
+            if joined or key == "content":
+                message[key] = joined
+        final["message"] = message
         calls: list[Any] = [c for line in lines for c in line["message"].get("tool_calls") or []]
-        final["message"] = {**final["message"], "content": content}
         if calls:
             final["message"]["tool_calls"] = calls
         body = json.dumps(final, separators=(",", ":"))
@@ -70,24 +77,48 @@ def _as_unstreamed(recording: Recording) -> Recording:
     return replace(recording, interactions=tuple(interactions))
 
 
-def _check(recording: Recording, scenario: Scenario) -> None:
+def _streamed(backend: Backend, request: Request, mode: str) -> Response:
+    """The reply read with ``stream`` (or ``astream``), assembled as alloy assembles it."""
+    assembler = Assembler("ollama")
+    if mode == "sync":
+        for delta in backend.stream(request):
+            assembler.feed(delta)
+    else:
+
+        async def run() -> None:
+            async for delta in backend.astream(request):
+                assembler.feed(delta)
+
+        asyncio.run(run())
+    return assembler.response()
+
+
+def _check(recording: Recording, scenario: Scenario, mode: str = "complete") -> Response | None:
+    """Drive every interaction with ``mode`` (``complete``, ``sync`` or ``async`` stream) and
+    check the last one against ``expect``; the ``Response``, unless an error was expected."""
     expect = recording.expect
     backend = _backend(scenario)
     request = _request(recording)
+
+    def call() -> Response:
+        return (
+            backend.complete(request) if mode == "complete" else _streamed(backend, request, mode)
+        )
+
     for _ in recording.interactions[:-1]:
-        backend.complete(request)
+        call()
 
     if expect["error"]:
         with pytest.raises(ProviderError) as info:
-            backend.complete(request)
+            call()
         err = info.value
         assert err.status_code == expect["error"]["status"]
         if err.status_code == 401:
             assert isinstance(err, AuthenticationError)
         assert expect["error"]["message"][:40] in str(err)
-        return
+        return None
 
-    response = backend.complete(request)
+    response = call()
     assert (response.text or None) == expect["text"]
     calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
     assert calls == expect["tool_calls"]
@@ -97,18 +128,35 @@ def _check(recording: Recording, scenario: Scenario) -> None:
     assert response.usage.output_tokens == usage["output_tokens"]
     assert response.usage.cached_input_tokens == usage["cached_tokens"]
     assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    if "thinking" in expect:
-        assert response.reasoning == expect["thinking"]
+    assert response.refusal == expect.get("refusal")
+    assert response.reasoning == expect.get("thinking")
     requests = scenario.requests
     assert len(requests) == len(recording.interactions)
-    assert all(r.json["stream"] is False for r in requests)
+    assert all(r.json["stream"] is (mode != "complete") for r in requests)
+    return response
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("path", STREAM, ids=_id)
+def test_recorded_stream_replayed(path: Path, mode: str, alloy_emulator: Scenario) -> None:
+    recording = load_recording(path)
+    alloy_emulator.replay(recording)
+    _check(recording, alloy_emulator, mode)
 
 
 @pytest.mark.parametrize("path", STREAM, ids=_id)
-def test_recorded_stream_as_unstreamed_answer(path: Path, alloy_emulator: Scenario) -> None:
-    recording = _as_unstreamed(load_recording(path))
+def test_recorded_stream_equals_the_unstreamed_answer(
+    path: Path, alloy_emulator: Scenario, alloy_emulator_server: Any
+) -> None:
+    """``complete`` on the same reply sent whole: it matches ``expect`` too, and the
+    streamed ``Response`` is the same, field for field."""
+    recording = load_recording(path)
     alloy_emulator.replay(recording)
-    _check(recording, alloy_emulator)
+    streamed = _check(recording, alloy_emulator, "sync")
+    other = alloy_emulator_server.scenario()
+    whole = _as_unstreamed(recording)
+    other.replay(whole)
+    assert streamed == _check(whole, other)
 
 
 @pytest.mark.parametrize("path", STREAM, ids=_id)
