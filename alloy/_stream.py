@@ -36,38 +36,59 @@ Event = tuple[str, Any]
 
 
 class _Turn:
-    """Reading one streamed model call: its assembler and, for typed commands, its scanner."""
+    """Reading one streamed model call: its assembler and, for a typed command, what the
+    reader asked for. Nothing is parsed that nobody reads: ``result()`` alone only assembles;
+    snapshots use pydantic-core's partial JSON parser, at most geometrically often; only
+    ``items()`` runs the incremental scanner, which finds each element as it closes."""
 
     def __init__(self, p: Plan[Any]):
         self.assembler = Assembler(p.provider)
         self.typed = p.output.kind == "json"
-        wrapped = p.output.schema is not None and p.output.schema.wrapped
-        self.wrapped = wrapped
-        items_at = ("value" if wrapped else "root") if _is_list(p.output.type) else None
-        self.scanner = JsonScanner(items_at) if self.typed else None
+        self.wrapped = p.output.schema is not None and p.output.schema.wrapped
+        self.items_at = ("value" if self.wrapped else "root") if _is_list(p.output.type) else None
+        self.scanner: JsonScanner | None = None
+        self.parts: list[str] = []
+        self.length = 0
+        self.snapshot_at = 0
         self.last: Any = NOTHING
 
-    def take(self, delta: Delta) -> list[Event]:
+    def take(self, delta: Delta, want: str | None) -> list[Event]:
         self.assembler.feed(delta)
         if not isinstance(delta, TextDelta) or not delta.text:
             return []
-        if self.scanner is None:
-            return [("text", delta.text)]
+        text = delta.text
+        if not self.typed:
+            return [("text", text)]
+        self.parts.append(text)
+        self.length += len(text)
         events: list[Event] = []
-        items = self.scanner.feed(delta.text)
-        if items:
-            events.append(("items", items))
-        if self.scanner.due() or self.scanner.done:
+        if want == "items":
+            if self.scanner is None:
+                # Items asked for mid-reply: catch up on what came so far, once.
+                self.scanner = JsonScanner(self.items_at)
+                text = "".join(self.parts)
+                self.parts = [text]
+            items = self.scanner.feed(text)
+            if items:
+                events.append(("items", items))
+        elif want == "snapshots" and self.length - self.snapshot_at >= max(
+            1, self.snapshot_at // 4
+        ):
             events.extend(self._snapshot())
         return events
 
-    def end(self) -> list[Event]:
-        return self._snapshot() if self.scanner is not None else []
+    def end(self, want: str | None) -> list[Event]:
+        return self._snapshot() if self.typed and want == "snapshots" else []
 
     def _snapshot(self) -> list[Event]:
-        assert self.scanner is not None
-        value = self.scanner.snapshot()
-        if value is NOTHING:
+        from pydantic_core import from_json
+
+        self.snapshot_at = self.length
+        text = "".join(self.parts)
+        self.parts = [text]
+        try:
+            value = from_json(text, allow_partial="trailing-strings")
+        except ValueError:
             return []
         if self.wrapped:
             if not isinstance(value, dict) or "value" not in value:
@@ -103,6 +124,7 @@ class Stream(Generic[T]):
         self._plan = p
         self._drive = self._run()
         self._result: Result[T] | None = None
+        self._want: str | None = None  # "snapshots" or "items": what the reader consumes
 
     def _deltas(self, request: Request) -> Generator[Delta, None, None]:
         cfg = self._plan.config
@@ -138,8 +160,8 @@ class Stream(Generic[T]):
             else:
                 turn = _Turn(p)
                 for delta in self._deltas(step):
-                    yield from turn.take(delta)
-                yield from turn.end()
+                    yield from turn.take(delta, self._want)
+                yield from turn.end(self._want)
                 outcome = turn.assembler.response()
             try:
                 step = flow.send(outcome)
@@ -152,6 +174,7 @@ class Stream(Generic[T]):
 
     def __iter__(self) -> Iterator[Any]:
         """Text pieces (text commands) or growing JSON snapshots (typed commands)."""
+        self._want = "snapshots"
         while (event := self._next_event()) is not None:
             kind, payload = event
             if kind != "items":
@@ -160,6 +183,7 @@ class Stream(Generic[T]):
     def items(self) -> Iterator[Any]:
         """Each element of a ``list[T]`` output, validated, as soon as it is complete."""
         adapter = _item_adapter(self._plan)
+        self._want = "items"
         while (event := self._next_event()) is not None:
             kind, payload = event
             if kind == "items":
@@ -199,6 +223,7 @@ class AsyncStream(Generic[T]):
             self._plan = p
         self._drive = self._run()
         self._result: Result[T] | None = None
+        self._want: str | None = None
 
     async def _deltas(self, request: Request) -> AsyncIterator[Delta]:
         import asyncio
@@ -226,12 +251,15 @@ class AsyncStream(Generic[T]):
             finally:
                 await _aclose(source)
 
-    async def _run(self) -> AsyncIterator[Event]:
+    async def _resolve(self) -> Plan[T]:
         if self._pending is not None:
-            self._plan = await self._pending
-            self._pending = None
+            pending, self._pending = self._pending, None
+            self._plan = await pending
             _check(self._plan)
-        p = self._plan
+        return self._plan
+
+    async def _run(self) -> AsyncIterator[Event]:
+        p = await self._resolve()
         flow = conversation(p)
         step = next(flow)
         while True:
@@ -243,11 +271,11 @@ class AsyncStream(Generic[T]):
                 deltas = self._deltas(step)
                 try:
                     async for delta in deltas:
-                        for event in turn.take(delta):
+                        for event in turn.take(delta, self._want):
                             yield event
                 finally:
                     await _aclose(deltas)
-                for event in turn.end():
+                for event in turn.end(self._want):
                     yield event
                 outcome = turn.assembler.response()
             try:
@@ -257,13 +285,15 @@ class AsyncStream(Generic[T]):
                 return
 
     async def __aiter__(self) -> AsyncIterator[Any]:
+        self._want = "snapshots"
         async for kind, payload in self._drive:
             if kind != "items":
                 yield payload
 
     async def items(self) -> AsyncIterator[Any]:
         """Each element of a ``list[T]`` output, validated, as soon as it is complete."""
-        adapter = _item_adapter(self._plan)
+        adapter = _item_adapter(await self._resolve())
+        self._want = "items"
         async for kind, payload in self._drive:
             if kind == "items":
                 for text in payload:

@@ -155,3 +155,17 @@ def test_snapshots_are_geometrically_spaced() -> None:
             scanner.snapshot()
             taken += 1
     assert taken < 100  # ~log(n) snapshots, not one per chunk: linear total cost
+
+
+def test_items_of_an_async_command(fake: FakeBackend) -> None:
+    @command
+    async def apets(n: int) -> list[Pet]:
+        """List {n} pets."""
+        ...
+
+    fake.add_reply(json=[{"name": "Rex", "age": 3}])
+
+    async def run() -> list[Pet]:
+        return [pet async for pet in apets.stream(1).items()]
+
+    assert asyncio.run(run()) == [Pet("Rex", 3)]
