@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -95,11 +96,12 @@ def main() -> int:
             streamed: list[float] = []
             raw: list[float] = []
             raw_call = raw_sdk_stream(args.backend, emu)
+            count = len(data)
             for _ in range(args.repeat + 1):  # the first round warms up and is dropped
                 emu.enqueue(Reply(json={"value": data}))
-                plain.append(cpu(lambda: cmd(len(data))))
+                plain.append(cpu(partial(cmd, count)))
                 emu.enqueue(Reply(json={"value": data}, chunk_chars=args.chunk))
-                streamed.append(cpu(lambda: cmd.stream(len(data)).result()))
+                streamed.append(cpu(lambda: cmd.stream(count).result()))
                 emu.enqueue(Reply(json={"value": data}, chunk_chars=args.chunk))
                 raw.append(cpu(raw_call))
             p, s, r = min(plain[1:]), min(streamed[1:]), min(raw[1:])

@@ -9,9 +9,11 @@ and reasoning items survive the round trip.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, cast
 
+from openai import APIResponse, AsyncAPIResponse
 from openai.types.responses import Response as SDKResponse
 from openai.types.responses import (
     ResponseFunctionToolCall,
@@ -21,6 +23,7 @@ from openai.types.responses import (
     ResponseReasoningItem,
 )
 
+from .._deltas import Delta
 from .._messages import Message, Request, Response, TextPart, ToolCall, ToolResult, ToolSpec
 from .._usage import Usage
 from ._openai_common import (
@@ -32,6 +35,8 @@ from ._openai_common import (
     function_definition,
     json_schema_format,
 )
+from ._openai_sse import areceive, receive
+from ._openai_stream import ResponseEvents
 from .base import Capabilities
 
 __all__ = ["CAPABILITY_TABLE", "OpenAIBackend"]
@@ -89,6 +94,41 @@ class OpenAIBackend:
             raw = await create(**params)
         return _decode_response(self._clients.expect(raw, SDKResponse))
 
+    def stream(self, request: Request) -> Iterator[Delta]:
+        """One streamed ``responses.create`` call with the sync client, as deltas.
+
+        ``Finish`` comes with ``response.completed`` or ``response.incomplete`` (see
+        ``_openai_stream``); closing the iterator closes the HTTP response.
+        """
+
+        def open_stream() -> AbstractContextManager[APIResponse[object]]:
+            client = self._clients.sync()
+            create = cast(
+                "Callable[..., AbstractContextManager[APIResponse[object]]]",
+                client.responses.with_streaming_response.create,
+            )
+            return create(**_stream_params(request))
+
+        return receive(self._clients, open_stream, request.timeout, _classifier)
+
+    def astream(self, request: Request) -> AsyncIterator[Delta]:
+        """The async twin of ``stream`` (an async generator), with this loop's client."""
+
+        async def open_stream() -> AbstractAsyncContextManager[AsyncAPIResponse[object]]:
+            client = await self._clients.aclient()
+            create = cast(
+                "Callable[..., AbstractAsyncContextManager[AsyncAPIResponse[object]]]",
+                client.responses.with_streaming_response.create,
+            )
+            return create(**_stream_params(request))
+
+        return areceive(self._clients, open_stream, request.timeout, _classifier)
+
+
+def _classifier(request_id: str | None) -> ResponseEvents:
+    """The stream classifier, decoding the final response object as ``complete`` does."""
+    return ResponseEvents(_decode_response, request_id)
+
 
 # --- encode ------------------------------------------------------------------------------
 
@@ -110,6 +150,11 @@ def _encode_request(request: Request) -> dict[str, Any]:
     if request.tools:
         params["tools"] = [_encode_tool(tool) for tool in request.tools]
     return finish_params(params, request)
+
+
+def _stream_params(request: Request) -> dict[str, Any]:
+    """The arguments of a streamed call: the same request, with ``stream`` on."""
+    return {**_encode_request(request), "stream": True}
 
 
 def _encode_tool(tool: ToolSpec) -> dict[str, Any]:

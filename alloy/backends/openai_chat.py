@@ -13,13 +13,17 @@ it with ``provider_options={"openai-chat": {"extra_body": {"max_tokens": 500}}}`
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, cast
 
+from openai import APIResponse, AsyncAPIResponse
 from openai.types.chat import ChatCompletion
 
+from .._deltas import Delta
 from .._messages import Message, Request, Response, TextPart, ToolCall, ToolResult, ToolSpec
 from .._usage import Usage
+from ._openai_chat_stream import ChatChunks
 from ._openai_common import (
     CAPABILITIES,
     CAPABILITY_TABLE,
@@ -29,6 +33,7 @@ from ._openai_common import (
     function_definition,
     json_schema_format,
 )
+from ._openai_sse import areceive, receive
 from .base import Capabilities
 
 __all__ = ["CAPABILITY_TABLE", "OpenAIChatBackend"]
@@ -88,6 +93,36 @@ class OpenAIChatBackend:
             raw = await create(**params)
         return _decode_response(self._clients.expect(raw, ChatCompletion))
 
+    def stream(self, request: Request) -> Iterator[Delta]:
+        """One streamed ``chat.completions.create`` call with the sync client, as deltas.
+
+        ``Finish`` comes with ``data: [DONE]`` only; closing the iterator closes the HTTP
+        response.
+        """
+
+        def open_stream() -> AbstractContextManager[APIResponse[object]]:
+            client = self._clients.sync()
+            create = cast(
+                "Callable[..., AbstractContextManager[APIResponse[object]]]",
+                client.chat.completions.with_streaming_response.create,
+            )
+            return create(**_stream_params(request))
+
+        return receive(self._clients, open_stream, request.timeout, ChatChunks)
+
+    def astream(self, request: Request) -> AsyncIterator[Delta]:
+        """The async twin of ``stream`` (an async generator), with this loop's client."""
+
+        async def open_stream() -> AbstractAsyncContextManager[AsyncAPIResponse[object]]:
+            client = await self._clients.aclient()
+            create = cast(
+                "Callable[..., AbstractAsyncContextManager[AsyncAPIResponse[object]]]",
+                client.chat.completions.with_streaming_response.create,
+            )
+            return create(**_stream_params(request))
+
+        return areceive(self._clients, open_stream, request.timeout, ChatChunks)
+
 
 # --- encode ------------------------------------------------------------------------------
 
@@ -112,6 +147,16 @@ def _encode_request(request: Request) -> dict[str, Any]:
     if request.tools:
         params["tools"] = [_encode_tool(tool) for tool in request.tools]
     return finish_params(params, request)
+
+
+def _stream_params(request: Request) -> dict[str, Any]:
+    """The arguments of a streamed call: the same request, with ``stream`` on and usage asked
+    for (OpenAI sends it in a last chunk only when asked; servers that ignore the option send
+    none). ``stream_options`` given in provider_options win."""
+    params = _encode_request(request)
+    given: Any = params.get("stream_options")
+    options: dict[str, Any] = dict(given) if isinstance(given, Mapping) else {}  # pyright: ignore[reportUnknownArgumentType]
+    return {**params, "stream": True, "stream_options": {"include_usage": True, **options}}
 
 
 def _encode_tool(tool: ToolSpec) -> dict[str, Any]:

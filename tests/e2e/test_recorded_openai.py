@@ -3,10 +3,14 @@
 Each file in ../shared/recorded describes what a correct client extracts from its last
 interaction (``expect``). Earlier interactions (tool follow-ups) are served first. The files
 are test data read from beside the repository; the tests skip when that folder is absent.
+
+Streamed recordings (``*__stream.json``) go through ``backend.stream``/``astream`` and the
+shared ``Assembler``; Ollama's OpenAI-compatible streams are Chat Completions wire too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -14,13 +18,17 @@ from typing import Any
 import pytest
 
 from alloy import AuthenticationError, ProviderError
-from alloy.backends import Message, Request, get_backend
+from alloy._deltas import Assembler
+from alloy.backends import Message, Request, Response, get_backend
+from alloy.backends.base import Backend
 from alloy.testing.emulator import Scenario, load_recording
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
-# Streamed recordings need streaming, which arrives with the streaming work; sync ones here.
 FILES = sorted(RECORDED.glob("openai-*__sync.json")) + sorted(
     RECORDED.glob("ollama__openai-compat-*__sync.json")
+)
+STREAMS = sorted(RECORDED.glob("openai-*__stream.json")) + sorted(
+    RECORDED.glob("ollama__openai-compat-*__stream.json")
 )
 
 if not RECORDED.is_dir():  # pragma: no cover - depends on the checkout
@@ -31,10 +39,10 @@ def _backend_for(path: Path) -> str:
     return "openai" if path.name.startswith("openai-responses") else "openai-chat"
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name.removesuffix(".json"))
-def test_recorded_file(path: Path, alloy_emulator: Scenario) -> None:
+def _replay(path: Path, alloy_emulator: Scenario) -> tuple[dict[str, Any], Backend, Request]:
+    """Queue the file's responses; the backend, the request, and ``expect``. Earlier
+    interactions (tool follow-ups) are answered to ``complete`` calls here."""
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    expect: dict[str, Any] = data["expect"]
     recording = load_recording(path)
     alloy_emulator.replay(recording)
     backend = get_backend(
@@ -43,18 +51,17 @@ def test_recorded_file(path: Path, alloy_emulator: Scenario) -> None:
     request = Request(model="gpt-4o", messages=(Message.user("replayed"),))
     for _ in recording.interactions[:-1]:
         backend.complete(request)
+    return data["expect"], backend, request
 
-    if expect["error"]:
-        with pytest.raises(ProviderError) as info:
-            backend.complete(request)
-        err = info.value
-        assert err.status_code == expect["error"]["status"]
-        if err.status_code == 401:
-            assert isinstance(err, AuthenticationError)
-        assert expect["error"]["message"][:40] in str(err)
-        return
 
-    response = backend.complete(request)
+def _check_error(err: ProviderError, expect: dict[str, Any]) -> None:
+    assert err.status_code == expect["error"]["status"]
+    if err.status_code == 401:
+        assert isinstance(err, AuthenticationError)
+    assert expect["error"]["message"][:40] in str(err)
+
+
+def _check_reply(response: Response, expect: dict[str, Any]) -> None:
     assert (response.text or None) == expect["text"]
     calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
     assert calls == expect["tool_calls"]
@@ -68,8 +75,51 @@ def test_recorded_file(path: Path, alloy_emulator: Scenario) -> None:
         assert response.refusal == expect["refusal"]
     if "thinking" in expect:
         assert response.reasoning == expect["thinking"]
-    assert len(alloy_emulator.requests) == len(recording.interactions)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name.removesuffix(".json"))
+def test_recorded_file(path: Path, alloy_emulator: Scenario) -> None:
+    expect, backend, request = _replay(path, alloy_emulator)
+    if expect["error"]:
+        with pytest.raises(ProviderError) as info:
+            backend.complete(request)
+        _check_error(info.value, expect)
+        return
+    _check_reply(backend.complete(request), expect)
+    assert len(alloy_emulator.requests) == len(load_recording(path).interactions)
+
+
+def _assemble(backend: Backend, request: Request, mode: str) -> Response:
+    assembler = Assembler(backend.name)
+    if mode == "sync":
+        for delta in backend.stream(request):
+            assembler.feed(delta)
+        return assembler.response()
+
+    async def run() -> Response:
+        async for delta in backend.astream(request):
+            assembler.feed(delta)
+        return assembler.response()
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("path", STREAMS, ids=lambda p: p.name.removesuffix(".json"))
+def test_recorded_stream(path: Path, mode: str, alloy_emulator: Scenario) -> None:
+    expect, backend, request = _replay(path, alloy_emulator)
+    if expect["error"]:
+        with pytest.raises(ProviderError) as info:
+            _assemble(backend, request, mode)
+        _check_error(info.value, expect)
+    else:
+        _check_reply(_assemble(backend, request, mode), expect)
+    sent = alloy_emulator.requests[-1].json
+    assert sent["stream"] is True
+    if backend.name == "openai-chat":
+        assert sent["stream_options"] == {"include_usage": True}
 
 
 def test_the_corpus_was_found() -> None:
     assert len(FILES) >= 20
+    assert len(STREAMS) >= 11

@@ -1,0 +1,178 @@
+"""Responses API stream events → deltas (no I/O).
+
+The wire (PROVIDERS.md 3.3): one typed event per server-sent event (the JSON ``type`` says
+which; the ``event:`` line is cosmetic), from ``response.created`` to a terminal event that
+carries the whole final response object.
+
+Terminal events: ``response.completed``, and ``response.incomplete`` too. An incomplete
+response is a finished one that stopped early (``max_output_tokens``, a content filter):
+``complete`` returns it as a reply whose ``finish_reason`` is the reason, so the stream ends
+the same way instead of raising. ``response.failed``, an ``error`` event, or a data object
+with an ``"error"`` key are in-stream errors.
+
+The final response object is decoded by the backend's own non-stream decoder, so usage, the
+finish reason, the model and the output items kept as ``provider_data`` (echoed on the next
+turn) are exactly what ``complete`` gives. The pieces before it are streamed as they come:
+text, refusal, reasoning summaries (joined by a blank line, as ``complete`` joins them) and
+function-call arguments keyed by ``output_index``. A piece a server never streamed is taken
+from the final object, so a server that only sends the terminal event still works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from openai.types.responses import Response as SDKResponse
+from openai.types.responses import ResponseFunctionToolCall
+
+from .._deltas import (
+    Delta,
+    Finish,
+    ReasoningDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolCallDelta,
+    UsageDelta,
+)
+from .._messages import Response
+from ._openai_sse import ErrorEvent, MalformedChunk, load_object, mapping, string
+
+__all__ = ["ResponseEvents"]
+
+_TERMINAL = frozenset({"response.completed", "response.incomplete"})
+_FAILED = frozenset({"error", "response.failed"})
+_SUMMARY_BREAK = "\n\n"
+
+
+class ResponseEvents:
+    """The classifier of one Responses API stream (see the module docstring).
+
+    ``decode`` is the backend's decoder of a whole (non-stream) response.
+    """
+
+    __slots__ = (
+        "_argued",
+        "_decode",
+        "_last_call",
+        "_reasoned",
+        "_refused",
+        "_request_id",
+        "_summary",
+        "_texted",
+        "finished",
+    )
+
+    def __init__(self, decode: Callable[[SDKResponse], Response], request_id: str | None = None):
+        self._decode = decode
+        self._request_id = request_id
+        self._texted = self._refused = self._reasoned = False
+        self._argued: set[int] = set()
+        self._last_call = 0
+        self._summary: tuple[Any, Any] | None = None
+        self.finished = False
+
+    def event(self, data: bytes) -> list[Delta]:
+        """The deltas of one event's data."""
+        return self.typed(load_object(data))
+
+    def typed(self, event: Mapping[str, Any]) -> list[Delta]:
+        """The deltas of one parsed event (most frequent kinds first)."""
+        kind: Any = event.get("type")
+        if not isinstance(kind, str):
+            kind = ""
+        if kind == "response.output_text.delta":
+            delta = string(event.get("delta"))
+            if not delta:
+                return []
+            self._texted = True
+            return [TextDelta(delta)]
+        if kind == "response.function_call_arguments.delta":
+            return self._arguments(event)
+        if kind == "response.reasoning_summary_text.delta":
+            return self._reasoning(event)
+        if kind == "response.refusal.delta":
+            delta = string(event.get("delta"))
+            if not delta:
+                return []
+            self._refused = True
+            return [RefusalDelta(delta)]
+        if kind == "response.output_item.added":
+            return self._item_added(event)
+        if kind in _TERMINAL:
+            return self._terminal(event)
+        if kind in _FAILED or event.get("error"):
+            raise ErrorEvent(_error_of(event))
+        return []
+
+    def _arguments(self, event: Mapping[str, Any]) -> list[Delta]:
+        delta = string(event.get("delta"))
+        if not delta:
+            return []
+        index = event.get("output_index")
+        if not isinstance(index, int):
+            index = self._last_call
+        self._argued.add(index)
+        return [ToolCallDelta(index, arguments=delta)]
+
+    def _reasoning(self, event: Mapping[str, Any]) -> list[Delta]:
+        delta = string(event.get("delta"))
+        if not delta:
+            return []
+        key = (event.get("output_index"), event.get("summary_index"))
+        if key != self._summary:
+            # A new summary part: ``complete`` joins the parts with a blank line.
+            if self._summary is not None:
+                delta = _SUMMARY_BREAK + delta
+            self._summary = key
+        self._reasoned = True
+        return [ReasoningDelta(delta)]
+
+    def _item_added(self, event: Mapping[str, Any]) -> list[Delta]:
+        item = mapping(event.get("item"))
+        index = event.get("output_index")
+        if item is None or not isinstance(index, int) or item.get("type") != "function_call":
+            return []
+        self._last_call = index
+        return [ToolCallDelta(index, string(item.get("call_id")), string(item.get("name")))]
+
+    def _terminal(self, event: Mapping[str, Any]) -> list[Delta]:
+        raw = mapping(event.get("response"))
+        if raw is None:
+            raise MalformedChunk(f"a {event.get('type')} event without its response object")
+        try:
+            final = SDKResponse.model_construct(**raw)
+            reply = self._decode(final)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise MalformedChunk(f"the final response object is not a response ({exc})") from exc
+        out: list[Delta] = []
+        if reply.text and not self._texted:
+            out.append(TextDelta(reply.text))
+        if reply.refusal and not self._refused:
+            out.append(RefusalDelta(reply.refusal))
+        if reply.reasoning and not self._reasoned:
+            out.append(ReasoningDelta(reply.reasoning))
+        # The decoder makes one call per function_call item, in output order.
+        positions = [
+            index
+            for index, item in enumerate(final.output or ())
+            if isinstance(item, ResponseFunctionToolCall)
+        ]
+        for index, call in zip(positions, reply.tool_calls, strict=False):
+            arguments = "" if index in self._argued else call.arguments
+            out.append(ToolCallDelta(index, call.id, call.name, arguments, call.provider_data))
+        out.append(UsageDelta(reply.usage))
+        out.append(Finish(reply.finish_reason, reply.model, self._request_id, reply.provider_data))
+        self.finished = True
+        return out
+
+
+def _error_of(event: Mapping[str, Any]) -> Any:
+    """The error object of an ``error`` or ``response.failed`` event."""
+    nested = event.get("error")
+    if nested:
+        return nested
+    response = mapping(event.get("response"))
+    if response is not None and response.get("error"):
+        return response["error"]
+    return event
