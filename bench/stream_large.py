@@ -44,6 +44,10 @@ def rows_for(size: int) -> list[dict[str, Any]]:
     return [{"id": i, "name": f"row-{i:05d}", "note": "x" * 60} for i in range(size // per_row)]
 
 
+def streamed_result(cmd: Any, count: int) -> Any:
+    return cmd.stream(count).result()
+
+
 def raw_sdk_stream(backend: str, emu: Any) -> Any:
     """The same streamed request made with the raw SDK, reading every chunk (the floor)."""
     messages = [{"role": "user", "content": "Export the rows."}]
@@ -101,7 +105,7 @@ def main() -> int:
                 emu.enqueue(Reply(json={"value": data}))
                 plain.append(cpu(partial(cmd, count)))
                 emu.enqueue(Reply(json={"value": data}, chunk_chars=args.chunk))
-                streamed.append(cpu(lambda: cmd.stream(count).result()))
+                streamed.append(cpu(partial(streamed_result, cmd, count)))
                 emu.enqueue(Reply(json={"value": data}, chunk_chars=args.chunk))
                 raw.append(cpu(raw_call))
             p, s, r = min(plain[1:]), min(streamed[1:]), min(raw[1:])
