@@ -30,6 +30,7 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/stream_large.py --backend openai-chat
 
 clean:
 	rm -rf $(VENV) build *.egg-info
