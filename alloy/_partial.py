@@ -116,9 +116,7 @@ class JsonScanner:
                     self._stack[-1].expect = "value"
             elif char == '"':
                 top = self._stack[-1] if self._stack else None
-                self._string_is_key = (
-                    top is not None and top.kind == "{" and top.expect == "key"
-                )
+                self._string_is_key = top is not None and top.kind == "{" and top.expect == "key"
                 if self._string_is_key:
                     self._key_parts = []
                 else:

@@ -15,7 +15,7 @@ from .._messages import Response, ToolCall
 from .._usage import Usage
 from ._anthropic_encode import OUTPUT_TOOL
 
-__all__ = ["decode_response"]
+__all__ = ["decode_response", "refusal_text", "token_counts"]
 
 
 def decode_response(raw: Message) -> Response:
@@ -45,8 +45,7 @@ def decode_response(raw: Message) -> Response:
     text = output if output is not None else "".join(texts)
     refusal = None
     if raw.stop_reason == "refusal":
-        details = getattr(raw, "stop_details", None)
-        refusal = getattr(details, "explanation", None) or text or "the model refused to answer"
+        refusal = refusal_text(getattr(raw, "stop_details", None), text)
     return Response(
         text=text,
         tool_calls=tuple(calls),
@@ -60,16 +59,37 @@ def decode_response(raw: Message) -> Response:
     )
 
 
-def _usage(raw: Message) -> Usage:
-    # Anthropic's input_tokens excludes cache reads and writes; cache reads are reported
-    # apart, and thinking tokens only by SDKs that know output_tokens_details.
-    usage = getattr(raw, "usage", None)
+def refusal_text(stop_details: object, text: str) -> str:
+    """What the model said when it refused (``stop_reason: "refusal"``)."""
+    explanation = getattr(stop_details, "explanation", None)
+    if isinstance(explanation, str) and explanation:
+        return explanation
+    return text or "the model refused to answer"
+
+
+def token_counts(usage: object) -> Usage:
+    """The counts in a ``usage`` object (a message's, or a stream's ``message_delta``),
+    without a derived total; ``None`` for what it does not report.
+
+    Anthropic's input_tokens excludes cache reads and writes; cache reads are reported
+    apart, and thinking tokens only by SDKs that know output_tokens_details.
+    """
     details = getattr(usage, "output_tokens_details", None)
-    return Usage.of(
+    return Usage(
         _int(getattr(usage, "input_tokens", None)),
         _int(getattr(usage, "output_tokens", None)),
         cached_input_tokens=_int(getattr(usage, "cache_read_input_tokens", None)),
         reasoning_tokens=_int(getattr(details, "thinking_tokens", None)),
+    )
+
+
+def _usage(raw: Message) -> Usage:
+    counts = token_counts(getattr(raw, "usage", None))
+    return Usage.of(
+        counts.input_tokens,
+        counts.output_tokens,
+        counts.cached_input_tokens,
+        counts.reasoning_tokens,
     )
 
 

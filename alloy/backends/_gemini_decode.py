@@ -14,10 +14,10 @@ from google.genai import types
 from .._messages import Response, ToolCall
 from .._usage import Usage
 
-__all__ = ["decode_response"]
+__all__ = ["BLOCKED", "call_arguments", "call_id", "decode_response", "token_usage", "wire_value"]
 
 # Finish reasons for which Gemini withheld (part of) the reply: alloy reports a refusal.
-_BLOCKED = frozenset(
+BLOCKED = frozenset(
     {
         "SAFETY",
         "RECITATION",
@@ -51,31 +51,29 @@ def decode_response(raw: types.GenerateContentResponse) -> Response:
         if call is not None:
             data = part.model_dump(exclude_none=True)
             calls.append(
-                ToolCall(_call_id(raw, len(calls), call), call.name or "", _args(call), data)
+                ToolCall(
+                    call_id(raw.response_id, len(calls), call),
+                    call.name or "",
+                    call_arguments(call),
+                    data,
+                )
             )
         elif part.text is not None:
             (thoughts if part.thought else texts).append(part.text)
-    finish = _value(candidate.finish_reason) if candidate is not None else None
+    finish = wire_value(candidate.finish_reason) if candidate is not None else None
     refusal = None
-    if candidate is not None and finish in _BLOCKED:
+    if candidate is not None and finish in BLOCKED:
         refusal = candidate.finish_message or f"the reply was blocked ({finish})"
     feedback = raw.prompt_feedback
     if candidate is None and feedback is not None and feedback.block_reason is not None:
         # The prompt itself was blocked: no candidate at all, the reason is here instead.
-        finish = _value(feedback.block_reason)
+        finish = wire_value(feedback.block_reason)
         refusal = feedback.block_reason_message or f"the prompt was blocked ({finish})"
-    usage = raw.usage_metadata
     return Response(
         text="".join(texts),
         tool_calls=tuple(calls),
         finish_reason=finish,
-        usage=Usage.of(
-            _count(usage, "prompt_token_count"),
-            _count(usage, "candidates_token_count"),
-            cached_input_tokens=_count(usage, "cached_content_token_count"),
-            reasoning_tokens=_count(usage, "thoughts_token_count"),
-            total_tokens=_count(usage, "total_token_count"),
-        ),
+        usage=token_usage(raw.usage_metadata),
         model=raw.model_version or None,
         request_id=raw.response_id or None,
         refusal=refusal,
@@ -86,18 +84,31 @@ def decode_response(raw: types.GenerateContentResponse) -> Response:
     )
 
 
-def _call_id(raw: types.GenerateContentResponse, index: int, call: types.FunctionCall) -> str:
+def call_id(response_id: str | None, index: int, call: types.FunctionCall) -> str:
+    """The id of the ``index``-th function call of a reply: the API's, or one made from the
+    reply's ``responseId`` (the same every time this reply is decoded)."""
     if call.id:
         return call.id  # Vertex AI and newer models may send one
-    return f"{raw.response_id or 'call'}-{index}"
+    return f"{response_id or 'call'}-{index}"
 
 
-def _args(call: types.FunctionCall) -> str:
-    # The SDK gives the arguments as a dict; alloy's tool layer reads JSON text.
+def call_arguments(call: types.FunctionCall) -> str:
+    """The arguments as JSON text: the SDK gives a dict, alloy's tool layer reads text."""
     return json.dumps(call.args if call.args is not None else {})
 
 
-def _value(reason: Any) -> str | None:
+def token_usage(usage: types.GenerateContentResponseUsageMetadata | None) -> Usage:
+    """The reply's ``usageMetadata`` as alloy ``Usage`` (thinking counted apart)."""
+    return Usage.of(
+        _count(usage, "prompt_token_count"),
+        _count(usage, "candidates_token_count"),
+        cached_input_tokens=_count(usage, "cached_content_token_count"),
+        reasoning_tokens=_count(usage, "thoughts_token_count"),
+        total_tokens=_count(usage, "total_token_count"),
+    )
+
+
+def wire_value(reason: Any) -> str | None:
     """The raw wire value of one of the SDK's enums (``"STOP"``, ``"MAX_TOKENS"``...)."""
     if reason is None:
         return None

@@ -1,7 +1,8 @@
 """The ``anthropic`` backend: Claude through the official ``anthropic`` SDK's Messages API.
 
 encode (``_anthropic_encode``) → one ``client.messages.create`` call → decode
-(``_anthropic_decode``). How alloy's settings travel:
+(``_anthropic_decode``, or ``_anthropic_stream`` for the events of a streamed call, made with
+the same arguments plus ``stream=True``). How alloy's settings travel:
 
 - ``system`` is the top-level ``system``; ``max_tokens`` is required by the API, so when none
   is set alloy sends ``DEFAULT_MAX_TOKENS`` (4096), plus the thinking budget when
@@ -27,7 +28,7 @@ encode (``_anthropic_encode``) → one ``client.messages.create`` call → decod
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, TypeVar, cast
@@ -36,10 +37,12 @@ import anthropic
 import httpx2
 from anthropic.types import Message as SDKMessage
 
+from .._deltas import Delta
 from .._errors import AlloyError, ConfigurationError, ProviderError
 from .._messages import Request, Response
 from ._anthropic_decode import decode_response
-from ._anthropic_encode import DEFAULT_MAX_TOKENS, encode_request
+from ._anthropic_encode import DEFAULT_MAX_TOKENS, OUTPUT_TOOL, encode_request
+from ._anthropic_stream import StreamDecoder, broken_stream, in_stream_status
 from ._clients import ClientCache
 from ._http import body_message, error_for_status, error_for_transport, scrub
 from .base import Capabilities
@@ -155,6 +158,49 @@ class AnthropicBackend:
             raw = await create(**params)
         return decode_response(self._expect(raw, SDKMessage))
 
+    def stream(self, request: Request) -> Iterator[Delta]:
+        """One ``messages.create(stream=True)`` call with the sync client, as deltas.
+
+        The SDK's raw event stream is read inside ``with``, so closing this generator early
+        closes the HTTP response. Failures after the first delta break the stream
+        (``StreamError``; a rate limit, a timeout or a rejected key keep their own class).
+        """
+        params = {**self._encode(request), "stream": True}
+        client = self._cache.sync()
+        create = cast("Callable[..., object]", client.messages.create)
+        progress = _Progress()
+        with self._errors(request.timeout, progress):
+            events = cast(
+                "anthropic.Stream[object]", self._expect(create(**params), anthropic.Stream)
+            )
+            with events:
+                decoder = self._decoder(params, events.response)
+                for event in events:
+                    for delta in decoder.feed(event):
+                        progress.started = True
+                        yield delta
+
+    async def astream(self, request: Request) -> AsyncIterator[Delta]:
+        """The async twin of ``stream``; cancelling the task closes the HTTP response too."""
+        params = {**self._encode(request), "stream": True}
+        client = await self._cache.aclient()
+        create = cast("Callable[..., Awaitable[object]]", client.messages.create)
+        progress = _Progress()
+        with self._errors(request.timeout, progress):
+            raw = await create(**params)
+            events = cast("anthropic.AsyncStream[object]", self._expect(raw, anthropic.AsyncStream))
+            async with events:
+                decoder = self._decoder(params, events.response)
+                async for event in events:
+                    for delta in decoder.feed(event):
+                        progress.started = True
+                        yield delta
+
+    def _decoder(self, params: Mapping[str, Any], response: httpx2.Response) -> StreamDecoder:
+        tools: list[dict[str, Any]] = params.get("tools") or []
+        offered = any(tool.get("name") == OUTPUT_TOOL for tool in tools)
+        return StreamDecoder(output_tool=offered, request_id=response.headers.get("request-id"))
+
     def _encode(self, request: Request) -> dict[str, Any]:
         native = self.capabilities(request.model).structured_output == "json_schema"
         return encode_request(request, native_output=native)
@@ -191,8 +237,13 @@ class AnthropicBackend:
         )
 
     @contextmanager
-    def _errors(self, timeout: float | None) -> Generator[None, None, None]:
-        """Map every SDK and transport exception to an alloy error (``__cause__`` kept)."""
+    def _errors(
+        self, timeout: float | None, progress: _Progress | None = None
+    ) -> Generator[None, None, None]:
+        """Map every SDK and transport exception to an alloy error (``__cause__`` kept).
+
+        With ``progress``, a failure after a stream's first delta breaks the stream.
+        """
         try:
             yield
         except AlloyError:
@@ -201,7 +252,18 @@ class AnthropicBackend:
             mapped = _translate(exc, self._secrets, timeout)
             if mapped is None:
                 raise
+            if progress is not None and progress.started and isinstance(mapped, ProviderError):
+                mapped = broken_stream(mapped)
             raise mapped from exc
+
+
+class _Progress:
+    """Whether a stream has yielded a delta yet."""
+
+    __slots__ = ("started",)
+
+    def __init__(self) -> None:
+        self.started = False
 
 
 def _translate(
@@ -209,12 +271,17 @@ def _translate(
 ) -> AlloyError | None:
     """The alloy error for ``exc``, or ``None`` when it is not the SDK's or the transport's."""
     if isinstance(exc, anthropic.APIStatusError):
+        status = exc.status_code
+        if status == 200:
+            # An ``event: error`` inside a stream: the status its error type stands for.
+            status = in_stream_status(exc.body)
         return error_for_status(
             _NAME,
-            exc.status_code,
+            status,
             body_message(exc.body, exc.message),
             headers=exc.response.headers,
-            request_id=exc.request_id,
+            # The header, else the ``request_id`` Anthropic also puts in its error bodies.
+            request_id=exc.request_id or _body_request_id(exc.body),
             key_hint=_KEY_HINT,
             secrets=secrets,
         )
@@ -249,3 +316,8 @@ def _translate(
         # it wants a stream ("Streaming is required ..."): lower max_tokens or set timeout.
         return ConfigurationError(f"{_NAME}: the Anthropic SDK refused the request: {exc}")
     return None
+
+
+def _body_request_id(body: object) -> str | None:
+    found = cast("dict[str, object]", body).get("request_id") if isinstance(body, dict) else None
+    return found if isinstance(found, str) and found else None

@@ -2,7 +2,8 @@
 
 encode (``Request`` → ``models.generate_content`` arguments) → one SDK call → decode (the
 SDK's ``GenerateContentResponse`` → alloy ``Response``); the encoder and decoder live in
-``_gemini_encode`` and ``_gemini_decode``.
+``_gemini_encode`` and ``_gemini_decode``. A streamed call sends the same arguments to
+``generate_content_stream``, and ``_gemini_stream`` turns its chunks into deltas.
 
 How the SDK is driven, and why:
 
@@ -20,6 +21,11 @@ How the SDK is driven, and why:
   loop shuts down (``ClientCache``). The async one is given its own ``httpx2`` transport,
   which keeps the SDK on httpx2 even where ``aiohttp`` is installed (the SDK would switch
   to it, with other exceptions and a hidden retry of connection errors).
+* A stream is read through the SDK's nested generators. Closing the blocking one reaches
+  the response at once; an async generator's ``aclose()`` does not reach the ones it
+  holds, so alloy's async clients note each response a stream opens (an httpx2 response
+  hook, scoped by a context variable) and ``astream`` closes those itself. (With an
+  ``httpx_async_client`` of your own, the SDK's generators close it when collected.)
 * The SDK retries nothing unless ``retry_options`` is set; alloy retries, so setting it is
   refused. The SDK has no default timeout: ``Request.timeout`` goes with each request, in
   the milliseconds ``HttpOptions.timeout`` takes.
@@ -27,44 +33,42 @@ How the SDK is driven, and why:
 
 from __future__ import annotations
 
-import json
 import os
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, cast
 
 import httpx2
-import pydantic
 from google import genai
-from google.genai import errors as genai_errors
 from google.genai import types
 
+from .._deltas import Delta
 from .._errors import (
     AlloyError,
-    AuthenticationError,
     ConfigurationError,
-    ProviderConnectionError,
     ProviderError,
 )
 from .._messages import Request, Response
 from ._clients import ClientCache
 from ._gemini_decode import decode_response
 from ._gemini_encode import CAPABILITY_TABLE, NAME, encode_request, profile
-from ._http import body_message, error_for_status, error_for_transport, scrub
+from ._gemini_errors import KEY_HINT, translate
+from ._gemini_stream import StreamDecoder, broken_stream
+from ._http import scrub
 from .base import Capabilities
 
 __all__ = ["CAPABILITY_TABLE", "GeminiBackend"]
 
-KEY_HINT = "set GEMINI_API_KEY or pass provider_options={'gemini': {'api_key': ...}}"
 _KEY_ENV = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 _VERTEX_ENV = ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE")
 # Client options that are fields of ``HttpOptions`` rather than ``genai.Client`` arguments.
 _HTTP_FIELDS = ("base_url", "api_version", "headers")
 # ``async_client_args`` that belong to the transport alloy builds for the async client.
 _TRANSPORT_ARGS = ("verify", "cert", "trust_env", "http1", "http2", "limits")
-# Packages whose exceptions are transport failures the SDK lets through unwrapped.
-_TRANSPORT_PACKAGES = frozenset({"httpx", "httpx2", "httpcore", "httpcore2", "aiohttp", "h11"})
+# The responses opened while ``astream`` waits for its next chunk (None: not streaming).
+_OPENED: ContextVar[list[httpx2.Response] | None] = ContextVar("alloy_gemini_opened", default=None)
 
 
 class GeminiBackend:
@@ -107,6 +111,59 @@ class GeminiBackend:
         with self._clients.errors(request.timeout):
             raw = await client.aio.models.generate_content(**params)  # pyright: ignore[reportUnknownMemberType]
         return decode_response(raw)
+
+    def stream(self, request: Request) -> Iterator[Delta]:
+        """One ``models.generate_content_stream`` call with the blocking client, as deltas.
+
+        Closing this generator closes the SDK's chunk generator, and with it the response.
+        """
+        params = encode_request(request)
+        client = self._clients.sync()
+        decoder = StreamDecoder()
+        boundary = self._clients.errors(request.timeout)
+        with boundary:
+            # A generator, typed as an iterator by the SDK: ``close`` reaches the response.
+            chunks = cast(
+                "Generator[types.GenerateContentResponse, None, None]",
+                client.models.generate_content_stream(**params),  # pyright: ignore[reportUnknownMemberType]
+            )
+            try:
+                for chunk in chunks:
+                    for delta in decoder.feed(chunk):
+                        boundary.started = True
+                        yield delta
+            finally:
+                chunks.close()
+
+    async def astream(self, request: Request) -> AsyncIterator[Delta]:
+        """One ``aio.models.generate_content_stream`` call, as deltas; closing or cancelling
+        it closes the SDK's chunk generator and the responses it opened."""
+        params = encode_request(request)
+        client = await self._clients.aclient()
+        decoder = StreamDecoder()
+        boundary = self._clients.errors(request.timeout)
+        opened: list[httpx2.Response] = []
+        with boundary:
+            chunks = cast(
+                "AsyncGenerator[types.GenerateContentResponse, None]",
+                await client.aio.models.generate_content_stream(**params),  # pyright: ignore[reportUnknownMemberType]
+            )
+            try:
+                while True:
+                    token = _OPENED.set(opened)  # reset before yielding: nothing leaks out
+                    try:
+                        chunk = await anext(chunks)
+                    except StopAsyncIteration:
+                        break
+                    finally:
+                        _OPENED.reset(token)
+                    for delta in decoder.feed(chunk):
+                        boundary.started = True
+                        yield delta
+            finally:
+                await chunks.aclose()
+                for response in opened:
+                    await response.aclose()
 
 
 class GeminiClients:
@@ -181,6 +238,13 @@ class GeminiClients:
         return self._ssl
 
 
+async def _note_opened(response: httpx2.Response) -> None:
+    """Response hook of the async clients: note a response opened for ``astream``."""
+    opened = _OPENED.get()
+    if opened is not None:
+        opened.append(response)
+
+
 async def _aclose(client: genai.Client) -> None:
     await client.aio.aclose()
     client.close()
@@ -224,6 +288,10 @@ def _http_options(
     if for_async and not own_client and "transport" not in async_args:
         transport = {key: async_args[key] for key in _TRANSPORT_ARGS if key in async_args}
         async_args["transport"] = httpx2.AsyncHTTPTransport(**transport)
+    if for_async and not own_client:
+        hooks = dict(async_args.get("event_hooks") or {})
+        hooks["response"] = [*hooks.get("response", ()), _note_opened]
+        async_args["event_hooks"] = hooks
     updates["client_args"] = client_args
     updates["async_client_args"] = async_args
     return http.model_copy(update=updates)
@@ -233,14 +301,17 @@ class ErrorBoundary:
     """Context manager mapping every SDK and transport exception to an ``AlloyError``.
 
     Used around the single SDK call of ``complete`` and ``acomplete`` (an ``await`` inside a
-    plain ``with`` block is covered too). The SDK exception is kept as ``__cause__``.
+    plain ``with`` block is covered too), and around a stream's reading, which sets
+    ``started`` once it has yielded a delta: failures from then on break the stream. The SDK
+    exception is kept as ``__cause__``.
     """
 
-    __slots__ = ("_clients", "_timeout")
+    __slots__ = ("_clients", "_timeout", "started")
 
     def __init__(self, clients: GeminiClients, timeout: float | None):
         self._clients = clients
         self._timeout = timeout
+        self.started = False
 
     def __enter__(self) -> None:
         return None
@@ -253,91 +324,8 @@ class ErrorBoundary:
     ) -> None:
         if exc is None or isinstance(exc, AlloyError) or not isinstance(exc, Exception):
             return
-        mapped = _translate(exc, self._clients.secrets, self._timeout)
+        mapped = translate(exc, self._clients.secrets, self._timeout)
+        if mapped is not None and self.started and isinstance(mapped, ProviderError):
+            mapped = broken_stream(mapped)
         if mapped is not None:
             raise mapped from exc
-
-
-def _translate(
-    exc: Exception, secrets: tuple[str, ...], timeout: float | None
-) -> AlloyError | None:
-    """The alloy error for ``exc``, or ``None`` when it is not the SDK's or the transport's."""
-    if isinstance(exc, genai_errors.APIError):
-        return _status_error(exc, secrets)
-    cause = exc.__cause__
-    if isinstance(exc, genai_errors.UnknownApiResponseError):
-        # Its message quotes the whole unparsable body; the JSON error it wraps is enough.
-        invalid = error_for_transport(NAME, cause, timeout) if cause is not None else None
-        return invalid or ProviderError("the response was not valid JSON.", provider=NAME)
-    if isinstance(exc, genai_errors.ContinuationInterruptedError):
-        # A follow-up request of the SDK's automatic continuation failed: report that failure.
-        hop = _translate(cause, secrets, timeout) if isinstance(cause, Exception) else None
-        return hop or ProviderError(scrub(str(exc), secrets), provider=NAME)
-    if isinstance(exc, (json.JSONDecodeError, OSError)) or _from_transport(exc):
-        return error_for_transport(NAME, exc, timeout, secrets) or ProviderError(
-            f"{type(exc).__name__}: {scrub(str(exc), secrets)}", provider=NAME
-        )
-    if isinstance(exc, RuntimeError) and "client has been closed" in str(exc):
-        # The backend was closed while this call was starting; a retry gets a new client.
-        return ProviderConnectionError("the HTTP client was closed during the call.", provider=NAME)
-    if isinstance(exc, pydantic.ValidationError):
-        return ProviderError(
-            f"the response did not fit the SDK's model: {scrub(str(exc), secrets)}",
-            provider=NAME,
-        )
-    if isinstance(exc, ValueError):
-        # Raised by the SDK before any I/O, for a request it cannot send.
-        return ConfigurationError(
-            f"{NAME}: the SDK refused the request: {scrub(str(exc), secrets)}"
-        )
-    return None
-
-
-def _from_transport(exc: Exception) -> bool:
-    return any(cls.__module__.split(".")[0] in _TRANSPORT_PACKAGES for cls in type(exc).__mro__)
-
-
-def _status_error(exc: genai_errors.APIError, secrets: tuple[str, ...]) -> ProviderError:
-    response: Any = getattr(exc, "response", None)
-    raw_headers: Any = getattr(response, "headers", None)
-    headers = cast("Mapping[str, str]", raw_headers) if isinstance(raw_headers, Mapping) else None
-    body: Any = getattr(exc, "details", None)
-    # Twice: the first pass finds the message in Google's envelope, the second describes an
-    # HTML error page (a proxy's) instead of quoting it.
-    fallback = exc.message or str(exc)
-    message = body_message(body_message(body, fallback), fallback).rstrip(".")
-    request_id = headers.get("x-request-id") if headers else None
-    status = exc.code if isinstance(exc.code, int) else None  # pyright: ignore[reportUnnecessaryIsInstance]
-    if status is None:
-        return ProviderError(scrub(message, secrets), provider=NAME, retryable=False)
-    if status == 400 and _rejected_key(body):
-        # Gemini answers an invalid key with 400 INVALID_ARGUMENT, reason API_KEY_INVALID.
-        return AuthenticationError(
-            f"the provider rejected the credentials: {scrub(message, secrets)}. "
-            f"To fix: {KEY_HINT}.",
-            provider=NAME,
-            status_code=status,
-            request_id=request_id,
-        )
-    return error_for_status(
-        NAME,
-        status,
-        message,
-        headers=headers,
-        request_id=request_id,
-        key_hint=KEY_HINT,
-        secrets=secrets,
-    )
-
-
-def _rejected_key(body: Any) -> bool:
-    """Whether a Google error body says the API key is bad (``google.rpc.ErrorInfo``)."""
-    error = _field(body, "error") or body
-    details = _field(error, "details")
-    items: list[Any] = details if isinstance(details, list) else []  # pyright: ignore[reportUnknownVariableType]
-    reasons = [_field(item, "reason") for item in items]
-    return any(isinstance(r, str) and r.startswith("API_KEY_") for r in reasons)
-
-
-def _field(data: Any, key: str) -> Any:
-    return cast("Mapping[str, Any]", data).get(key) if isinstance(data, Mapping) else None

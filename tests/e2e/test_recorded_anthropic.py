@@ -3,24 +3,30 @@
 Each file in ../shared/recorded describes what a correct client extracts from its last
 interaction (``expect``). Earlier interactions (tool follow-ups, cache warm-ups) are served
 first. The files are test data read from beside the repository; the tests skip when that
-folder is absent. Streamed recordings wait for the backend's streaming support.
+folder is absent. Streamed recordings are read through ``backend.stream`` / ``astream`` and
+rebuilt by the shared ``Assembler``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from alloy import AuthenticationError, ProviderError
-from alloy.backends import Message, Request, get_backend
-from alloy.backends._anthropic_encode import encode_messages
-from alloy.testing.emulator import Scenario, load_recording
+from alloy import AuthenticationError, ProviderError, StreamError
+from alloy._deltas import Assembler
+from alloy._output import output_spec
+from alloy.backends import Message, Request, Response, get_backend
+from alloy.backends._anthropic_encode import OUTPUT_TOOL, encode_messages
+from alloy.backends.base import Backend
+from alloy.testing.emulator import Reply, Scenario, load_recording
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 FILES = sorted(RECORDED.glob("anthropic__*__sync.json"))
+STREAMS = sorted(RECORDED.glob("anthropic__*__stream.json"))
 # Not in the SDK's deprecated list, so no DeprecationWarning; the replies are replayed anyway.
 MODEL = "claude-sonnet-4-6"
 
@@ -79,5 +85,94 @@ def test_thinking_blocks_go_back_with_their_signatures(alloy_emulator: Scenario)
     assert recorded[0]["type"] == "thinking" and recorded[0]["signature"]
 
 
+def _assemble(backend: Backend, request: Request, mode: str) -> Response:
+    assembler = Assembler("anthropic")
+    if mode == "sync":
+        for delta in backend.stream(request):
+            assembler.feed(delta)
+        return assembler.response()
+
+    async def run() -> Response:
+        async for delta in backend.astream(request):
+            assembler.feed(delta)
+        return assembler.response()
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("path", STREAMS, ids=lambda p: p.name.removesuffix(".json"))
+def test_recorded_stream(path: Path, mode: str, alloy_emulator: Scenario) -> None:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    expect: dict[str, Any] = data["expect"]
+    recording = load_recording(path)
+    alloy_emulator.replay(recording)
+    backend = get_backend(
+        "anthropic", {"base_url": alloy_emulator.base_url("anthropic"), "api_key": "sk-test"}
+    )
+    request = Request(model=MODEL, messages=(Message.user("replayed"),))
+
+    if expect["error"]:
+        with pytest.raises(ProviderError) as info:
+            _assemble(backend, request, mode)
+        err = info.value
+        # Refused before the stream started: mapped as ``complete`` maps it, not a StreamError.
+        assert not isinstance(err, StreamError)
+        assert err.status_code == expect["error"]["status"]
+        assert expect["error"]["message"][:40] in str(err)
+        assert err.request_id == json.loads(recording.last_request.body)["request_id"]
+        assert not err.retryable
+        return
+
+    response = _assemble(backend, request, mode)
+    assert (response.text or None) == expect["text"]
+    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
+    assert calls == expect["tool_calls"]
+    assert response.finish_reason == expect["finish"]
+    usage = expect["usage"]
+    assert response.usage.input_tokens == usage["input_tokens"]
+    assert response.usage.output_tokens == usage["output_tokens"]
+    assert response.usage.cached_input_tokens == usage["cached_tokens"]
+    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
+    assert response.reasoning == expect.get("thinking")
+    assert response.refusal == expect.get("refusal")
+    [sent] = alloy_emulator.requests
+    assert sent.stream and sent.json["stream"] is True
+
+
+def test_streamed_thinking_goes_back_with_its_signature(alloy_emulator: Scenario) -> None:
+    recording = load_recording(RECORDED / "anthropic__thinking__stream.json")
+    alloy_emulator.replay(recording)
+    backend = get_backend(
+        "anthropic", {"base_url": alloy_emulator.base_url("anthropic"), "api_key": "sk-test"}
+    )
+    response = _assemble(backend, Request(model=MODEL, messages=(Message.user("q"),)), "sync")
+    [_, assistant] = encode_messages((Message.user("q"), response.message()))
+    thinking, text = assistant["content"]
+    assert thinking["type"] == "thinking" and thinking["thinking"] == response.reasoning
+    assert thinking["signature"] in recording.last_request.body
+    assert text == {"type": "text", "text": response.text}
+
+
+def test_output_tool_reply_streams_as_text_like_complete(alloy_emulator: Scenario) -> None:
+    # Not recorded traffic: the emulator answers the forced output tool the way Claude does.
+    reply = Reply(json={"value": [1, 2, 3, 5, 8]}, input_tokens=30, output_tokens=12)
+    alloy_emulator.enqueue(reply, reply)
+    backend = get_backend(
+        "anthropic", {"base_url": alloy_emulator.base_url("anthropic"), "api_key": "sk-test"}
+    )
+    schema = output_spec(list[int], "t").schema
+    request = Request("claude-opus-4-1", (Message.user("numbers"),), output=schema)
+    whole = backend.complete(request)
+    streamed = _assemble(backend, request, "sync")
+    assert streamed.tool_calls == whole.tool_calls == ()
+    assert json.loads(streamed.text) == json.loads(whole.text) == {"value": [1, 2, 3, 5, 8]}
+    assert (streamed.usage, streamed.finish_reason) == (whole.usage, whole.finish_reason)
+    sent = alloy_emulator.requests[1].json
+    assert sent["stream"] is True
+    assert sent["tool_choice"] == {"type": "tool", "name": OUTPUT_TOOL}
+
+
 def test_the_corpus_was_found() -> None:
     assert len(FILES) >= 10
+    assert len(STREAMS) == 6

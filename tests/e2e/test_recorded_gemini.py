@@ -3,11 +3,14 @@
 Each file in ../shared/recorded describes what a correct client extracts from its last
 interaction (``expect``). Earlier interactions (tool follow-ups) are served first, and the
 conversation is driven the way alloy would drive it, so the follow-up request is alloy's own.
-The files are test data read from beside the repository; the tests skip when it is absent.
+Streamed recordings are read through ``backend.stream`` / ``astream`` and rebuilt by the
+shared ``Assembler``. The files are test data read from beside the repository; the tests
+skip when it is absent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -16,13 +19,15 @@ from typing import Any
 
 import pytest
 
-from alloy import AuthenticationError, ProviderError
-from alloy.backends import Message, Request, ToolResult, get_backend
-from alloy.testing.emulator import Scenario, load_recording
+from alloy import AuthenticationError, ProviderError, StreamError
+from alloy._deltas import Assembler
+from alloy.backends import Message, Request, Response, ToolResult, get_backend
+from alloy.backends.base import Backend
+from alloy.testing.emulator import Reply, Scenario, load_recording
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
-# Streamed recordings need streaming, which arrives with the streaming work; sync ones here.
 FILES = sorted(RECORDED.glob("gemini__*__sync.json"))
+STREAMS = sorted(RECORDED.glob("gemini__*__stream.json"))
 
 if not RECORDED.is_dir():  # pragma: no cover - depends on the checkout
     pytest.skip(f"recorded corpus not found at {RECORDED}", allow_module_level=True)
@@ -107,5 +112,91 @@ def test_followup_echoes_the_thought_signature(alloy_emulator: Scenario) -> None
     ]
 
 
+def _assemble(backend: Backend, request: Request, mode: str) -> Response:
+    assembler = Assembler("gemini")
+    if mode == "sync":
+        for delta in backend.stream(request):
+            assembler.feed(delta)
+        return assembler.response()
+
+    async def run() -> Response:
+        async for delta in backend.astream(request):
+            assembler.feed(delta)
+        return assembler.response()
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("path", STREAMS, ids=lambda p: p.name.removesuffix(".json"))
+def test_recorded_stream(path: Path, mode: str, alloy_emulator: Scenario) -> None:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    expect: dict[str, Any] = data["expect"]
+    recording = load_recording(path)
+    alloy_emulator.replay(recording)
+    backend = get_backend(
+        "gemini", {"base_url": alloy_emulator.base_url("gemini"), "api_key": "test-key-1234"}
+    )
+    request = Request(
+        model=_model(recording.last_request.path), messages=(Message.user("replayed"),)
+    )
+
+    if expect["error"]:
+        # The error comes back labelled text/event-stream, its body plain JSON.
+        assert recording.last_request.headers["content-type"] == "text/event-stream"
+        with pytest.raises(ProviderError) as info:
+            _assemble(backend, request, mode)
+        err = info.value
+        # Refused before the stream started: mapped as ``complete`` maps it, not a StreamError.
+        assert not isinstance(err, StreamError)
+        assert err.status_code == expect["error"]["status"]
+        assert expect["error"]["message"][:40] in str(err)
+        assert not err.retryable
+        return
+
+    response = _assemble(backend, request, mode)
+    assert (response.text or None) == expect["text"]
+    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
+    assert calls == expect["tool_calls"]
+    assert len({c.id for c in response.tool_calls}) == len(response.tool_calls)
+    assert response.finish_reason == expect["finish"]
+    usage = expect["usage"]
+    assert response.usage.input_tokens == usage["input_tokens"]
+    assert response.usage.output_tokens == usage["output_tokens"]
+    assert response.usage.cached_input_tokens == usage["cached_tokens"]
+    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
+    assert response.reasoning == expect.get("thinking")
+    assert response.refusal == expect.get("refusal")
+    assert response.model == "gemini-2.5-flash"
+    [sent] = alloy_emulator.requests
+    assert sent.stream and sent.path.endswith(":streamGenerateContent")
+
+
+def test_streamed_calls_go_back_with_their_thought_signature(alloy_emulator: Scenario) -> None:
+    recording = load_recording(RECORDED / "gemini__parallel-tool-calls__stream.json")
+    alloy_emulator.replay(recording)
+    backend = get_backend(
+        "gemini", {"base_url": alloy_emulator.base_url("gemini"), "api_key": "test-key-1234"}
+    )
+    alloy_emulator.enqueue(Reply(text="Both secrets retrieved."))
+    request = Request(model="gemini-2.5-flash", messages=(Message.user("secrets please"),))
+    first = _assemble(backend, request, "sync")
+    results = tuple(ToolResult(c.id, c.name, f"secret {i}") for i, c in enumerate(first.tool_calls))
+    followup = (*request.messages, first.message(), Message("user", results))
+    backend.complete(Request(model="gemini-2.5-flash", messages=followup))
+
+    sent = alloy_emulator.requests[1].json["contents"]
+    body = recording.last_request.body
+    recorded_turn = json.loads(body.split("data: ", 1)[1])["candidates"][0]["content"]
+    assert [c["role"] for c in sent] == ["user", "model", "user"]
+    signature = sent[1]["parts"][0]["thoughtSignature"]
+    recorded = recorded_turn["parts"][0]["thoughtSignature"]
+    assert base64.urlsafe_b64decode(signature) == base64.b64decode(recorded)
+    assert [p["functionCall"] for p in sent[1]["parts"]] == [
+        p["functionCall"] for p in recorded_turn["parts"]
+    ]
+
+
 def test_the_corpus_was_found() -> None:
     assert len(FILES) == 11
+    assert len(STREAMS) == 5

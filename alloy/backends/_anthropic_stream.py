@@ -1,0 +1,291 @@
+"""Streaming for the ``anthropic`` backend: raw Messages stream events → alloy deltas.
+
+Pure, no I/O. ``StreamDecoder`` classifies the events of ``messages.create(stream=True)``
+one at a time, the way ``_anthropic_decode`` reads a whole ``Message``, so the shared
+``Assembler`` rebuilds the same ``Response``:
+
+- ``text_delta`` → ``TextDelta``; ``thinking_delta`` → ``ReasoningDelta`` (thinking blocks
+  joined by a blank line, as ``complete`` joins them);
+- a ``tool_use`` block → ``ToolCallDelta`` keyed by its content-block index, its
+  ``input_json_delta`` pieces as the argument fragments; the output tool's pieces are the
+  reply's text instead. While the request offers the output tool, plain text is held back
+  until the message ends, because ``complete`` drops it when the output tool is called;
+- usage from ``message_start`` (input, cache reads) and ``message_delta`` (running totals);
+  the stop reason from ``message_delta``; ``Finish`` only for ``message_stop``.
+
+Each block is rebuilt as the API would have sent it whole (text, thinking with its
+signature, tool input as an object) and the list goes in ``Finish.provider_data``, so a
+streamed turn is echoed exactly like a complete one. Every piece is appended once and
+joined once, when its block stops: the work is linear in the size of the reply.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from anthropic.types import (
+    InputJSONDelta,
+    RawContentBlockDeltaEvent,
+    RawContentBlockStartEvent,
+    RawContentBlockStopEvent,
+    RawMessageDeltaEvent,
+    RawMessageStartEvent,
+    RawMessageStopEvent,
+    SignatureDelta,
+    ThinkingDelta,
+)
+from anthropic.types import TextDelta as SDKTextDelta
+
+from .._deltas import (
+    Delta,
+    Finish,
+    ReasoningDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolCallDelta,
+    UsageDelta,
+)
+from .._errors import ProviderConnectionError, ProviderError, StreamError
+from ._anthropic_decode import refusal_text, token_counts
+from ._anthropic_encode import OUTPUT_TOOL
+
+__all__ = [
+    "IN_STREAM_STATUS",
+    "StreamDecoder",
+    "broken_stream",
+    "in_stream_status",
+]
+
+IN_STREAM_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+"""The HTTP status each error ``type`` of an ``event: error`` would have had outside a
+stream (the SDK raises those events as ``APIStatusError`` with the stream's status, 200)."""
+
+_NOTHING: tuple[Delta, ...] = ()
+_CALL_BLOCKS = frozenset({"tool_use"})
+# Blocks whose ``input`` also streams as ``input_json_delta`` but that alloy does not run.
+_INPUT_BLOCKS = frozenset({"server_tool_use", "mcp_tool_use"})
+
+
+@dataclass
+class _Block:
+    """One content block being received: as ``content_block_start`` sent it, plus pieces."""
+
+    data: dict[str, Any]
+    role: str  # "text", "thinking", "call", "output", "input" or "other"
+    pieces: list[str] = field(default_factory=list[str])
+    citations: list[Any] = field(default_factory=list[Any])
+    signature: str | None = None
+    has_input: bool = False
+    done: bool = False
+
+
+class StreamDecoder:
+    """Turns one streamed reply's SDK events into alloy deltas (see the module docstring).
+
+    ``output_tool``: the request offers the output tool, so plain text waits for the end of
+    the message. ``request_id``: the ``request-id`` header of the stream's response.
+    """
+
+    def __init__(self, *, output_tool: bool = False, request_id: str | None = None):
+        self._hold_text = output_tool
+        self._request_id = request_id
+        self._blocks: dict[int, _Block] = {}
+        self._output: _Block | None = None
+        self._thought = False
+        self._model: str | None = None
+        self._stop_reason: str | None = None
+
+    def feed(self, event: object) -> Sequence[Delta]:
+        """The deltas for one event, in order (often none)."""
+        if isinstance(event, RawContentBlockDeltaEvent):
+            return self._delta(event)
+        if isinstance(event, RawContentBlockStartEvent):
+            return self._start(event)
+        if isinstance(event, RawContentBlockStopEvent):
+            block = self._blocks.get(event.index)
+            return self._stop(event.index, block) if block is not None else _NOTHING
+        if isinstance(event, RawMessageStartEvent):
+            self._model = event.message.model or None
+            return [UsageDelta(token_counts(event.message.usage))]
+        if isinstance(event, RawMessageDeltaEvent):
+            return self._message_delta(event)
+        if isinstance(event, RawMessageStopEvent):
+            return self._finish()
+        return _NOTHING  # ping, and event types this SDK version does not know
+
+    def _start(self, event: RawContentBlockStartEvent) -> Sequence[Delta]:
+        data = event.content_block.to_dict(mode="json")
+        kind = data.get("type")
+        name = data.get("name")
+        if kind in _CALL_BLOCKS and name == OUTPUT_TOOL and self._output is None:
+            block = self._output = _Block(data, "output")
+        elif kind in _CALL_BLOCKS:
+            block = _Block(data, "call")
+        elif kind in _INPUT_BLOCKS:
+            block = _Block(data, "input")
+        elif kind in ("text", "thinking"):
+            block = _Block(data, str(kind))
+        else:
+            block = _Block(data, "other")
+        self._blocks[event.index] = block
+        if block.role == "call":
+            call_id = data.get("id")
+            return [
+                ToolCallDelta(
+                    event.index,
+                    id=call_id if isinstance(call_id, str) else None,
+                    name=name if isinstance(name, str) else None,
+                )
+            ]
+        start = data.get(block.role)  # text or thinking a start event already carries
+        if isinstance(start, str) and start:
+            return self._piece(block, start)
+        return _NOTHING
+
+    def _delta(self, event: RawContentBlockDeltaEvent) -> Sequence[Delta]:
+        block = self._blocks.get(event.index)
+        if block is None:
+            return _NOTHING
+        delta = event.delta
+        if isinstance(delta, SDKTextDelta):
+            return self._piece(block, delta.text)
+        if isinstance(delta, InputJSONDelta):
+            piece = delta.partial_json
+            if not piece:
+                return _NOTHING
+            block.pieces.append(piece)
+            block.has_input = True
+            if block.role == "call":
+                return [ToolCallDelta(event.index, arguments=piece)]
+            return [TextDelta(piece)] if block.role == "output" else _NOTHING
+        if isinstance(delta, ThinkingDelta):
+            return self._piece(block, delta.thinking)
+        if isinstance(delta, SignatureDelta):
+            block.signature = delta.signature
+        else:  # citations_delta, or a delta type newer than this SDK (ignored)
+            citation: Any = getattr(delta, "citation", None)
+            if citation is not None:
+                block.citations.append(citation.to_dict(mode="json"))
+        return _NOTHING
+
+    def _piece(self, block: _Block, piece: str) -> Sequence[Delta]:
+        """A piece of text or thinking for ``block``."""
+        if not piece:
+            return _NOTHING
+        first = not block.pieces
+        block.pieces.append(piece)
+        if block.role == "thinking":
+            if first and self._thought:
+                piece = "\n\n" + piece  # ``complete`` joins thinking blocks with a blank line
+            self._thought = True
+            return [ReasoningDelta(piece)]
+        if block.role != "text" or self._hold_text:
+            return _NOTHING
+        return [TextDelta(piece)]
+
+    def _stop(self, index: int, block: _Block) -> Sequence[Delta]:
+        """Complete ``block`` as the API would have sent it whole."""
+        if block.done:
+            return _NOTHING
+        block.done = True
+        data = block.data
+        joined = "".join(block.pieces)
+        if block.role in ("text", "thinking"):
+            data[block.role] = joined
+        if block.citations:
+            data["citations"] = [*(data.get("citations") or ()), *block.citations]
+        if block.signature is not None:
+            data["signature"] = block.signature
+        if block.role in ("call", "output", "input") and block.has_input:
+            data["input"] = _object(joined)
+        if block.role == "call":
+            arguments = "" if block.has_input else "{}"
+            return [ToolCallDelta(index, arguments=arguments, provider_data=data)]
+        if block.role == "output" and not block.has_input:
+            return [TextDelta("{}")]  # a call without input: ``complete`` dumps ``{}``
+        return _NOTHING
+
+    def _message_delta(self, event: RawMessageDeltaEvent) -> Sequence[Delta]:
+        deltas: list[Delta] = [UsageDelta(token_counts(event.usage))]
+        reason = event.delta.stop_reason
+        if reason is not None:
+            self._stop_reason = str(reason)
+        if reason == "refusal":
+            deltas.append(RefusalDelta(refusal_text(event.delta.stop_details, self._reply())))
+        return deltas
+
+    def _reply(self) -> str:
+        """The reply text of the blocks received so far (``complete``'s ``text``)."""
+        if self._output is not None:
+            return "".join(self._output.pieces) or "{}"
+        texts = (b for b in self._blocks.values() if b.role == "text")
+        return "".join("".join(b.pieces) for b in texts)
+
+    def _finish(self) -> Sequence[Delta]:
+        deltas: list[Delta] = []
+        blocks = sorted(self._blocks.items())
+        for index, block in blocks:
+            deltas += self._stop(index, block)  # any block the stream did not close
+        if self._hold_text and self._output is None:
+            held = self._reply()
+            if held:
+                deltas.append(TextDelta(held))
+        provider_data = [block.data for _, block in blocks]
+        deltas.append(Finish(self._stop_reason, self._model, self._request_id, provider_data))
+        return deltas
+
+
+def in_stream_status(body: object) -> int:
+    """The status an ``event: error`` body stands for (500 for an unknown error type)."""
+    kind = _field(_field(body, "error"), "type")
+    return IN_STREAM_STATUS.get(kind, 500) if isinstance(kind, str) else 500
+
+
+def broken_stream(error: ProviderError) -> ProviderError:
+    """What ``error`` becomes when it interrupts a stream that has already yielded deltas.
+
+    A reset, a malformed event or an in-stream error without a class of its own is a
+    ``StreamError`` (keeping the status, request id and whether a retry may help); a rate
+    limit, a timeout or an authentication failure keeps its own class.
+    """
+    if type(error) is not ProviderError and not isinstance(error, ProviderConnectionError):
+        return error
+    detail = str(error.args[0]) if error.args else str(error)
+    detail = detail.removeprefix(f"{error.provider}: ")
+    for suffix in (f" [request id {error.request_id}]", f" (HTTP {error.status_code})"):
+        detail = detail.removesuffix(suffix)
+    broken = StreamError(
+        f"the stream broke off: {detail}",
+        provider=error.provider,
+        status_code=error.status_code,
+        request_id=error.request_id,
+        retryable=error.retryable,
+        retry_after=error.retry_after,
+    )
+    return broken
+
+
+def _field(data: object, key: str) -> object:
+    return cast("dict[str, object]", data).get(key) if isinstance(data, dict) else None
+
+
+def _object(text: str) -> dict[str, Any]:
+    """The JSON object ``text`` holds, or ``{}`` (the API echoes only objects as input)."""
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}  # pyright: ignore[reportUnknownVariableType]

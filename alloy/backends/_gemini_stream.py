@@ -1,0 +1,162 @@
+"""Streaming for the ``gemini`` backend: ``generate_content_stream`` chunks → alloy deltas.
+
+Pure, no I/O. Each chunk of a Gemini stream is a whole ``GenerateContentResponse`` holding
+only the new parts, so ``StreamDecoder`` reads each one the way ``_gemini_decode`` reads a
+complete reply, and the shared ``Assembler`` rebuilds the same ``Response``:
+
+- text parts → ``TextDelta``, thought parts (``thought: true``) → ``ReasoningDelta``;
+- a function call arrives whole → one ``ToolCallDelta`` (id made as ``complete`` makes it);
+- ``usageMetadata`` may come on several chunks, each a running total → ``UsageDelta``;
+- the API sends no terminator: the chunk that carries ``finishReason`` is the terminal
+  event, the only one that yields ``Finish`` (a prompt blocked outright, with
+  ``promptFeedback.blockReason`` and no candidate, ends the stream the same way).
+
+The model's parts are kept for ``Finish.provider_data`` in the shape ``complete`` keeps
+(``{"gemini": <content>}``, thought signatures included) so a streamed turn is echoed the
+same way. Consecutive text pieces are merged back into one part, as the API would have
+sent them whole; the pieces are joined once, when the part ends, so the work is linear in
+the size of the reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from google.genai import types
+
+from .._deltas import (
+    Delta,
+    Finish,
+    ReasoningDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolCallDelta,
+    UsageDelta,
+)
+from .._errors import ProviderConnectionError, ProviderError, StreamError
+from ._gemini_decode import BLOCKED, call_arguments, call_id, token_usage, wire_value
+
+__all__ = ["StreamDecoder", "broken_stream"]
+
+_TEXT_FIELDS = frozenset({"text", "thought", "thought_signature"})
+
+
+class StreamDecoder:
+    """Turns one streamed reply's chunks into alloy deltas (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._parts: list[dict[str, Any]] = []
+        self._open: list[str] | None = None  # pieces of the text part ``_parts[-1]``
+        self._role: str | None = None
+        self._calls = 0
+        self._finished = False
+
+    def feed(self, chunk: types.GenerateContentResponse) -> Sequence[Delta]:
+        """The deltas for one chunk, in order."""
+        deltas: list[Delta] = []
+        candidate = chunk.candidates[0] if chunk.candidates else None
+        content = candidate.content if candidate is not None else None
+        if content is not None:
+            self._role = content.role or self._role or "model"
+            for part in content.parts or ():
+                self._part(part, chunk.response_id, deltas)
+        if chunk.usage_metadata is not None:
+            deltas.append(UsageDelta(token_usage(chunk.usage_metadata)))
+        if self._finished:
+            return deltas
+        finish = wire_value(candidate.finish_reason) if candidate is not None else None
+        refusal = None
+        if finish is not None and candidate is not None and finish in BLOCKED:
+            refusal = candidate.finish_message or f"the reply was blocked ({finish})"
+        feedback = chunk.prompt_feedback
+        if candidate is None and feedback is not None and feedback.block_reason is not None:
+            finish = wire_value(feedback.block_reason)
+            refusal = feedback.block_reason_message or f"the prompt was blocked ({finish})"
+        if finish is None:
+            return deltas
+        if refusal is not None:
+            deltas.append(RefusalDelta(refusal))
+        self._finished = True
+        deltas.append(
+            Finish(finish, chunk.model_version or None, chunk.response_id or None, self._content())
+        )
+        return deltas
+
+    def _part(self, part: types.Part, response_id: str | None, deltas: list[Delta]) -> None:
+        call = part.function_call
+        if call is not None:
+            data = part.model_dump(exclude_none=True)
+            self._append(data)
+            index = self._calls
+            self._calls += 1
+            deltas.append(
+                ToolCallDelta(
+                    index,
+                    call_id(response_id, index, call),
+                    call.name or "",
+                    call_arguments(call),
+                    data,
+                )
+            )
+            return
+        text = part.text
+        if text:
+            deltas.append(ReasoningDelta(text) if part.thought else TextDelta(text))
+        fields = {name for name in part.model_fields_set if getattr(part, name) is not None}
+        if text is None or not fields <= _TEXT_FIELDS:
+            self._append(part.model_dump(exclude_none=True))  # an image, code...: as it came
+            return
+        signature = part.thought_signature
+        if self._open is not None and bool(self._parts[-1].get("thought")) == bool(part.thought):
+            self._open.append(text)
+            if signature is not None:
+                self._parts[-1]["thought_signature"] = signature
+                self._close()  # a signature ends the part it signs
+        elif text or signature is not None:
+            piece: dict[str, Any] = {"text": text}  # as ``model_dump(exclude_none=True)``
+            if part.thought is not None:
+                piece["thought"] = part.thought
+            if signature is not None:
+                piece["thought_signature"] = signature
+            self._append(piece)
+            if signature is None:
+                self._open = [text]
+
+    def _append(self, data: dict[str, Any]) -> None:
+        self._close()
+        self._parts.append(data)
+
+    def _close(self) -> None:
+        if self._open is not None:
+            self._parts[-1]["text"] = "".join(self._open)
+            self._open = None
+
+    def _content(self) -> dict[str, Any] | None:
+        self._close()
+        if self._role is None:
+            return None
+        return {"gemini": {"parts": self._parts, "role": self._role}}
+
+
+def broken_stream(error: ProviderError) -> ProviderError:
+    """What ``error`` becomes when it interrupts a stream that has already yielded deltas.
+
+    A reset, a malformed chunk or an in-stream error without a class of its own is a
+    ``StreamError`` (keeping the status and whether a retry may help); a rate limit, a
+    timeout or an authentication failure keeps its own class.
+    """
+    if type(error) is not ProviderError and not isinstance(error, ProviderConnectionError):
+        return error
+    detail = str(error.args[0]) if error.args else str(error)
+    detail = detail.removeprefix(f"{error.provider}: ")
+    for suffix in (f" [request id {error.request_id}]", f" (HTTP {error.status_code})"):
+        detail = detail.removesuffix(suffix)
+    return StreamError(
+        f"the stream broke off: {detail}",
+        provider=error.provider,
+        status_code=error.status_code,
+        request_id=error.request_id,
+        retryable=error.retryable,
+        retry_after=error.retry_after,
+    )
