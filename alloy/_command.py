@@ -234,6 +234,13 @@ def command(
 @overload
 def command(
     *,
+    output: Any,
+    tools: Sequence[Callable[..., Any]] | None = None,
+    **options: Any,
+) -> _OutputDecorator[Any]: ...
+@overload
+def command(  # pyright: ignore[reportOverlappingOverload]  # used when output= is absent
+    *,
     tools: Sequence[Callable[..., Any]] | None = None,
     **options: Any,
 ) -> _AnnotationDecorator: ...

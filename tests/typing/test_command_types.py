@@ -1,17 +1,19 @@
 """Typing tests: checked by pyright strict and mypy strict in `make test`, never run.
 
-`assert_type` states what the checkers must infer; a line with an expected error carries an
-ignore comment, which fails the check (unused-ignore reporting is on) if the error vanishes.
+`assert_type` states what the checkers must infer. A line that must NOT type-check carries an
+ignore comment naming the error; with unused-ignore reporting on in both checkers, the check
+fails if that error ever disappears.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from typing_extensions import assert_type
 
-from alloy import AsyncCommand, Command, Result, ask, command
+from alloy import AsyncCommand, AsyncStream, Command, Result, Stream, Tool, ask, command, tool
 
 
 @dataclass
@@ -20,27 +22,66 @@ class Invoice:
     total: float
 
 
+class Team(enum.Enum):
+    BILLING = "billing"
+    SALES = "sales"
+
+
+# Style 1: the body returns the prompt, output= names the type.
 @command(output=Invoice)
 def extract_invoice(text: str) -> str:
     return f"Extract: {text}"
 
 
+@command(output=list[Invoice])
+def extract_all(text: str, limit: int = 10) -> str:
+    return f"Extract up to {limit} invoices: {text}"
+
+
+@command(output=Team)
+def route(ticket: str) -> str:
+    return f"Route: {ticket}"
+
+
+# Style 2: the annotation is the output type; the docstring (with `...`) is the prompt.
 @command
 def classify(text: str) -> Literal["spam", "ham"]:
     """Classify {text}."""
     ...
 
 
-@command(temperature=0)
+@command(temperature=0, max_tokens=50)
 def count(text: str, limit: int = 10) -> int:
     """Count the words in {text}, up to {limit}."""
     ...
 
 
 @command
-async def summarize(text: str) -> str:
+def summarize(text: str) -> str:
     """Summarize {text}."""
     ...
+
+
+@command
+async def summarize_async(text: str) -> str:
+    """Summarize {text}."""
+    ...
+
+
+@command
+async def extract_async(text: str) -> Invoice:
+    """Extract an invoice from {text}."""
+    ...
+
+
+@command(output=Literal["low", "high"])
+def urgency(ticket: str) -> str:
+    return f"How urgent: {ticket}"
+
+
+@command(output=int | None)
+def maybe_count(text: str) -> str:
+    return f"Count, if you can: {text}"
 
 
 @command(output=None)
@@ -48,33 +89,86 @@ def notify(who: str) -> str:
     return f"Notify {who}"
 
 
-def check_sync_commands() -> None:
-    as_command: Command[..., Invoice] = extract_invoice
+@tool
+def add(a: int, b: int = 1) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+@command(tools=[add])
+def calculate(question: str) -> float:
+    """Answer {question} with the tools."""
+    ...
+
+
+def check_sync_command() -> None:
     assert_type(extract_invoice("x"), Invoice)
     assert_type(extract_invoice.run("x"), Result[Invoice])
+    assert_type(extract_invoice.run("x").value, Invoice)
     assert_type(extract_invoice.prompt("x"), str)
     assert_type(extract_invoice.with_config(temperature=0)("x"), Invoice)
-    del as_command
+    assert_type(extract_invoice.stream("x"), Stream[Invoice])
+    assert_type(extract_invoice.stream("x").result(), Result[Invoice])
+    assert_type(extract_invoice.stream_async("x"), AsyncStream[Invoice])
+    assert_type(extract_all("x", limit=3), list[Invoice])
+    assert_type(route("x"), Team)
     assert_type(classify("x"), Literal["spam", "ham"])
     assert_type(count("x", limit=3), int)
+    assert_type(summarize("x"), str)
     assert_type(notify("ops"), None)
+    # Type forms that are not classes (Literal, unions) cannot be named by type[T] yet:
+    # the value is Any, never wrongly the annotation's str, and the arguments are still checked.
+    assert_type(urgency("x"), Any)
+    assert_type(maybe_count("x"), Any)
+    urgency(1)  # type: ignore[arg-type]
+    assert_type(calculate("1+1"), float)
+    as_command: Command[..., Invoice] = extract_invoice
+    del as_command
 
 
 async def check_async_methods() -> None:
     assert_type(await extract_invoice.async_("x"), Invoice)
     assert_type(await extract_invoice.run_async("x"), Result[Invoice])
-    as_async: AsyncCommand[..., str] = summarize
+    assert_type(await extract_invoice.stream_async("x").result(), Result[Invoice])
+
+
+async def check_async_command() -> None:
+    assert_type(await summarize_async("x"), str)
+    assert_type(await summarize_async.async_("x"), str)
+    assert_type(await summarize_async.run("x"), Result[str])
+    assert_type(await summarize_async.run_async("x"), Result[str])
+    assert_type(await summarize_async.prompt("x"), str)
+    assert_type(summarize_async.stream("x"), AsyncStream[str])
+    assert_type(await extract_async("x"), Invoice)
+    assert_type(await extract_async.with_config(model="fake:x")("x"), Invoice)
+    as_async: AsyncCommand[..., Invoice] = extract_async
     del as_async
-    assert_type(await summarize("x"), str)
-    assert_type(await summarize.run("x"), Result[str])
 
 
 def check_ask() -> None:
     assert_type(ask("hi"), str)
     assert_type(ask("hi", output=int), int)
-    assert_type(ask("hi", output=Invoice), Invoice)
+    assert_type(ask("hi", output=Invoice, temperature=0), Invoice)
+    assert_type(ask.stream("hi"), Stream[str])
+    assert_type(ask.stream("hi", output=Invoice), Stream[Invoice])
+    assert_type(ask.stream_async("hi"), AsyncStream[str])
+
+
+async def check_ask_async() -> None:
+    assert_type(await ask.async_("hi"), str)
+    assert_type(await ask.async_("hi", output=list[int]), list[int])
+
+
+def check_tool() -> None:
+    as_tool: Tool[..., int] = add
+    del as_tool
+    assert_type(add(1, 2), int)
+    assert_type(add(1), int)
 
 
 def check_misuse() -> None:
     extract_invoice(3)  # type: ignore[arg-type]
     count("x", limt=3)  # type: ignore[call-arg]
+    add("one")  # type: ignore[arg-type]
+    text: str = extract_invoice("x")  # type: ignore[assignment]
+    del text
