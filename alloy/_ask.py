@@ -6,7 +6,7 @@ import dataclasses
 import threading
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, overload
 
 from ._config import Config, effective, make_config
 from ._errors import ConfigurationError
@@ -15,7 +15,10 @@ from ._run import plan, run_async, run_sync
 from ._stream import AsyncStream, Stream
 from ._tools import ToolBox
 
-__all__ = ["ask", "render_context"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["AskOptions", "ask", "render_context"]
 
 T = TypeVar("T")
 
@@ -71,180 +74,106 @@ def render_context(prompt: str, context: Mapping[str, Any] | None) -> str:
     return f"{prompt}\n\nContext (JSON):\n{text}"
 
 
+class AskOptions(TypedDict, total=False):
+    """What ``ask`` takes besides the prompt and ``output``: tools, context, and any setting."""
+
+    tools: Sequence[Callable[..., Any]]
+    context: Mapping[str, Any]
+    system: str
+    model: str
+    backend: str
+    temperature: float
+    max_tokens: int
+    retry: int
+    retry_on: type[BaseException] | tuple[type[BaseException], ...]
+    max_tool_turns: int
+    parallel_tools_max: int
+    auto_finalize_missing_output: bool
+    tool_mode: Literal["auto", "native", "react"]
+    timeout: float
+    max_retries: int
+    max_retry_wait: float
+    provider_options: Mapping[str, Mapping[str, Any]]
+
+
 def _prepare(
-    prompt: str,
-    output: Any,
-    tools: Sequence[Callable[..., Any]] | None,
-    context: Mapping[str, Any] | None,
-    system: str | None,
-    overrides: Mapping[str, Any],
+    prompt: str, output: Any, options: Mapping[str, Any]
 ) -> tuple[str, OutputSpec[Any], Config, ToolBox | None]:
     if not isinstance(prompt, str) or not prompt.strip():  # pyright: ignore[reportUnnecessaryIsInstance]
         raise ConfigurationError("ask() needs a non-empty prompt string.")
-    layer = make_config("ask()", overrides)
-    if system is not None:
-        layer = layer.merged(Config(system=system))
+    settings = dict(options)
+    tools = settings.pop("tools", None)
+    context = settings.pop("context", None)
+    layer = make_config("ask()", settings)
     toolbox = ToolBox(tools) if tools else None
     return render_context(prompt, context), _spec(output), effective(layer), toolbox
 
 
 class _Ask:
-    """One-off prompts: ``ask("...")``, ``ask("...", output=T)``, and ``ask.async_``."""
+    """One-off prompts: ``ask("...")``, ``ask("...", output=T)``, ``ask.async_``,
+    ``ask.stream`` and ``ask.stream_async``. Options: ``tools``, ``context`` (rendered as
+    JSON), ``system`` and any other setting; unknown names raise ``ConfigurationError``."""
 
     @overload
     def __call__(
-        self,
-        prompt: str,
-        *,
-        output: None = None,
-        tools: Sequence[Callable[..., Any]] | None = None,
-        context: Mapping[str, Any] | None = None,
-        system: str | None = None,
-        **config_overrides: Any,
+        self, prompt: str, *, output: None = None, **options: Unpack[AskOptions]
     ) -> str: ...
     @overload
-    def __call__(
-        self,
-        prompt: str,
-        *,
-        output: type[T],
-        tools: Sequence[Callable[..., Any]] | None = None,
-        context: Mapping[str, Any] | None = None,
-        system: str | None = None,
-        **config_overrides: Any,
-    ) -> T: ...
-    def __call__(
-        self,
-        prompt: str,
-        *,
-        output: Any = None,
-        tools: Sequence[Callable[..., Any]] | None = None,
-        context: Mapping[str, Any] | None = None,
-        system: str | None = None,
-        **config_overrides: Any,
-    ) -> Any:
+    def __call__(self, prompt: str, *, output: type[T], **options: Unpack[AskOptions]) -> T: ...
+    @overload
+    def __call__(self, prompt: str, *, output: Any, **options: Unpack[AskOptions]) -> Any: ...
+    def __call__(self, prompt: str, *, output: Any = None, **options: Any) -> Any:
         """Ask the model once. With ``output=T`` the reply is validated into a ``T``.
 
         >>> ask("Name a prime number", output=int)  # doctest: +SKIP
         7
         """
-        text, spec, cfg, toolbox = _prepare(
-            prompt, output, tools, context, system, config_overrides
-        )
+        text, spec, cfg, toolbox = _prepare(prompt, output, options)
         return run_sync(plan(text, spec, cfg, toolbox)).value
 
     @overload
     async def async_(
-        self,
-        prompt: str,
-        *,
-        output: None = None,
-        tools: Sequence[Callable[..., Any]] | None = None,
-        context: Mapping[str, Any] | None = None,
-        system: str | None = None,
-        **config_overrides: Any,
+        self, prompt: str, *, output: None = None, **options: Unpack[AskOptions]
     ) -> str: ...
     @overload
-    async def async_(
-        self,
-        prompt: str,
-        *,
-        output: type[T],
-        tools: Sequence[Callable[..., Any]] | None = None,
-        context: Mapping[str, Any] | None = None,
-        system: str | None = None,
-        **config_overrides: Any,
-    ) -> T: ...
-    async def async_(
-        self,
-        prompt: str,
-        *,
-        output: Any = None,
-        tools: Sequence[Callable[..., Any]] | None = None,
-        context: Mapping[str, Any] | None = None,
-        system: str | None = None,
-        **config_overrides: Any,
-    ) -> Any:
+    async def async_(self, prompt: str, *, output: type[T], **options: Unpack[AskOptions]) -> T: ...
+    @overload
+    async def async_(self, prompt: str, *, output: Any, **options: Unpack[AskOptions]) -> Any: ...
+    async def async_(self, prompt: str, *, output: Any = None, **options: Any) -> Any:
         """The async twin of ``ask(...)``."""
-        text, spec, cfg, toolbox = _prepare(
-            prompt, output, tools, context, system, config_overrides
-        )
+        text, spec, cfg, toolbox = _prepare(prompt, output, options)
         return (await run_async(plan(text, spec, cfg, toolbox))).value
 
     @overload
     def stream(
-        self,
-        prompt: str,
-        *,
-        output: None = None,
-        tools: Sequence[Callable[..., Any]] | None = None,
-        context: Mapping[str, Any] | None = None,
-        system: str | None = None,
-        **config_overrides: Any,
+        self, prompt: str, *, output: None = None, **options: Unpack[AskOptions]
     ) -> Stream[str]: ...
     @overload
     def stream(
-        self,
-        prompt: str,
-        *,
-        output: type[T],
-        tools: Sequence[Callable[..., Any]] | None = None,
-        context: Mapping[str, Any] | None = None,
-        system: str | None = None,
-        **config_overrides: Any,
+        self, prompt: str, *, output: type[T], **options: Unpack[AskOptions]
     ) -> Stream[T]: ...
-    def stream(
-        self,
-        prompt: str,
-        *,
-        output: Any = None,
-        tools: Sequence[Callable[..., Any]] | None = None,
-        context: Mapping[str, Any] | None = None,
-        system: str | None = None,
-        **config_overrides: Any,
-    ) -> Any:
+    @overload
+    def stream(self, prompt: str, *, output: Any, **options: Unpack[AskOptions]) -> Stream[Any]: ...
+    def stream(self, prompt: str, *, output: Any = None, **options: Any) -> Any:
         """``ask`` with the reply read as it arrives (see ``Stream``)."""
-        text, spec, cfg, toolbox = _prepare(
-            prompt, output, tools, context, system, config_overrides
-        )
+        text, spec, cfg, toolbox = _prepare(prompt, output, options)
         return Stream(plan(text, spec, cfg, toolbox))
 
     @overload
     def stream_async(
-        self,
-        prompt: str,
-        *,
-        output: None = None,
-        tools: Sequence[Callable[..., Any]] | None = None,
-        context: Mapping[str, Any] | None = None,
-        system: str | None = None,
-        **config_overrides: Any,
+        self, prompt: str, *, output: None = None, **options: Unpack[AskOptions]
     ) -> AsyncStream[str]: ...
     @overload
     def stream_async(
-        self,
-        prompt: str,
-        *,
-        output: type[T],
-        tools: Sequence[Callable[..., Any]] | None = None,
-        context: Mapping[str, Any] | None = None,
-        system: str | None = None,
-        **config_overrides: Any,
+        self, prompt: str, *, output: type[T], **options: Unpack[AskOptions]
     ) -> AsyncStream[T]: ...
+    @overload
     def stream_async(
-        self,
-        prompt: str,
-        *,
-        output: Any = None,
-        tools: Sequence[Callable[..., Any]] | None = None,
-        context: Mapping[str, Any] | None = None,
-        system: str | None = None,
-        **config_overrides: Any,
-    ) -> Any:
+        self, prompt: str, *, output: Any, **options: Unpack[AskOptions]
+    ) -> AsyncStream[Any]: ...
+    def stream_async(self, prompt: str, *, output: Any = None, **options: Any) -> Any:
         """The async twin of ``ask.stream``."""
-        text, spec, cfg, toolbox = _prepare(
-            prompt, output, tools, context, system, config_overrides
-        )
+        text, spec, cfg, toolbox = _prepare(prompt, output, options)
         return AsyncStream(plan(text, spec, cfg, toolbox))
 
     def __repr__(self) -> str:

@@ -172,3 +172,8 @@ def check_misuse() -> None:
     add("one")  # type: ignore[arg-type]
     text: str = extract_invoice("x")  # type: ignore[assignment]
     del text
+
+
+def check_ask_options() -> None:
+    assert_type(ask("hi", tools=[add], context={"k": 1}, system="s", temperature=0.2), str)
+    ask("hi", temprature=0.2)  # type: ignore[call-arg]
