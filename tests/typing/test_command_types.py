@@ -176,4 +176,4 @@ def check_misuse() -> None:
 
 def check_ask_options() -> None:
     assert_type(ask("hi", tools=[add], context={"k": 1}, system="s", temperature=0.2), str)
-    ask("hi", temprature=0.2)  # type: ignore[call-arg]
+    ask("hi", temprature=0.2)  # type: ignore[call-overload]
