@@ -242,7 +242,8 @@ class AnthropicBackend:
     ) -> Generator[None, None, None]:
         """Map every SDK and transport exception to an alloy error (``__cause__`` kept).
 
-        With ``progress``, a failure after a stream's first delta breaks the stream.
+        With ``progress``, a failure after a stream's first delta breaks the stream, and so
+        does an event that is not JSON, wherever it comes.
         """
         try:
             yield
@@ -252,7 +253,11 @@ class AnthropicBackend:
             mapped = _translate(exc, self._secrets, timeout)
             if mapped is None:
                 raise
-            if progress is not None and progress.started and isinstance(mapped, ProviderError):
+            # An event that is not JSON breaks a stream even before its first delta.
+            broken = progress is not None and (
+                progress.started or isinstance(exc, json.JSONDecodeError)
+            )
+            if broken and isinstance(mapped, ProviderError):
                 mapped = broken_stream(mapped)
             raise mapped from exc
 

@@ -33,6 +33,7 @@ How the SDK is driven, and why:
 
 from __future__ import annotations
 
+import json
 import os
 import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
@@ -42,6 +43,7 @@ from typing import Any, cast
 
 import httpx2
 from google import genai
+from google.genai import errors as genai_errors
 from google.genai import types
 
 from .._deltas import Delta
@@ -120,7 +122,7 @@ class GeminiBackend:
         params = encode_request(request)
         client = self._clients.sync()
         decoder = StreamDecoder()
-        boundary = self._clients.errors(request.timeout)
+        boundary = self._clients.errors(request.timeout, stream=True)
         with boundary:
             # A generator, typed as an iterator by the SDK: ``close`` reaches the response.
             chunks = cast(
@@ -141,7 +143,7 @@ class GeminiBackend:
         params = encode_request(request)
         client = await self._clients.aclient()
         decoder = StreamDecoder()
-        boundary = self._clients.errors(request.timeout)
+        boundary = self._clients.errors(request.timeout, stream=True)
         opened: list[httpx2.Response] = []
         with boundary:
             chunks = cast(
@@ -198,9 +200,9 @@ class GeminiClients:
         """API keys in use, to scrub from error messages."""
         return self._secrets
 
-    def errors(self, timeout: float | None) -> ErrorBoundary:
+    def errors(self, timeout: float | None, *, stream: bool = False) -> ErrorBoundary:
         """The boundary that turns SDK and transport exceptions into alloy errors."""
-        return ErrorBoundary(self, timeout)
+        return ErrorBoundary(self, timeout, stream)
 
     def _build(self, *, for_async: bool) -> genai.Client:
         options = dict(self._options)
@@ -302,15 +304,17 @@ class ErrorBoundary:
 
     Used around the single SDK call of ``complete`` and ``acomplete`` (an ``await`` inside a
     plain ``with`` block is covered too), and around a stream's reading, which sets
-    ``started`` once it has yielded a delta: failures from then on break the stream. The SDK
-    exception is kept as ``__cause__``.
+    ``started`` once it has yielded a delta: failures from then on break the stream, and so
+    does a chunk that is not JSON, wherever it comes. The SDK exception is kept as
+    ``__cause__``.
     """
 
-    __slots__ = ("_clients", "_timeout", "started")
+    __slots__ = ("_clients", "_stream", "_timeout", "started")
 
-    def __init__(self, clients: GeminiClients, timeout: float | None):
+    def __init__(self, clients: GeminiClients, timeout: float | None, stream: bool = False):
         self._clients = clients
         self._timeout = timeout
+        self._stream = stream
         self.started = False
 
     def __enter__(self) -> None:
@@ -325,7 +329,14 @@ class ErrorBoundary:
         if exc is None or isinstance(exc, AlloyError) or not isinstance(exc, Exception):
             return
         mapped = translate(exc, self._clients.secrets, self._timeout)
-        if mapped is not None and self.started and isinstance(mapped, ProviderError):
+        # A chunk that is not JSON breaks a stream even before its first delta.
+        broken = self.started or (self._stream and _malformed_chunk(exc))
+        if mapped is not None and broken and isinstance(mapped, ProviderError):
             mapped = broken_stream(mapped)
         if mapped is not None:
             raise mapped from exc
+
+
+def _malformed_chunk(exc: BaseException) -> bool:
+    """Whether ``exc`` is the SDK failing to parse a streamed chunk as JSON."""
+    return isinstance(exc, (json.JSONDecodeError, genai_errors.UnknownApiResponseError))
