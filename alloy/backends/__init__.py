@@ -16,6 +16,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from .._deltas import (
+    Delta,
+    Finish,
+    ReasoningDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolCallDelta,
+    UsageDelta,
+)
 from .._errors import ConfigurationError
 from .._messages import (
     Message,
@@ -34,15 +43,22 @@ __all__ = [
     "Backend",
     "BackendInfo",
     "Capabilities",
+    "Delta",
+    "Finish",
     "Message",
     "OutputSchema",
+    "ReasoningDelta",
+    "RefusalDelta",
     "Request",
     "Response",
+    "TextDelta",
     "TextPart",
     "ToolCall",
+    "ToolCallDelta",
     "ToolResult",
     "ToolSpec",
     "Usage",
+    "UsageDelta",
     "clear_instances",
     "get_backend",
     "info",
