@@ -34,6 +34,8 @@ test: lint typecheck unit docs
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/concurrency.py
 	$(BIN)/python bench/stream_large.py --backend openai-chat
 
 clean:

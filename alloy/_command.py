@@ -18,7 +18,7 @@ import typing
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
-from ._config import Config, effective, make_config
+from ._config import Config, base_config, make_config
 from ._errors import ConfigurationError
 from ._output import OutputSpec, output_spec
 from ._prompt import PromptBuilder
@@ -72,6 +72,7 @@ class _CommandBase(Generic[P, R]):
         self._tools = tuple(tools)
         self._toolbox = ToolBox(self._tools) if self._tools else None
         self._spec = spec
+        self._merged: tuple[Config, Config] | None = None  # (base config, effective config)
         if spec is None:
             try:
                 self._spec = self._build_spec()
@@ -114,7 +115,14 @@ class _CommandBase(Generic[P, R]):
         )
 
     def _config(self) -> Config:
-        return effective(self._layer, self._call_layer)
+        # Merging the layers costs tens of µs; they only change when the base does.
+        base = base_config()
+        memo = self._merged
+        if memo is not None and memo[0] is base:
+            return memo[1]
+        cfg = base.merged(self._layer).merged(self._call_layer)
+        self._merged = (base, cfg)
+        return cfg
 
     def _plan(self, prompt: str) -> Plan[R]:
         return plan(prompt, self._output(), self._config(), self._toolbox)

@@ -15,7 +15,7 @@ from collections.abc import Generator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ._errors import ConfigurationError, OutputValidationError
 
@@ -211,6 +211,9 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 _env_cache: tuple[tuple[str | None, ...], Config] | None = None
+# (the dict behind os.environ, its keys for ENV_VARS, their values there)
+_EnvSnapshot = tuple[dict[object, object], tuple[object, ...], tuple[object, ...]]
+_env_fast: tuple[_EnvSnapshot, Config] | None = None
 
 
 def _parse_env(var: str, kind: str, raw: str) -> Any:
@@ -237,12 +240,36 @@ def _parse_env(var: str, kind: str, raw: str) -> Any:
     return raw
 
 
+def _env_snapshot() -> _EnvSnapshot | None:
+    """``(store, keys, values)`` of the ``ALLOY_*`` variables, read straight from the dict
+    behind ``os.environ`` (CPython's ``_data``, which every change made through
+    ``os.environ`` updates); None where there is no such dict."""
+    store: object = getattr(os.environ, "_data", None)
+    encode: object = getattr(os.environ, "encodekey", None)
+    if not isinstance(store, dict) or not callable(encode):
+        return None
+    data = cast("dict[object, object]", store)
+    keys = tuple(encode(var) for var in ENV_VARS)
+    return data, keys, tuple(map(data.get, keys))
+
+
 def env_config() -> Config:
     """The ``ALLOY_*`` environment as a config layer (re-read when the environment changes)."""
     global _env_cache
+    # Run on every call: ``os.environ.get`` costs about 1 µs per variable (it encodes the
+    # name and raises KeyError when it is absent), so the raw values are first compared
+    # where ``os.environ`` keeps them, in one C-level pass.
+    fast = _env_fast
+    if fast is not None:
+        (store, keys, seen), known = fast
+        if getattr(os.environ, "_data", None) is store and tuple(map(store.get, keys)) == seen:
+            return known
+    # Taken before the public read: a change in between only makes the next call miss.
+    snapshot = _env_snapshot()
     raw = tuple(os.environ.get(var) or None for var in ENV_VARS)
     cached = _env_cache
     if cached is not None and cached[0] == raw:
+        _remember_env(snapshot, cached[1])
         return cached[1]
     values: dict[str, Any] = {}
     for var, value in zip(ENV_VARS, raw, strict=True):
@@ -255,7 +282,14 @@ def env_config() -> Config:
         names = ", ".join(v for v, r in zip(ENV_VARS, raw, strict=True) if r is not None)
         raise ConfigurationError(f"Bad value in the environment ({names}): {exc}") from None
     _env_cache = (raw, cfg)
+    _remember_env(snapshot, cfg)
     return cfg
+
+
+def _remember_env(snapshot: _EnvSnapshot | None, cfg: Config) -> None:
+    global _env_fast
+    if snapshot is not None:
+        _env_fast = (snapshot, cfg)
 
 
 # --- global and scoped layers ---------------------------------------------------------------
@@ -263,6 +297,7 @@ def env_config() -> Config:
 _global = Config()
 _scoped: ContextVar[Config | None] = ContextVar("alloy_config", default=None)
 _base_cache: tuple[Config, Config, Config] | None = None
+_scoped_cache: tuple[Config, Config, Config] | None = None
 
 
 def configure(config: Config | None = None, /, **settings: Any) -> None:
@@ -299,9 +334,13 @@ def use_config(config: Config | None = None, /, **settings: Any) -> Generator[Co
         _scoped.reset(token)
 
 
-def effective(*top: Config) -> Config:
-    """All layers merged: defaults, env, ``configure``, ``use_config``, then ``top`` in order."""
-    global _base_cache
+def base_config() -> Config:
+    """Defaults, env, ``configure`` and ``use_config`` merged.
+
+    The same object for as long as none of those layers changes, so callers can memoise
+    what they derive from it by identity (configs are immutable).
+    """
+    global _base_cache, _scoped_cache
     env = env_config()
     cached = _base_cache
     if cached is not None and cached[0] is env and cached[1] is _global:
@@ -310,8 +349,19 @@ def effective(*top: Config) -> Config:
         cfg = DEFAULTS.merged(env).merged(_global)
         _base_cache = (env, _global, cfg)
     scoped = _scoped.get()
-    if scoped is not None:
-        cfg = cfg.merged(scoped)
+    if scoped is None:
+        return cfg
+    hit = _scoped_cache
+    if hit is not None and hit[0] is cfg and hit[1] is scoped:
+        return hit[2]
+    merged = cfg.merged(scoped)
+    _scoped_cache = (cfg, scoped, merged)
+    return merged
+
+
+def effective(*top: Config) -> Config:
+    """All layers merged: defaults, env, ``configure``, ``use_config``, then ``top`` in order."""
+    cfg = base_config()
     for layer in top:
         cfg = cfg.merged(layer)
     return cfg

@@ -66,23 +66,29 @@ class OutputSpec(Generic[T]):
             raise OutputValidationError(
                 self.expected, text, [{"type": "missing", "msg": "the reply was empty"}]
             )
-        from pydantic import ValidationError
-
+        # ``except`` clauses are evaluated only when an exception arrives, so a valid reply
+        # does not pay for importing pydantic's ValidationError (about 1.5 µs a call).
         if self._wrapper is None:
             try:
                 return typing.cast(T, self._adapter.validate_json(body, strict=True))
-            except ValidationError as exc:
+            except _validation_error() as exc:
                 raise OutputValidationError(self.expected, text, _errors(exc)) from None
         try:
             return typing.cast(T, self._wrapper.validate_json(body, strict=True)["value"])
-        except ValidationError as wrapped_exc:
+        except _validation_error() as wrapped_exc:
             # Some models answer with the bare value despite the schema: accept it when it
             # validates, but report the error that matches what the model attempted.
             try:
                 return typing.cast(T, self._adapter.validate_json(body, strict=True))
-            except ValidationError as bare_exc:
+            except _validation_error() as bare_exc:
                 reported = wrapped_exc if '"value"' in body else bare_exc
                 raise OutputValidationError(self.expected, text, _errors(reported)) from None
+
+
+def _validation_error() -> type[Exception]:
+    from pydantic import ValidationError
+
+    return ValidationError
 
 
 def _errors(exc: Any) -> list[Any]:

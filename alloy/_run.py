@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Generic, TypeVar
 
 from . import backends as registry
 from ._config import Config
 from ._conversation import RunTools, conversation
 from ._errors import CapabilityError, ConfigurationError
-from ._messages import Message, Request
+from ._messages import Message, OutputSchema, Request
 from ._output import OutputSpec
 from ._react import instructions
 from ._result import Result
@@ -107,12 +107,18 @@ def plan(prompt: str, output: OutputSpec[T], cfg: Config, tools: ToolBox | None 
 
 
 def _with_schema_instructions(system: str | None, output: OutputSpec[Any]) -> str:
+    assert output.schema is not None
+    rule = _schema_rule(output.schema)
+    return f"{system}\n\n{rule}" if system else rule
+
+
+@lru_cache(maxsize=256)
+def _schema_rule(schema: OutputSchema) -> str:
+    """The instruction that states ``schema``, built once per schema (not on every call)."""
     import json
 
-    assert output.schema is not None
-    schema = json.dumps(output.schema.schema, separators=(",", ":"))
-    rule = f"Reply with only a JSON value that matches this JSON schema, no other text: {schema}"
-    return f"{system}\n\n{rule}" if system else rule
+    text = json.dumps(schema.schema, separators=(",", ":"))
+    return f"Reply with only a JSON value that matches this JSON schema, no other text: {text}"
 
 
 def run_sync(p: Plan[T]) -> Result[T]:

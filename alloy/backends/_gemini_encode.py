@@ -99,11 +99,14 @@ def profile(model: str) -> ModelProfile:
     return _DEFAULT
 
 
-def encode_request(request: Request) -> dict[str, Any]:
+def encode_request(request: Request, *, config_dict: bool = False) -> dict[str, Any]:
     """The keyword arguments of ``models.generate_content`` for ``request`` (no I/O).
 
     ``config`` is a validated ``GenerateContentConfig``: a ``provider_options`` key it does
-    not know raises ``ConfigurationError`` here, before any network call.
+    not know raises ``ConfigurationError`` here, before any network call. With
+    ``config_dict``, it is validated the same way but passed on as the dict it was validated
+    from: the SDK's asyncio methods deep-copy a ``GenerateContentConfig`` on every call
+    (about 0.4 ms of CPU with an output schema) where they validate a dict once.
     """
     model = profile(request.model)
     caps = model.capabilities
@@ -136,7 +139,12 @@ def encode_request(request: Request) -> dict[str, Any]:
         config["http_options"] = {"timeout": max(1, round(request.timeout * 1000))}
     if request.options:
         config = _merge(config, _request_options(request.options))
-    return {"model": request.model, "contents": contents, "config": _validated(config)}
+    validated = _validated(config)
+    return {
+        "model": request.model,
+        "contents": contents,
+        "config": config if config_dict else validated,
+    }
 
 
 def _validated(config: dict[str, Any]) -> types.GenerateContentConfig:

@@ -108,7 +108,7 @@ class GeminiBackend:
 
     async def acomplete(self, request: Request) -> Response:
         """One ``aio.models.generate_content`` call with this event loop's client."""
-        params = encode_request(request)
+        params = encode_request(request, config_dict=True)
         client = await self._clients.aclient()
         with self._clients.errors(request.timeout):
             raw = await client.aio.models.generate_content(**params)  # pyright: ignore[reportUnknownMemberType]
@@ -140,7 +140,7 @@ class GeminiBackend:
     async def astream(self, request: Request) -> AsyncIterator[Delta]:
         """One ``aio.models.generate_content_stream`` call, as deltas; closing or cancelling
         it closes the SDK's chunk generator and the responses it opened."""
-        params = encode_request(request)
+        params = encode_request(request, config_dict=True)
         client = await self._clients.aclient()
         decoder = StreamDecoder()
         boundary = self._clients.errors(request.timeout, stream=True)

@@ -31,6 +31,7 @@ from collections.abc import (
 )
 from contextvars import ContextVar, Token
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 import httpx
@@ -125,7 +126,14 @@ _TIMEOUT: ContextVar[float | None] = ContextVar("alloy_ollama_timeout", default=
 def _apply_timeout(request: httpx.Request) -> None:
     seconds = _TIMEOUT.get()
     if seconds is not None:
-        request.extensions = {**request.extensions, "timeout": httpx.Timeout(seconds).as_dict()}
+        request.extensions = {**request.extensions, "timeout": dict(_timeouts(seconds))}
+
+
+@lru_cache(maxsize=64)
+def _timeouts(seconds: float) -> dict[str, float | None]:
+    """httpx's per-request timeout dict for ``seconds`` (built once per value, copied per
+    request: constructing ``httpx.Timeout`` each time costs several µs)."""
+    return httpx.Timeout(seconds).as_dict()
 
 
 async def _aapply_timeout(request: httpx.Request) -> None:
