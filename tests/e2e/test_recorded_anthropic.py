@@ -9,7 +9,6 @@ rebuilt by the shared ``Assembler``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,11 @@ from typing import Any
 import pytest
 
 from alloy import AuthenticationError, ProviderError, StreamError
-from alloy._deltas import Assembler
 from alloy._output import output_spec
-from alloy.backends import Message, Request, Response, get_backend
+from alloy.backends import Message, Request, get_backend
 from alloy.backends._anthropic_encode import OUTPUT_TOOL, encode_messages
-from alloy.backends.base import Backend
 from alloy.testing.emulator import Reply, Scenario, load_recording
+from tests.e2e.streaming import assemble
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 FILES = sorted(RECORDED.glob("anthropic__*__sync.json"))
@@ -85,21 +83,6 @@ def test_thinking_blocks_go_back_with_their_signatures(alloy_emulator: Scenario)
     assert recorded[0]["type"] == "thinking" and recorded[0]["signature"]
 
 
-def _assemble(backend: Backend, request: Request, mode: str) -> Response:
-    assembler = Assembler("anthropic")
-    if mode == "sync":
-        for delta in backend.stream(request):
-            assembler.feed(delta)
-        return assembler.response()
-
-    async def run() -> Response:
-        async for delta in backend.astream(request):
-            assembler.feed(delta)
-        return assembler.response()
-
-    return asyncio.run(run())
-
-
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("path", STREAMS, ids=lambda p: p.name.removesuffix(".json"))
 def test_recorded_stream(path: Path, mode: str, alloy_emulator: Scenario) -> None:
@@ -114,7 +97,7 @@ def test_recorded_stream(path: Path, mode: str, alloy_emulator: Scenario) -> Non
 
     if expect["error"]:
         with pytest.raises(ProviderError) as info:
-            _assemble(backend, request, mode)
+            assemble(backend, request, mode)
         err = info.value
         # Refused before the stream started: mapped as ``complete`` maps it, not a StreamError.
         assert not isinstance(err, StreamError)
@@ -124,7 +107,7 @@ def test_recorded_stream(path: Path, mode: str, alloy_emulator: Scenario) -> Non
         assert not err.retryable
         return
 
-    response = _assemble(backend, request, mode)
+    response = assemble(backend, request, mode)
     assert (response.text or None) == expect["text"]
     calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
     assert calls == expect["tool_calls"]
@@ -146,7 +129,7 @@ def test_streamed_thinking_goes_back_with_its_signature(alloy_emulator: Scenario
     backend = get_backend(
         "anthropic", {"base_url": alloy_emulator.base_url("anthropic"), "api_key": "sk-test"}
     )
-    response = _assemble(backend, Request(model=MODEL, messages=(Message.user("q"),)), "sync")
+    response = assemble(backend, Request(model=MODEL, messages=(Message.user("q"),)), "sync")
     [_, assistant] = encode_messages((Message.user("q"), response.message()))
     thinking, text = assistant["content"]
     assert thinking["type"] == "thinking" and thinking["thinking"] == response.reasoning
@@ -164,7 +147,7 @@ def test_output_tool_reply_streams_as_text_like_complete(alloy_emulator: Scenari
     schema = output_spec(list[int], "t").schema
     request = Request("claude-opus-4-1", (Message.user("numbers"),), output=schema)
     whole = backend.complete(request)
-    streamed = _assemble(backend, request, "sync")
+    streamed = assemble(backend, request, "sync")
     assert streamed.tool_calls == whole.tool_calls == ()
     assert json.loads(streamed.text) == json.loads(whole.text) == {"value": [1, 2, 3, 5, 8]}
     assert (streamed.usage, streamed.finish_reason) == (whole.usage, whole.finish_reason)

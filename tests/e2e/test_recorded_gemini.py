@@ -10,7 +10,6 @@ skip when it is absent.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import re
@@ -20,10 +19,9 @@ from typing import Any
 import pytest
 
 from alloy import AuthenticationError, ProviderError, StreamError
-from alloy._deltas import Assembler
-from alloy.backends import Message, Request, Response, ToolResult, get_backend
-from alloy.backends.base import Backend
+from alloy.backends import Message, Request, ToolResult, get_backend
 from alloy.testing.emulator import Reply, Scenario, load_recording
+from tests.e2e.streaming import assemble
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 FILES = sorted(RECORDED.glob("gemini__*__sync.json"))
@@ -112,21 +110,6 @@ def test_followup_echoes_the_thought_signature(alloy_emulator: Scenario) -> None
     ]
 
 
-def _assemble(backend: Backend, request: Request, mode: str) -> Response:
-    assembler = Assembler("gemini")
-    if mode == "sync":
-        for delta in backend.stream(request):
-            assembler.feed(delta)
-        return assembler.response()
-
-    async def run() -> Response:
-        async for delta in backend.astream(request):
-            assembler.feed(delta)
-        return assembler.response()
-
-    return asyncio.run(run())
-
-
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("path", STREAMS, ids=lambda p: p.name.removesuffix(".json"))
 def test_recorded_stream(path: Path, mode: str, alloy_emulator: Scenario) -> None:
@@ -145,7 +128,7 @@ def test_recorded_stream(path: Path, mode: str, alloy_emulator: Scenario) -> Non
         # The error comes back labelled text/event-stream, its body plain JSON.
         assert recording.last_request.headers["content-type"] == "text/event-stream"
         with pytest.raises(ProviderError) as info:
-            _assemble(backend, request, mode)
+            assemble(backend, request, mode)
         err = info.value
         # Refused before the stream started: mapped as ``complete`` maps it, not a StreamError.
         assert not isinstance(err, StreamError)
@@ -154,7 +137,7 @@ def test_recorded_stream(path: Path, mode: str, alloy_emulator: Scenario) -> Non
         assert not err.retryable
         return
 
-    response = _assemble(backend, request, mode)
+    response = assemble(backend, request, mode)
     assert (response.text or None) == expect["text"]
     calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
     assert calls == expect["tool_calls"]
@@ -180,7 +163,7 @@ def test_streamed_calls_go_back_with_their_thought_signature(alloy_emulator: Sce
     )
     alloy_emulator.enqueue(Reply(text="Both secrets retrieved."))
     request = Request(model="gemini-2.5-flash", messages=(Message.user("secrets please"),))
-    first = _assemble(backend, request, "sync")
+    first = assemble(backend, request, "sync")
     results = tuple(ToolResult(c.id, c.name, f"secret {i}") for i, c in enumerate(first.tool_calls))
     followup = (*request.messages, first.message(), Message("user", results))
     backend.complete(Request(model="gemini-2.5-flash", messages=followup))

@@ -10,7 +10,6 @@ shared ``Assembler``; Ollama's OpenAI-compatible streams are Chat Completions wi
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,10 @@ from typing import Any
 import pytest
 
 from alloy import AuthenticationError, ProviderError
-from alloy._deltas import Assembler
 from alloy.backends import Message, Request, Response, get_backend
 from alloy.backends.base import Backend
 from alloy.testing.emulator import Scenario, load_recording
+from tests.e2e.streaming import assemble
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 FILES = sorted(RECORDED.glob("openai-*__sync.json")) + sorted(
@@ -89,31 +88,16 @@ def test_recorded_file(path: Path, alloy_emulator: Scenario) -> None:
     assert len(alloy_emulator.requests) == len(load_recording(path).interactions)
 
 
-def _assemble(backend: Backend, request: Request, mode: str) -> Response:
-    assembler = Assembler(backend.name)
-    if mode == "sync":
-        for delta in backend.stream(request):
-            assembler.feed(delta)
-        return assembler.response()
-
-    async def run() -> Response:
-        async for delta in backend.astream(request):
-            assembler.feed(delta)
-        return assembler.response()
-
-    return asyncio.run(run())
-
-
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("path", STREAMS, ids=lambda p: p.name.removesuffix(".json"))
 def test_recorded_stream(path: Path, mode: str, alloy_emulator: Scenario) -> None:
     expect, backend, request = _replay(path, alloy_emulator)
     if expect["error"]:
         with pytest.raises(ProviderError) as info:
-            _assemble(backend, request, mode)
+            assemble(backend, request, mode)
         _check_error(info.value, expect)
     else:
-        _check_reply(_assemble(backend, request, mode), expect)
+        _check_reply(assemble(backend, request, mode), expect)
     sent = alloy_emulator.requests[-1].json
     assert sent["stream"] is True
     if backend.name == "openai-chat":

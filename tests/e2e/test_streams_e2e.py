@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from alloy import AlloyError, ProviderConnectionError, RateLimitError, StreamError
-from alloy._deltas import Assembler, TextDelta
+from alloy._deltas import TextDelta
 from alloy._output import output_spec
 from alloy.backends import Message, Request, Response, ToolSpec, get_backend
 from alloy.backends.base import Backend
 from alloy.testing.emulator import Fault, Reply, Scenario, ToolCall
+from tests.e2e.streaming import assemble
 
 TOOLS = (
     ToolSpec("get_weather", "Weather for a city.", {
@@ -61,21 +62,6 @@ def _backend(provider: str) -> Backend:
     return get_backend(provider, {})
 
 
-def _assemble(provider: str, backend: Backend, request: Request, mode: str) -> Response:
-    assembler = Assembler(provider)
-    if mode == "sync":
-        for delta in backend.stream(request):
-            assembler.feed(delta)
-        return assembler.response()
-
-    async def run() -> Response:
-        async for delta in backend.astream(request):
-            assembler.feed(delta)
-        return assembler.response()
-
-    return asyncio.run(run())
-
-
 def _comparable(response: Response) -> dict[str, Any]:
     return {
         "text": response.text,
@@ -97,7 +83,7 @@ def test_stream_equals_complete(
     alloy_emulator.enqueue(REPLIES[kind], REPLIES[kind])
     backend, request = _backend(provider), _request(kind)
     whole = backend.complete(request)
-    streamed = _assemble(provider, backend, request, mode)
+    streamed = assemble(backend, request, mode)
     assert _comparable(streamed) == _comparable(whole)
     first, second = alloy_emulator.requests
     assert not first.stream and second.stream
@@ -124,7 +110,7 @@ def _fails(
 ) -> AlloyError:
     alloy_emulator.enqueue(reply_or_fault)
     with pytest.raises(AlloyError) as info:
-        _assemble(provider, _backend(provider), _request("text"), mode)
+        assemble(_backend(provider), _request("text"), mode)
     return info.value
 
 
