@@ -10,13 +10,11 @@ tool result marked as an error, for the model to correct, instead of an exceptio
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import json
 import typing
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
@@ -296,6 +294,8 @@ class ToolBox:
         if len(jobs) == 1 and not jobs[0].tool.is_async:
             done = {id(jobs[0]): _execute(jobs[0])}
         elif jobs:
+            from concurrent.futures import ThreadPoolExecutor  # only when a turn has tools to run
+
             with ThreadPoolExecutor(max_workers=max(1, min(limit, len(jobs)))) as pool:
                 futures = {id(job): pool.submit(_execute, job) for job in jobs}
                 done = {key: future.result() for key, future in futures.items()}
@@ -309,6 +309,8 @@ class ToolBox:
         """The async twin of ``run``: async tools are awaited, sync ones run in threads."""
         prepared = [self._prepare(c) for c in calls]
         jobs = [p for p in prepared if isinstance(p, _Prepared)]
+        import asyncio  # imported on use: it costs ~40 ms and plain sync users never need it
+
         gate = asyncio.Semaphore(max(1, limit))
 
         async def one(job: _Prepared) -> tuple[ToolResult, ToolTrace]:
@@ -367,6 +369,8 @@ def _finish(
 
 
 def _execute(job: _Prepared) -> tuple[ToolResult, ToolTrace]:
+    import asyncio
+
     try:
         if job.tool.is_async:
             outcome = asyncio.run(_await(job.tool.fn(**job.kwargs)))
@@ -382,6 +386,8 @@ async def _await(value: Any) -> Any:
 
 
 async def _aexecute(job: _Prepared) -> tuple[ToolResult, ToolTrace]:
+    import asyncio
+
     try:
         fn: Any = job.tool.fn
         if job.tool.is_async:

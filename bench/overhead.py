@@ -122,14 +122,14 @@ def raw_call(backend: str, emu: RemoteEmulator, sent: dict[str, Any]) -> Call:
     if backend == "anthropic":
         import anthropic
 
-        aclient = anthropic.Anthropic(
+        anthropic_client = anthropic.Anthropic(
             base_url=emu.base_url("anthropic"), api_key="bench", max_retries=0
         )
         output_config = sent["output_config"]
         max_tokens = sent["max_tokens"]
 
         def messages(text: str) -> Contact:
-            message = aclient.messages.create(
+            message = anthropic_client.messages.create(
                 model=model,
                 max_tokens=max_tokens,
                 messages=[{"role": "user", "content": prompt_for(text)}],
