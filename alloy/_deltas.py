@@ -10,10 +10,9 @@ and joins them once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ._errors import StreamError
-from ._messages import Response, ToolCall
+from ._messages import ProviderData, Response, ToolCall
 from ._usage import Usage
 
 __all__ = [
@@ -59,7 +58,7 @@ class ToolCallDelta:
     id: str | None = None
     name: str | None = None
     arguments: str = ""
-    provider_data: Any = None
+    provider_data: ProviderData | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +81,7 @@ class Finish:
     reason: str | None = None
     model: str | None = None
     request_id: str | None = None
-    provider_data: Any = None
+    provider_data: ProviderData | None = None
 
 
 Delta = TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | UsageDelta | Finish
@@ -93,7 +92,7 @@ class _Call:
     id: str = ""
     name: str = ""
     arguments: list[str] = field(default_factory=list[str])
-    provider_data: Any = None
+    provider_data: ProviderData | None = None
 
 
 def _merge(old: Usage, new: Usage) -> Usage:

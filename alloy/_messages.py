@@ -15,18 +15,27 @@ from typing import Any, Literal
 from ._usage import Usage
 
 __all__ = [
+    "ContentPart",
     "Message",
+    "OutputMode",
     "OutputSchema",
     "Part",
+    "Prompt",
+    "ProviderData",
     "Request",
     "Response",
     "TextPart",
     "ToolCall",
     "ToolResult",
     "ToolSpec",
+    "native",
+    "text_of",
 ]
 
 Role = Literal["user", "assistant"]
+OutputMode = Literal["json_schema", "tool_call", "prompt"]
+"""How a reply's schema is enforced: natively (``json_schema``), through a forced tool call,
+or only by instructions in the prompt."""
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -38,30 +47,70 @@ class TextPart:
     text: str
 
 
+ContentPart = TextPart
+"""What a prompt or a tool result is made of (text today; media parts join it)."""
+
+Prompt = tuple[ContentPart, ...]
+"""A rendered prompt: its parts, in order."""
+
+
+def text_of(content: str | Prompt) -> str:
+    """The text of ``content``: itself if it is a string, else its text parts joined."""
+    if isinstance(content, str):
+        return content
+    return "".join(p.text for p in content if isinstance(p, TextPart))  # pyright: ignore[reportUnnecessaryIsInstance]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderData:
+    """A backend's native form of a turn or a tool call, tagged with the backend that made it.
+
+    ``data`` is JSON (dicts, lists, strings, numbers, booleans, ``None``), with ``bytes``
+    allowed for binary fields such as signatures. Only the backend named ``backend`` may
+    echo it: a history made on one provider and continued on another falls back to the
+    neutral parts.
+    """
+
+    backend: str
+    data: Any
+
+
+def native(provider_data: object, backend: str) -> Any:
+    """The data of ``provider_data`` if ``backend`` produced it, else ``None``."""
+    if isinstance(provider_data, ProviderData) and provider_data.backend == backend:
+        return provider_data.data
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class ToolCall:
     """A tool call the model made.
 
     ``arguments`` is the JSON text exactly as the model produced it: it is parsed and
     validated by the tool layer, so a malformed reply can be reported back to the model.
-    ``provider_data`` is opaque to alloy; the backend that produced it may use it to
-    re-encode the call faithfully (item ids, signatures).
+    ``provider_data`` (a ``ProviderData``) is opaque to alloy; the backend that produced it
+    may use it to re-encode the call faithfully (item ids, signatures).
     """
 
     id: str
     name: str
     arguments: str
-    provider_data: Any = None
+    provider_data: ProviderData | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ToolResult:
-    """The result of a tool call, sent back to the model."""
+    """The result of a tool call, sent back to the model: text, or a sequence of parts."""
 
     call_id: str
     name: str
-    content: str
+    content: str | Prompt
     is_error: bool = False
+
+    @property
+    def text(self) -> str:
+        """The result's text (its text parts joined)."""
+        return text_of(self.content)
 
 
 Part = TextPart | ToolCall | ToolResult
@@ -73,12 +122,13 @@ class Message:
 
     role: Role
     parts: tuple[Part, ...]
-    provider_data: Any = None
-    """Opaque native form of an assistant turn, for the backend that produced it."""
+    provider_data: ProviderData | None = None
+    """Native form of an assistant turn, for the backend that produced it."""
 
     @classmethod
-    def user(cls, text: str) -> Message:
-        return cls("user", (TextPart(text),))
+    def user(cls, content: str | Prompt) -> Message:
+        """A user turn of ``content``: text, or the parts of a prompt."""
+        return cls("user", (TextPart(content),) if isinstance(content, str) else content)
 
     @property
     def text(self) -> str:
@@ -115,7 +165,8 @@ class Request:
     """Everything one model call needs, independent of the provider.
 
     ``options`` holds this provider's ``provider_options`` (already checked for clashes
-    with the typed fields) and is passed through to the SDK request.
+    with the typed fields) and is passed through to the SDK request. ``output_mode`` says how
+    ``output`` is enforced; planning decides it once and backends obey it.
     """
 
     model: str
@@ -127,6 +178,7 @@ class Request:
     max_tokens: int | None = None
     timeout: float | None = None
     options: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    output_mode: OutputMode = "json_schema"
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +196,7 @@ class Response:
     request_id: str | None = None
     refusal: str | None = None
     reasoning: str | None = None
-    provider_data: Any = None
+    provider_data: ProviderData | None = None
 
     def message(self) -> Message:
         """This reply as an assistant turn, for the next request of a conversation."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from typing import Any, Generic, TypeVar
 
-from . import backends as registry
+from .backends import _registry as registry
 from ._config import Config
 from ._conversation import RunTools, conversation
 from ._errors import CapabilityError, ConfigurationError

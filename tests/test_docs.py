@@ -33,6 +33,7 @@ from typing import Any
 import pytest
 
 from alloy import backends
+from alloy.backends import _registry  # noqa: F401  (backends._registry._REGISTRY below)
 from alloy.backends import Backend, Request, Response, ToolCall, ToolResult
 from alloy.testing import FakeBackend, use_backend
 
@@ -206,13 +207,13 @@ def _execute(block: Block, namespace: dict[str, Any]) -> None:
 
 @contextmanager
 def _registry_restored() -> Iterator[None]:
-    saved = dict(backends._REGISTRY)
+    saved = dict(backends._registry._REGISTRY)
     try:
         yield
     finally:
         backends.clear_instances()
-        backends._REGISTRY.clear()
-        backends._REGISTRY.update(saved)
+        backends._registry._REGISTRY.clear()
+        backends._registry._REGISTRY.update(saved)
 
 
 def run_page(path: Path) -> tuple[int, int]:

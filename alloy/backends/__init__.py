@@ -1,20 +1,10 @@
-"""The backend registry: provider names, model-name inference and lazy construction.
+"""Backends: the contract, the request and reply types, and the registry.
 
-Each entry is data: the module that implements it (imported on first use, so
-``import alloy`` imports no SDK), the pip extra that installs its SDK, which
-``provider_options`` keys configure the client and which clash with alloy's typed fields.
-Backend instances, and so their SDK clients, are cached per client configuration.
+Everything a backend author needs is importable from here; each provider lives in its own
+module (or folder), imported on first use.
 """
 
 from __future__ import annotations
-
-import importlib
-import threading
-from collections.abc import Callable, Generator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
 
 from .._deltas import (
     Delta,
@@ -25,10 +15,10 @@ from .._deltas import (
     ToolCallDelta,
     UsageDelta,
 )
-from .._errors import ConfigurationError
 from .._messages import (
     Message,
     OutputSchema,
+    ProviderData,
     Request,
     Response,
     TextPart,
@@ -37,7 +27,16 @@ from .._messages import (
     ToolSpec,
 )
 from .._usage import Usage
-from .base import Backend, Capabilities
+from ._registry import (
+    BackendInfo,
+    clear_instances,
+    get_backend,
+    info,
+    register_backend,
+    registered,
+    resolve,
+)
+from .base import Backend, Capabilities, ModelProfile, WrapperBackend
 
 __all__ = [
     "Backend",
@@ -46,7 +45,9 @@ __all__ = [
     "Delta",
     "Finish",
     "Message",
+    "ModelProfile",
     "OutputSchema",
+    "ProviderData",
     "ReasoningDelta",
     "RefusalDelta",
     "Request",
@@ -59,6 +60,7 @@ __all__ = [
     "ToolSpec",
     "Usage",
     "UsageDelta",
+    "WrapperBackend",
     "clear_instances",
     "get_backend",
     "info",
@@ -66,289 +68,3 @@ __all__ = [
     "registered",
     "resolve",
 ]
-
-Factory = Callable[[Mapping[str, Any]], Backend]
-
-
-@dataclass(frozen=True, slots=True)
-class BackendInfo:
-    """A registered backend.
-
-    Attributes:
-        name: the model prefix (``"openai"`` in ``"openai:gpt-5-mini"``).
-        factory: ``"module:callable"`` imported on first use, or a callable; it receives the
-            client options from ``provider_options`` and returns a backend.
-        extra: the ``alloy[...]`` extra that installs the SDK, for the install hint.
-        client_options: ``provider_options`` keys that configure the SDK client
-            (``base_url``, ``api_key``...); the rest are sent with each request.
-        reserved_options: keys that alloy sets from typed settings; passing them in
-            ``provider_options`` is an error.
-    """
-
-    name: str
-    factory: str | Factory
-    extra: str | None = None
-    client_options: frozenset[str] = frozenset()
-    reserved_options: frozenset[str] = frozenset()
-
-
-_OPENAI_CLIENT = frozenset(
-    {"api_key", "base_url", "organization", "project", "default_headers", "websocket_base_url"}
-)
-_REGISTRY: dict[str, BackendInfo] = {}
-_instances: dict[tuple[str, str], Backend] = {}
-_lock = threading.Lock()
-_override: ContextVar[Backend | None] = ContextVar("alloy_backend_override", default=None)
-
-# Bare model names that identify their provider without a prefix.
-_INFERRED: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("gpt-", "o1", "o3", "o4", "chatgpt-"), "openai"),
-    (("claude-",), "anthropic"),
-    (("gemini-",), "gemini"),
-)
-
-
-def register_backend(info: BackendInfo) -> None:
-    """Add (or replace) a backend under ``info.name``."""
-    with _lock:
-        _REGISTRY[info.name] = info
-        for key in [k for k in _instances if k[0] == info.name]:
-            del _instances[key]
-
-
-def info(name: str) -> BackendInfo:
-    """The registry entry for backend ``name``."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(registered())
-        raise ConfigurationError(f"Unknown backend {name!r}. Known: {known}") from None
-
-
-def registered() -> tuple[str, ...]:
-    """Names of the registered backends."""
-    return tuple(sorted(_REGISTRY))
-
-
-def resolve(model: str) -> tuple[str, str]:
-    """Split ``"provider:model"`` into its parts, inferring the provider of bare names.
-
-    >>> resolve("openai:gpt-5-mini")
-    ('openai', 'gpt-5-mini')
-    >>> resolve("claude-sonnet-4-5")
-    ('anthropic', 'claude-sonnet-4-5')
-    """
-    prefix, sep, rest = model.partition(":")
-    if sep and prefix in _REGISTRY:
-        if not rest:
-            raise ConfigurationError(f"Model {model!r} names no model after {prefix + ':'!r}.")
-        return prefix, rest
-    for starts, provider in _INFERRED:
-        if model.startswith(starts):
-            return provider, model
-    known = ", ".join(f"{name}:" for name in registered())
-    if sep:
-        raise ConfigurationError(f"Unknown model prefix {prefix!r} in {model!r}. Known: {known}")
-    raise ConfigurationError(
-        f"Cannot tell which provider serves model {model!r}: write it as 'provider:model'. "
-        f"Known prefixes: {known}"
-    )
-
-
-def split_options(
-    info: BackendInfo, options: Mapping[str, Any] | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split one provider's options into (client options, request options)."""
-    if not options:
-        return {}, {}
-    clash = sorted(set(options) & info.reserved_options)
-    if clash:
-        raise ConfigurationError(
-            f"provider_options[{info.name!r}] sets {', '.join(clash)}, which alloy sets from its "
-            "own settings. Use the typed setting (model, temperature, max_tokens, system, "
-            "timeout, output type, tools) instead."
-        )
-    client = {k: v for k, v in options.items() if k in info.client_options}
-    request = {k: v for k, v in options.items() if k not in info.client_options}
-    return client, request
-
-
-def get_backend(name: str, client_options: Mapping[str, Any] | None = None) -> Backend:
-    """The backend instance for ``name`` and these client options (created once, then reused)."""
-    entry = info(name)
-    key = (name, repr(sorted((client_options or {}).items())))
-    backend = _instances.get(key)
-    if backend is not None:
-        return backend
-    with _lock:
-        backend = _instances.get(key)
-        if backend is None:
-            backend = _instances[key] = _load(entry)(dict(client_options or {}))
-    return backend
-
-
-def clear_instances() -> None:
-    """Drop every cached backend (closing its SDK clients), so new ones read fresh settings."""
-    with _lock:
-        dropped = list(_instances.values())
-        _instances.clear()
-    for backend in dropped:
-        close = getattr(backend, "close", None)
-        if callable(close):
-            close()
-
-
-def _load(info: BackendInfo) -> Factory:
-    if callable(info.factory):
-        return info.factory
-    module_name, _, attr = info.factory.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        if info.extra is None or exc.name is None or exc.name.startswith("alloy"):
-            raise
-        raise ConfigurationError(
-            f"The {info.name!r} backend needs the {exc.name!r} package: "
-            f"pip install 'alloy[{info.extra}]'"
-        ) from None
-    factory: Factory = getattr(module, attr)
-    return factory
-
-
-def overridden() -> Backend | None:
-    """The backend forced by ``alloy.testing.use_backend``, if any."""
-    return _override.get()
-
-
-@contextmanager
-def override(backend: Backend) -> Generator[Backend, None, None]:
-    """Route every call in this context (thread or task) to ``backend``."""
-    token = _override.set(backend)
-    try:
-        yield backend
-    finally:
-        _override.reset(token)
-
-
-for _info in (
-    BackendInfo(
-        "openai",
-        "alloy.backends.openai:OpenAIBackend",
-        extra="openai",
-        client_options=_OPENAI_CLIENT,
-        reserved_options=frozenset(
-            {
-                "model",
-                "input",
-                "instructions",
-                "temperature",
-                "max_output_tokens",
-                "tools",
-                "stream",
-                "timeout",
-            }
-        ),
-    ),
-    BackendInfo(
-        "openai-chat",
-        "alloy.backends.openai_chat:OpenAIChatBackend",
-        extra="openai",
-        client_options=_OPENAI_CLIENT,
-        reserved_options=frozenset(
-            {
-                "model",
-                "messages",
-                "temperature",
-                "max_tokens",
-                "max_completion_tokens",
-                "tools",
-                "stream",
-                "timeout",
-                "response_format",
-            }
-        ),
-    ),
-    BackendInfo(
-        "anthropic",
-        "alloy.backends.anthropic:AnthropicBackend",
-        extra="anthropic",
-        client_options=frozenset({"api_key", "auth_token", "base_url", "default_headers"}),
-        reserved_options=frozenset(
-            {
-                "model",
-                "messages",
-                "system",
-                "temperature",
-                "max_tokens",
-                "tools",
-                "stream",
-                "timeout",
-                "output_format",
-                "output_config",
-            }
-        ),
-    ),
-    BackendInfo(
-        "gemini",
-        "alloy.backends.gemini:GeminiBackend",
-        extra="gemini",
-        # genai.Client arguments, and the HttpOptions fields that make sense per client.
-        client_options=frozenset(
-            {
-                "api_key",
-                "base_url",
-                "api_version",
-                "headers",
-                "http_options",
-                "vertexai",
-                "project",
-                "location",
-                "credentials",
-            }
-        ),
-        # GenerateContentConfig fields alloy sets (the backend also refuses their camelCase
-        # spellings), plus the typed settings' own names for a clearer message.
-        reserved_options=frozenset(
-            {
-                "model",
-                "contents",
-                "system",
-                "system_instruction",
-                "temperature",
-                "max_tokens",
-                "max_output_tokens",
-                "response_mime_type",
-                "response_json_schema",
-                "response_schema",
-                "tools",
-                "automatic_function_calling",
-                "timeout",
-            }
-        ),
-    ),
-    BackendInfo(
-        "ollama",
-        "alloy.backends.ollama:OllamaBackend",
-        extra="ollama",
-        client_options=frozenset({"host", "headers"}),
-        # Typed settings go in the request's model options (temperature, num_predict), or
-        # nowhere on the wire (system is a message, timeout the client's); naming them here
-        # gives the "use the typed setting" message instead of the SDK's TypeError.
-        reserved_options=frozenset(
-            {
-                "model",
-                "messages",
-                "tools",
-                "format",
-                "stream",
-                "system",
-                "temperature",
-                "max_tokens",
-                "num_predict",
-                "timeout",
-            }
-        ),
-    ),
-    BackendInfo("fake", "alloy.backends.fake:create"),
-):
-    register_backend(_info)

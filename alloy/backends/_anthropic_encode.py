@@ -14,6 +14,24 @@ from .._schema import for_output, for_tool
 
 __all__ = ["DEFAULT_MAX_TOKENS", "OUTPUT_TOOL", "encode_messages", "encode_request"]
 
+CLIENT_OPTIONS = frozenset({"api_key", "auth_token", "base_url", "default_headers"})
+"""``provider_options`` keys that configure the SDK client."""
+RESERVED_OPTIONS = frozenset(
+    {
+        "model",
+        "messages",
+        "system",
+        "temperature",
+        "max_tokens",
+        "tools",
+        "stream",
+        "timeout",
+        "output_format",
+        "output_config",
+    }
+)
+"""``messages.create`` arguments alloy sets from its typed settings."""
+
 DEFAULT_MAX_TOKENS = 4096
 """``max_tokens`` when none is set (the API requires one), on top of any thinking budget."""
 

@@ -12,15 +12,54 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import Generic, TypeVar
 
-__all__ = ["ClientCache"]
+from .._errors import ConfigurationError
+from ._boundary import Secrets
+from ._http import scrub
+
+__all__ = ["ClientCache", "build_client"]
 
 S = TypeVar("S")
 A = TypeVar("A")
 
 _Entry = tuple[A, AsyncGenerator[None, None]]
+_T = TypeVar("_T")
+
+
+def build_client(
+    make: Callable[[], _T],
+    *,
+    provider: str,
+    secrets: Secrets,
+    key_hint: str,
+    sdk_errors: tuple[type[Exception], ...] = (),
+    key_attributes: Iterable[str] = ("api_key",),
+) -> _T:
+    """``make()``, an SDK client, with its failures as ``ConfigurationError``s that say what
+    to do and show no key; the keys the client found (in the environment, say) are added
+    to ``secrets``.
+
+    ``sdk_errors`` are what the SDK raises for a missing key or credentials; ``TypeError``
+    and ``ValueError`` mean settings it does not take.
+    """
+    try:
+        client = make()
+    except ConfigurationError:
+        raise
+    except sdk_errors as exc:
+        raise ConfigurationError(
+            f"{provider}: cannot create the client: {scrub(str(exc), secrets.values)} "
+            f"To fix: {key_hint}."
+        ) from exc
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"{provider}: invalid client settings in provider_options[{provider!r}]: "
+            f"{scrub(str(exc), secrets.values)}"
+        ) from exc
+    secrets.add(getattr(client, name, None) for name in key_attributes)
+    return client
 
 
 class ClientCache(Generic[S, A]):

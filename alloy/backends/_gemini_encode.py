@@ -30,6 +30,40 @@ __all__ = [
     "profile",
 ]
 
+CLIENT_OPTIONS = frozenset(
+    {
+        "api_key",
+        "base_url",
+        "api_version",
+        "headers",
+        "http_options",
+        "vertexai",
+        "project",
+        "location",
+        "credentials",
+    }
+)
+"""``genai.Client`` arguments, and the ``HttpOptions`` fields that make sense per client."""
+RESERVED_OPTIONS = frozenset(
+    {
+        "model",
+        "contents",
+        "system",
+        "system_instruction",
+        "temperature",
+        "max_tokens",
+        "max_output_tokens",
+        "response_mime_type",
+        "response_json_schema",
+        "response_schema",
+        "tools",
+        "automatic_function_calling",
+        "timeout",
+    }
+)
+"""``GenerateContentConfig`` fields alloy sets (the backend also refuses their camelCase
+spellings), plus the typed settings' own names for a clearer message."""
+
 NAME = "gemini"
 
 CAPABILITIES = Capabilities(
@@ -166,10 +200,9 @@ def _validated(config: dict[str, Any]) -> types.GenerateContentConfig:
 def _request_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """``options`` with snake_case keys: the SDK takes camelCase too, and both spellings of
     one field would otherwise reach the config, or slip past the reserved-name check."""
-    from . import info  # the registry, which imports this module lazily
 
     snake = {_SNAKE.sub(r"_\1", key).lower(): value for key, value in options.items()}
-    clash = sorted(set(snake) & info(NAME).reserved_options)
+    clash = sorted(set(snake) & RESERVED_OPTIONS)
     if clash:
         raise ConfigurationError(
             f"provider_options[{NAME!r}] sets {', '.join(clash)}, which alloy sets from its "

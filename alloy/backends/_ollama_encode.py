@@ -25,6 +25,26 @@ from .._schema import for_output, for_tool
 
 __all__ = ["DIALECT", "encode_request"]
 
+CLIENT_OPTIONS = frozenset({"host", "headers"})
+"""``provider_options`` keys that configure the SDK client."""
+RESERVED_OPTIONS = frozenset(
+    {
+        "model",
+        "messages",
+        "tools",
+        "format",
+        "stream",
+        "system",
+        "temperature",
+        "max_tokens",
+        "num_predict",
+        "timeout",
+    }
+)
+"""Typed settings go in the request's model options (temperature, num_predict), or nowhere
+on the wire (system is a message, timeout the client's); naming them here gives the "use
+the typed setting" message instead of the SDK's TypeError."""
+
 DIALECT = "ollama"
 """The schema dialect of ``alloy._schema`` this backend sends (``format`` and tools)."""
 

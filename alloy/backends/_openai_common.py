@@ -34,6 +34,11 @@ __all__ = [
     "merge_options",
 ]
 
+CLIENT_OPTIONS = frozenset(
+    {"api_key", "base_url", "organization", "project", "default_headers", "websocket_base_url"}
+)
+"""``provider_options`` keys that configure the SDK client (both OpenAI backends)."""
+
 CAPABILITIES = Capabilities(
     structured_output="json_schema",
     schema_dialect="openai",

@@ -31,7 +31,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 import anthropic
 import httpx2
@@ -41,7 +41,13 @@ from .._deltas import Delta
 from .._errors import AlloyError, ConfigurationError, ProviderError
 from .._messages import Request, Response
 from ._anthropic_decode import decode_response
-from ._anthropic_encode import DEFAULT_MAX_TOKENS, OUTPUT_TOOL, encode_request
+from ._anthropic_encode import (
+    CLIENT_OPTIONS,
+    DEFAULT_MAX_TOKENS,
+    OUTPUT_TOOL,
+    RESERVED_OPTIONS,
+    encode_request,
+)
 from ._anthropic_stream import StreamDecoder, broken_stream, in_stream_status
 from ._clients import ClientCache
 from ._http import body_message, error_for_status, error_for_transport, scrub
@@ -115,6 +121,8 @@ class AnthropicBackend:
     """
 
     name = _NAME
+    client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
+    reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
 
     def __init__(self, client_options: Mapping[str, Any] | None = None):
         self._options = dict(client_options or {})

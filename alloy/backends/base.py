@@ -2,21 +2,31 @@
 
 A backend is anything with this shape (a ``typing.Protocol``): the fake backend and
 third-party backends need not inherit from anything. What a backend can do is data
-(``Capabilities``), so the command layer chooses strategies without naming providers.
+(``Capabilities``, per model through ``ModelProfile`` rows), so the command layer chooses
+strategies without naming providers. Cross-cutting behaviour (transport retries, and later
+caching, tracing, rate limits) is a ``WrapperBackend``: a backend around another one.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .._deltas import Delta
-from .._messages import Request, Response
+from .._messages import OutputMode, Request, Response
 
-__all__ = ["Backend", "Capabilities", "StructuredOutput"]
+__all__ = [
+    "Backend",
+    "Capabilities",
+    "ModelProfile",
+    "StreamDecoder",
+    "StructuredOutput",
+    "WrapperBackend",
+    "profile_for",
+]
 
-StructuredOutput = Literal["json_schema", "tool_call", "prompt"]
+StructuredOutput = OutputMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +38,17 @@ class Capabilities:
             (``"json_schema"``), through a forced tool call, or only by instructions.
         schema_dialect: name of the schema transform in ``alloy._schema`` this provider needs.
         tools: native tool calling; without it the ReAct text protocol is used.
-        parallel_tools: the model may call several tools in one turn.
-        tool_error_flag: tool results can be marked as errors on the wire.
+        parallel_tools: the model may call several tools in one turn (documentation only:
+            alloy runs whatever calls a turn holds).
+        tool_error_flag: tool results can be marked as errors on the wire (documentation
+            only: the encoders use the flag where the wire has one).
         streaming: the backend can stream replies.
         schema_in_prompt: also describe the output schema in the system prompt, for
             providers that enforce a schema without showing it to the model (Ollama's
             grammar-constrained ``format``: the model never sees field names otherwise).
+        loose_schema_output: how to enforce a schema that the dialect cannot make strict,
+            when native output only takes strict schemas (Anthropic's constrained decoding:
+            a forced tool call instead); ``None`` sends it natively anyway.
     """
 
     structured_output: StructuredOutput = "json_schema"
@@ -43,6 +58,54 @@ class Capabilities:
     tool_error_flag: bool = False
     streaming: bool = True
     schema_in_prompt: bool = False
+    loose_schema_output: StructuredOutput | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelProfile:
+    """What the models whose names start with one of ``prefixes`` can do.
+
+    Every provider keeps its per-model knowledge as a tuple of these rows, first match
+    winning, the last row (no prefixes) standing for every other model. The same rows render
+    the capability matrix of the docs.
+
+    Attributes:
+        capabilities: what the command layer may ask of these models.
+        prefixes: model-name prefixes; empty matches every model.
+        label: how the docs name these models (default: the prefixes).
+        system_prompt: the models take a system prompt; if not, the encoder puts the system
+            text first in the first user turn.
+        schema_with_tools: the models take an output schema and tools in one request.
+    """
+
+    capabilities: Capabilities
+    prefixes: tuple[str, ...] = ()
+    label: str = ""
+    system_prompt: bool = True
+    schema_with_tools: bool = True
+
+    @property
+    def models(self) -> str:
+        """The models of this row, for the docs."""
+        if self.label:
+            return self.label
+        if not self.prefixes:
+            return "all other models"
+        return ", ".join(f"`{prefix}*`" for prefix in self.prefixes)
+
+
+def profile_for(profiles: Sequence[ModelProfile], model: str) -> ModelProfile:
+    """The first row of ``profiles`` that matches ``model`` (already normalised by the
+    provider: namespace, tag or ``models/`` removed as its API does).
+
+    >>> rows = (ModelProfile(Capabilities(tools=False), ("gemma",)), ModelProfile(Capabilities()))
+    >>> profile_for(rows, "gemma3").capabilities.tools
+    False
+    """
+    for row in profiles:
+        if not row.prefixes or model.startswith(row.prefixes):
+            return row
+    raise LookupError(f"no profile row matches {model!r}; the last row should match every model")
 
 
 @runtime_checkable
@@ -51,7 +114,8 @@ class Backend(Protocol):
 
     ``complete`` and ``acomplete`` must raise only ``alloy.ProviderError`` subclasses for
     provider and transport failures: the backend maps its SDK's exceptions at this boundary.
-    Backends do not retry; alloy's own retry policy wraps every call.
+    Backends do not retry: alloy's retry wrapper (``alloy.backends._retrying``) sits around
+    every backend.
     """
 
     name: str
@@ -80,4 +144,73 @@ class Backend(Protocol):
 
     def astream(self, request: Request) -> AsyncIterator[Delta]:
         """The async twin of ``stream`` (an async generator)."""
+        ...
+
+    def close(self) -> None:
+        """Release the backend's clients (they are built again on next use)."""
+        ...
+
+
+class WrapperBackend:
+    """A backend around another one, forwarding every member; subclasses override what
+    they change.
+
+    A wrapper is installed by configuration (the ``wrappers`` setting: factories taking the
+    inner backend) and sees every model call of every command, sync, async and streamed.
+
+    >>> class Counting(WrapperBackend):
+    ...     calls = 0
+    ...     def complete(self, request):
+    ...         Counting.calls += 1
+    ...         return super().complete(request)
+    """
+
+    def __init__(self, inner: Backend):
+        self.inner = inner
+        self.name = inner.name
+
+    def capabilities(self, model: str) -> Capabilities:
+        """The inner backend's capabilities."""
+        return self.inner.capabilities(model)
+
+    def complete(self, request: Request) -> Response:
+        """The inner backend's ``complete``."""
+        return self.inner.complete(request)
+
+    async def acomplete(self, request: Request) -> Response:
+        """The inner backend's ``acomplete``."""
+        return await self.inner.acomplete(request)
+
+    def stream(self, request: Request) -> Iterator[Delta]:
+        """The inner backend's ``stream``."""
+        return self.inner.stream(request)
+
+    def astream(self, request: Request) -> AsyncIterator[Delta]:
+        """The inner backend's ``astream``."""
+        return self.inner.astream(request)
+
+    def close(self) -> None:
+        """Close the inner backend."""
+        close = getattr(self.inner, "close", None)
+        if callable(close):
+            close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.inner!r})"
+
+
+class StreamDecoder(Protocol):
+    """Turns one streamed reply's chunks (SDK events, parsed lines) into deltas, in order.
+
+    One instance per stream. ``finished`` becomes true once the provider's terminal event
+    has been decoded (the decoder then has yielded ``Finish``).
+    """
+
+    @property
+    def finished(self) -> bool:
+        """Whether the terminal event has been seen."""
+        ...
+
+    def feed(self, chunk: Any) -> Sequence[Delta]:
+        """The deltas of ``chunk`` (often none)."""
         ...

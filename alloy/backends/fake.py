@@ -21,9 +21,9 @@ from .._deltas import Delta, Finish, RefusalDelta, TextDelta, ToolCallDelta, Usa
 from .._errors import ProviderError
 from .._messages import Request, Response, ToolCall
 from .._usage import Usage
-from .base import Capabilities
+from .base import Capabilities, ModelProfile
 
-__all__ = ["CAPABILITY_TABLE", "FakeBackend", "create", "schema_value"]
+__all__ = ["PROFILES", "FakeBackend", "create", "schema_value"]
 
 Reply = Response | str | Mapping[str, Any] | Sequence[Any] | int | float | bool | None
 Responder = Callable[[Request], Any]
@@ -42,7 +42,7 @@ _FORMATS = {
 
 
 DEFAULT_CAPABILITIES = Capabilities(tool_error_flag=True)
-CAPABILITY_TABLE = (("all models (configurable per instance)", DEFAULT_CAPABILITIES),)
+PROFILES = (ModelProfile(DEFAULT_CAPABILITIES, label="all models (configurable per instance)"),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,9 @@ class FakeBackend:
 
     def capabilities(self, model: str) -> Capabilities:
         return self._capabilities
+
+    def close(self) -> None:
+        """Nothing to release: the fake holds no client."""
 
     @property
     def requests(self) -> list[Request]:

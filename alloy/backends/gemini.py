@@ -39,7 +39,7 @@ import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import httpx2
 from google import genai
@@ -55,7 +55,14 @@ from .._errors import (
 from .._messages import Request, Response
 from ._clients import ClientCache
 from ._gemini_decode import decode_response
-from ._gemini_encode import CAPABILITY_TABLE, NAME, encode_request, profile
+from ._gemini_encode import (
+    CAPABILITY_TABLE,
+    CLIENT_OPTIONS,
+    NAME,
+    RESERVED_OPTIONS,
+    encode_request,
+    profile,
+)
 from ._gemini_errors import KEY_HINT, translate
 from ._gemini_stream import StreamDecoder, broken_stream
 from ._http import scrub
@@ -85,6 +92,8 @@ class GeminiBackend:
     """
 
     name = NAME
+    client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
+    reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
 
     def __init__(self, client_options: Mapping[str, Any] | None = None):
         self._clients = GeminiClients(client_options or {})

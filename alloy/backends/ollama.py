@@ -32,7 +32,7 @@ from collections.abc import (
 from contextvars import ContextVar, Token
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 import httpx
 import ollama
@@ -43,7 +43,7 @@ from .._messages import Request, Response
 from ._clients import ClientCache
 from ._http import scrub
 from ._ollama_decode import decode_response
-from ._ollama_encode import DIALECT, encode_request
+from ._ollama_encode import CLIENT_OPTIONS, DIALECT, RESERVED_OPTIONS, encode_request
 from ._ollama_errors import stream_failure, translate
 from ._ollama_stream import ChunkClassifier
 from .base import Capabilities
@@ -154,6 +154,8 @@ class OllamaBackend:
     """
 
     name = _NAME
+    client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
+    reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
 
     def __init__(self, client_options: Mapping[str, Any] | None = None):
         self._options = dict(client_options or {})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from openai import APIResponse, AsyncAPIResponse
 from openai.types.responses import Response as SDKResponse
@@ -29,6 +29,7 @@ from .._usage import Usage
 from ._openai_common import (
     CAPABILITIES,
     CAPABILITY_TABLE,
+    CLIENT_OPTIONS,
     OpenAIClients,
     count,
     finish_params,
@@ -40,6 +41,20 @@ from ._openai_stream import ResponseEvents
 from .base import Capabilities
 
 __all__ = ["CAPABILITY_TABLE", "OpenAIBackend"]
+
+RESERVED_OPTIONS = frozenset(
+    {
+        "model",
+        "input",
+        "instructions",
+        "temperature",
+        "max_output_tokens",
+        "tools",
+        "stream",
+        "timeout",
+    }
+)
+"""``responses.create`` arguments alloy sets from its typed settings."""
 
 _NAME = "openai"
 
@@ -58,6 +73,8 @@ class OpenAIBackend:
     """
 
     name = _NAME
+    client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
+    reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
 
     def __init__(self, client_options: Mapping[str, Any] | None = None):
         self._clients = OpenAIClients(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from openai import APIResponse, AsyncAPIResponse
 from openai.types.chat import ChatCompletion
@@ -27,6 +27,7 @@ from ._openai_chat_stream import ChatChunks
 from ._openai_common import (
     CAPABILITIES,
     CAPABILITY_TABLE,
+    CLIENT_OPTIONS,
     OpenAIClients,
     count,
     finish_params,
@@ -37,6 +38,21 @@ from ._openai_sse import areceive, receive
 from .base import Capabilities
 
 __all__ = ["CAPABILITY_TABLE", "OpenAIChatBackend"]
+
+RESERVED_OPTIONS = frozenset(
+    {
+        "model",
+        "messages",
+        "temperature",
+        "max_tokens",
+        "max_completion_tokens",
+        "tools",
+        "stream",
+        "timeout",
+        "response_format",
+    }
+)
+"""``chat.completions.create`` arguments alloy sets from its typed settings."""
 
 _NAME = "openai-chat"
 
@@ -54,6 +70,8 @@ class OpenAIChatBackend:
     """
 
     name = _NAME
+    client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
+    reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
 
     def __init__(self, client_options: Mapping[str, Any] | None = None):
         self._clients = OpenAIClients(

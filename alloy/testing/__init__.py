@@ -11,7 +11,7 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..backends import override
+from ..backends._registry import override
 from ..backends.base import Backend
 from ..backends.fake import FakeBackend, schema_value
 

@@ -46,10 +46,10 @@ def test_registered_and_satisfies_the_protocol() -> None:
     assert isinstance(backend, OllamaBackend)
     assert isinstance(backend, Backend)
     assert backend.name == "ollama"
-    entry = info("ollama")
-    assert entry.client_options == {"host", "headers"}
+    assert info("ollama").factory == "alloy.backends.ollama:OllamaBackend"
+    assert OllamaBackend.client_options == {"host", "headers"}
     assert {"temperature", "max_tokens", "num_predict", "format", "stream"} <= (
-        entry.reserved_options
+        OllamaBackend.reserved_options
     )
 
 

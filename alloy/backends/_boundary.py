@@ -1,0 +1,143 @@
+"""The one error boundary every backend puts around its SDK call and its stream reads.
+
+Each SDK raises its own exceptions, so each provider writes a ``translate(exc)`` that names
+the alloy error (``None`` for an exception that is neither the SDK's nor the transport's,
+which then propagates unchanged). Everything else is the same for every provider and lives
+here: alloy errors pass through, the SDK exception is kept as ``__cause__``, and once a
+stream has yielded a delta (``started``), or when a chunk of it is malformed, a failure
+breaks the stream instead of looking like a failed call that alloy could simply retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import TypeVar
+
+from .._errors import AlloyError, ProviderConnectionError, ProviderError, StreamError
+from ._http import body_message, scrub
+
+__all__ = ["ErrorBoundary", "Secrets", "Translate", "broken_stream", "expect"]
+
+_T = TypeVar("_T")
+
+Translate = Callable[[Exception, "Secrets", "float | None"], "AlloyError | None"]
+"""``translate(exc, secrets, timeout)``: the alloy error for an SDK or transport exception."""
+
+
+class Secrets:
+    """The keys one backend instance uses, to scrub from every message it builds.
+
+    Shared by the client builder (which adds the keys the SDK found in the environment) and
+    the boundary (which scrubs them).
+    """
+
+    __slots__ = ("values",)
+
+    def __init__(self, given: Iterable[object] = ()):
+        self.values: tuple[str, ...] = ()
+        self.add(given)
+
+    def add(self, found: Iterable[object]) -> None:
+        """Remember every non-empty string of ``found``."""
+        for value in found:
+            if isinstance(value, str) and value and value not in self.values:
+                self.values = (*self.values, value)
+
+
+class ErrorBoundary:
+    """Context manager mapping SDK and transport exceptions to alloy errors.
+
+    Used around the single SDK call of ``complete``/``acomplete`` (an ``await`` inside a
+    plain ``with`` block is covered too), and around the reading of a stream, which sets
+    ``started`` once it has yielded a delta.
+
+    Args:
+        translate: the provider's exception translation.
+        secrets: the keys to scrub.
+        timeout: the call's timeout, for the timeout message.
+        stream: the block reads a stream.
+        malformed: whether an exception is the SDK failing to parse a stream chunk; such a
+            chunk breaks the stream wherever it comes, even before the first delta.
+    """
+
+    __slots__ = ("_malformed", "_secrets", "_stream", "_timeout", "_translate", "started")
+
+    def __init__(
+        self,
+        translate: Translate,
+        secrets: Secrets,
+        timeout: float | None,
+        *,
+        stream: bool = False,
+        malformed: Callable[[BaseException], bool] | None = None,
+    ):
+        self._translate = translate
+        self._secrets = secrets
+        self._timeout = timeout
+        self._stream = stream
+        self._malformed = malformed
+        self.started = False
+
+    def __enter__(self) -> ErrorBoundary:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None or isinstance(exc, AlloyError) or not isinstance(exc, Exception):
+            return
+        mapped = self._translate(exc, self._secrets, self._timeout)
+        if mapped is None:
+            return
+        if (
+            self._stream
+            and isinstance(mapped, ProviderError)
+            and (self.started or (self._malformed is not None and self._malformed(exc)))
+        ):
+            mapped = broken_stream(mapped)
+        raise mapped from exc
+
+
+def broken_stream(error: ProviderError) -> ProviderError:
+    """What ``error`` becomes when it interrupts a stream that has already yielded deltas.
+
+    A reset, a malformed chunk or an in-stream error without a class of its own is a
+    ``StreamError`` (keeping the status, request id and whether a retry may help); a rate
+    limit, a timeout or an authentication failure keeps its own class, and so does an error
+    that is already a ``StreamError``.
+    """
+    if type(error) is not ProviderError and not isinstance(error, ProviderConnectionError):
+        return error
+    detail = str(error.args[0]) if error.args else str(error)
+    detail = detail.removeprefix(f"{error.provider}: ")
+    for suffix in (f" [request id {error.request_id}]", f" (HTTP {error.status_code})"):
+        detail = detail.removesuffix(suffix)
+    return StreamError(
+        f"the stream broke off: {detail}",
+        provider=error.provider,
+        status_code=error.status_code,
+        request_id=error.request_id,
+        retryable=error.retryable,
+        retry_after=error.retry_after,
+    )
+
+
+def expect(raw: object, cls: type[_T], provider: str, secrets: Secrets) -> _T:
+    """``raw`` if the SDK parsed the body as ``cls``, else a ``ProviderError``.
+
+    Some SDKs hand back the body as plain text, instead of raising, when a server answers
+    200 with a content type that is not JSON (a proxy page, a misconfigured base URL).
+    """
+    if isinstance(raw, cls):
+        return raw
+    detail = body_message(raw if isinstance(raw, str) else repr(raw), "an empty body")
+    raise ProviderError(
+        f"the server answered without a JSON body ({scrub(detail, secrets.values)}). "
+        "Check the base URL.",
+        provider=provider,
+        retryable=False,
+    )
