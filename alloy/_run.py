@@ -12,16 +12,16 @@ from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from typing import Any, Generic, TypeVar
 
-from .backends import _registry as registry
 from ._config import Config
 from ._conversation import RunTools, conversation
 from ._errors import CapabilityError, ConfigurationError
-from ._messages import Message, OutputSchema, Request
+from ._messages import Message, OutputMode, OutputSchema, Request
 from ._output import OutputSpec
 from ._react import instructions
 from ._result import Result
 from ._retry import acall_with_retries, call_with_retries
 from ._tools import ToolBox
+from .backends import _registry as registry
 from .backends.base import Backend, Capabilities
 
 __all__ = ["Plan", "plan", "run_async", "run_sync"]
@@ -82,7 +82,8 @@ def plan(prompt: str, output: OutputSpec[T], cfg: Config, tools: ToolBox | None 
             )
         react = mode == "react" or not caps.tools
     system = cfg.system
-    if output.schema is not None and (caps.structured_output == "prompt" or caps.schema_in_prompt):
+    mode = _output_mode(output.schema, caps)
+    if output.schema is not None and (mode == "prompt" or caps.schema_in_prompt):
         system = _with_schema_instructions(system, output)
     request = Request(
         model=model,
@@ -93,6 +94,7 @@ def plan(prompt: str, output: OutputSpec[T], cfg: Config, tools: ToolBox | None 
         max_tokens=cfg.max_tokens,
         timeout=cfg.timeout,
         options=request_options,
+        output_mode=mode,
     )
     finalize = request
     if tools and react:
@@ -104,6 +106,17 @@ def plan(prompt: str, output: OutputSpec[T], cfg: Config, tools: ToolBox | None 
     elif tools:
         request = replace(request, tools=tools.specs())
     return Plan(backend, provider, caps, request, output, cfg, tools, react, finalize)
+
+
+def _output_mode(schema: OutputSchema | None, caps: Capabilities) -> OutputMode:
+    """How the reply's schema is enforced, decided once for the whole call."""
+    mode = caps.structured_output
+    if schema is not None and mode == "json_schema" and caps.loose_schema_output is not None:
+        from ._schema import for_output
+
+        if not for_output(schema, caps.schema_dialect).strict:
+            mode = caps.loose_schema_output
+    return mode
 
 
 def _with_schema_instructions(system: str | None, output: OutputSpec[Any]) -> str:

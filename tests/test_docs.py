@@ -33,8 +33,14 @@ from typing import Any
 import pytest
 
 from alloy import backends
-from alloy.backends import _registry  # noqa: F401  (backends._registry._REGISTRY below)
-from alloy.backends import Backend, Request, Response, ToolCall, ToolResult
+from alloy.backends import (
+    Backend,
+    Request,
+    Response,
+    ToolCall,
+    ToolResult,
+    _registry,  # noqa: F401  (backends._registry._REGISTRY below)
+)
 from alloy.testing import FakeBackend, use_backend
 
 ROOT = Path(__file__).resolve().parents[1]
