@@ -9,6 +9,8 @@ Everything public is importable from here; backends and test support live in
 ``alloy.backends`` and ``alloy.testing``. Importing alloy imports no provider SDK.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._ask import ask
 from ._command import AsyncCommand, Command, command
 from ._config import Config, configure, use_config
@@ -30,9 +32,11 @@ from ._errors import (
 )
 from ._media import Audio, Document, Image
 from ._result import Result, ToolTrace
-from ._stream import AsyncStream, Stream
-from ._tools import Tool, tool
 from ._usage import Usage
+
+if TYPE_CHECKING:
+    from ._stream import AsyncStream, Stream
+    from ._tools import Tool, tool
 
 __all__ = [
     "AlloyError",
@@ -70,3 +74,18 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# Streams and tools load on first use: ``import alloy`` stays cheap for code that needs
+# neither (``from alloy import tool`` loads them then).
+_LAZY = {"AsyncStream": "_stream", "Stream": "_stream", "Tool": "_tools", "tool": "_tools"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'alloy' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -6,17 +6,21 @@ import dataclasses
 import threading
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, overload
 
-from ._config import Config, effective, make_config
+from ._config import Config, ToolMode, Wrapper, effective, make_config
 from ._errors import ConfigurationError
-from ._output import OutputSpec, output_spec
-from ._run import plan, run_async, run_sync
-from ._stream import AsyncStream, Stream
-from ._tools import ToolBox
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from ._messages import Prompt
+    from ._output import OutputSpec
+    from ._plan import Plan
+    from ._stream import AsyncStream, Stream
+    from ._tools import ToolBox
+
+# Like commands, ``ask`` imports what a call needs on its first call (see ``_command``).
 
 __all__ = ["AskOptions", "ask", "render_context"]
 
@@ -27,6 +31,8 @@ _specs_lock = threading.Lock()
 
 
 def _spec(output: Any) -> OutputSpec[Any]:
+    from ._output import output_spec
+
     try:
         cached = _specs.get(output)
     except TypeError:  # an unhashable type form: build it every time
@@ -89,24 +95,39 @@ class AskOptions(TypedDict, total=False):
     max_tool_turns: int
     parallel_tools_max: int
     auto_finalize_missing_output: bool
-    tool_mode: Literal["auto", "native", "react"]
+    tool_mode: ToolMode
     timeout: float
     max_retries: int
     max_retry_wait: float
     provider_options: Mapping[str, Mapping[str, Any]]
+    wrappers: Sequence[Wrapper]
 
 
 def _prepare(
     prompt: str, output: Any, options: Mapping[str, Any]
-) -> tuple[str, OutputSpec[Any], Config, ToolBox | None]:
+) -> tuple[Prompt, OutputSpec[Any], Config, ToolBox | None]:
     if not isinstance(prompt, str) or not prompt.strip():  # pyright: ignore[reportUnnecessaryIsInstance]
         raise ConfigurationError("ask() needs a non-empty prompt string.")
     settings = dict(options)
     tools = settings.pop("tools", None)
     context = settings.pop("context", None)
     layer = make_config("ask()", settings)
-    toolbox = ToolBox(tools) if tools else None
-    return render_context(prompt, context), _spec(output), effective(layer), toolbox
+    if tools:
+        from ._tools import ToolBox
+
+        toolbox: ToolBox | None = ToolBox(tools)
+    else:
+        toolbox = None
+    from ._messages import TextPart
+
+    parts = (TextPart(render_context(prompt, context)),)
+    return parts, _spec(output), effective(layer), toolbox
+
+
+def _planned(prompt: str, output: Any, options: Mapping[str, Any]) -> Plan[Any]:
+    from ._plan import plan
+
+    return plan(*_prepare(prompt, output, options))
 
 
 class _Ask:
@@ -128,8 +149,9 @@ class _Ask:
         >>> ask("Name a prime number", output=int)  # doctest: +SKIP
         7
         """
-        text, spec, cfg, toolbox = _prepare(prompt, output, options)
-        return run_sync(plan(text, spec, cfg, toolbox)).value
+        from ._run import run_sync
+
+        return run_sync(_planned(prompt, output, options)).value
 
     @overload
     async def async_(
@@ -141,8 +163,9 @@ class _Ask:
     async def async_(self, prompt: str, *, output: Any, **options: Unpack[AskOptions]) -> Any: ...
     async def async_(self, prompt: str, *, output: Any = None, **options: Any) -> Any:
         """The async twin of ``ask(...)``."""
-        text, spec, cfg, toolbox = _prepare(prompt, output, options)
-        return (await run_async(plan(text, spec, cfg, toolbox))).value
+        from ._run import run_async
+
+        return (await run_async(_planned(prompt, output, options))).value
 
     @overload
     def stream(
@@ -156,8 +179,9 @@ class _Ask:
     def stream(self, prompt: str, *, output: Any, **options: Unpack[AskOptions]) -> Stream[Any]: ...
     def stream(self, prompt: str, *, output: Any = None, **options: Any) -> Any:
         """``ask`` with the reply read as it arrives (see ``Stream``)."""
-        text, spec, cfg, toolbox = _prepare(prompt, output, options)
-        return Stream(plan(text, spec, cfg, toolbox))
+        from ._stream import Stream
+
+        return Stream(_planned(prompt, output, options))
 
     @overload
     def stream_async(
@@ -173,8 +197,9 @@ class _Ask:
     ) -> AsyncStream[Any]: ...
     def stream_async(self, prompt: str, *, output: Any = None, **options: Any) -> Any:
         """The async twin of ``ask.stream``."""
-        text, spec, cfg, toolbox = _prepare(prompt, output, options)
-        return AsyncStream(plan(text, spec, cfg, toolbox))
+        from ._stream import AsyncStream
+
+        return AsyncStream(_planned(prompt, output, options))
 
     def __repr__(self) -> str:
         return "alloy.ask"

@@ -20,15 +20,18 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, ov
 
 from ._config import Config, base_config, make_config
 from ._errors import ConfigurationError
-from ._output import OutputSpec, output_spec
-from ._prompt import PromptBuilder
-from ._result import Result
-from ._run import Plan, plan, run_async, run_sync
-from ._stream import AsyncStream, Stream
-from ._tools import ToolBox
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+    from ._messages import Prompt
+    from ._output import OutputSpec
+    from ._plan import Plan
+    from ._result import Result
+    from ._stream import AsyncStream, Stream
+
+# What a command needs only once it is decorated or called is imported then (inside the
+# methods below): ``import alloy`` stays cheap. A repeated import is a dictionary lookup.
 
 __all__ = ["AsyncCommand", "Command", "command"]
 
@@ -65,12 +68,19 @@ class _CommandBase(Generic[P, R]):
         functools.update_wrapper(typing.cast(Any, self), fn)
         self._fn = fn
         self._where = f"command {getattr(fn, '__qualname__', repr(fn))}"
+        from ._prompt import PromptBuilder
+
         self._builder = PromptBuilder(fn, self._where)
         self._output_type = output
         self._layer = layer
         self._call_layer = call_layer or Config()
         self._tools = tuple(tools)
-        self._toolbox = ToolBox(self._tools) if self._tools else None
+        if self._tools:
+            from ._tools import ToolBox
+
+            self._toolbox: ToolBox | None = ToolBox(self._tools)
+        else:
+            self._toolbox = None
         self._spec = spec
         self._merged: tuple[Config, Config] | None = None  # (base config, effective config)
         if spec is None:
@@ -86,6 +96,8 @@ class _CommandBase(Generic[P, R]):
             annotation = _return_annotation(self._fn)
             # For ``async def f() -> X`` the annotation is already the awaited value X.
             tp = str if annotation is _MISSING else annotation
+        from ._output import output_spec
+
         return output_spec(tp, self._where)
 
     def _output(self) -> OutputSpec[R]:
@@ -124,7 +136,9 @@ class _CommandBase(Generic[P, R]):
         self._merged = (base, cfg)
         return cfg
 
-    def _plan(self, prompt: str) -> Plan[R]:
+    def _plan(self, prompt: Prompt) -> Plan[R]:
+        from ._plan import plan
+
         return plan(prompt, self._output(), self._config(), self._toolbox)
 
     def __repr__(self) -> str:
@@ -139,6 +153,8 @@ class Command(_CommandBase[P, R]):
 
     def run(self, *args: P.args, **kwargs: P.kwargs) -> Result[R]:
         """Call the command and return the value with its usage, model and timing."""
+        from ._run import run_sync
+
         prompt = self._builder.render(args, kwargs)
         return run_sync(self._plan(prompt))
 
@@ -148,19 +164,27 @@ class Command(_CommandBase[P, R]):
 
     async def run_async(self, *args: P.args, **kwargs: P.kwargs) -> Result[R]:
         """The async twin of ``run``."""
+        from ._run import run_async
+
         prompt = self._builder.render(args, kwargs)
         return await run_async(self._plan(prompt))
 
     def prompt(self, *args: P.args, **kwargs: P.kwargs) -> str:
         """The prompt text that would be sent, without calling a model."""
-        return self._builder.render(args, kwargs)
+        from ._messages import text_of
+
+        return text_of(self._builder.render(args, kwargs))
 
     def stream(self, *args: P.args, **kwargs: P.kwargs) -> Stream[R]:
         """Call the command and read the reply as it arrives (see ``Stream``)."""
+        from ._stream import Stream
+
         return Stream(self._plan(self._builder.render(args, kwargs)))
 
     def stream_async(self, *args: P.args, **kwargs: P.kwargs) -> AsyncStream[R]:
         """The async twin of ``stream``: ``async for`` over an ``AsyncStream``."""
+        from ._stream import AsyncStream
+
         return AsyncStream(self._plan(self._builder.render(args, kwargs)))
 
 
@@ -180,19 +204,27 @@ class AsyncCommand(_CommandBase[P, R]):
 
     async def run_async(self, *args: P.args, **kwargs: P.kwargs) -> Result[R]:
         """Same as ``run``."""
+        from ._run import run_async
+
         prompt = await self._builder.arender(args, kwargs)
         return await run_async(self._plan(prompt))
 
     async def prompt(self, *args: P.args, **kwargs: P.kwargs) -> str:
         """The prompt text that would be sent, without calling a model."""
-        return await self._builder.arender(args, kwargs)
+        from ._messages import text_of
+
+        return text_of(await self._builder.arender(args, kwargs))
 
     def stream(self, *args: P.args, **kwargs: P.kwargs) -> AsyncStream[R]:
         """Call the command and read the reply as it arrives, with ``async for``."""
+        from ._stream import AsyncStream
+
         return AsyncStream(self._aplan(args, kwargs))
 
     def stream_async(self, *args: P.args, **kwargs: P.kwargs) -> AsyncStream[R]:
         """Same as ``stream``."""
+        from ._stream import AsyncStream
+
         return AsyncStream(self._aplan(args, kwargs))
 
     async def _aplan(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Plan[R]:

@@ -10,19 +10,24 @@ by key.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from . import _env
 from ._errors import ConfigurationError, OutputValidationError
 
-__all__ = ["Config", "configure", "use_config"]
+if TYPE_CHECKING:
+    from .backends.base import Backend
+
+__all__ = ["Config", "Wrapper", "configure", "use_config"]
 
 ToolMode = Literal["auto", "native", "react"]
-_TOOL_MODES = ("auto", "native", "react")
+_TOOL_MODES: tuple[str, ...] = get_args(ToolMode)
+Wrapper = Callable[["Backend"], "Backend"]
+"""A wrapper factory: given the backend it wraps, the backend to call instead."""
 # Keys whose values are secrets: shown as '***' in every repr.
 _SECRET_KEYS = frozenset({"api_key", "auth_token", "token", "password", "secret", "headers"})
 
@@ -50,6 +55,9 @@ class Config:
         max_retry_wait: longest ``Retry-After`` alloy will honour, in seconds.
         provider_options: per-provider options passed through to the SDK, e.g.
             ``{"openai": {"base_url": ..., "reasoning": {"effort": "low"}}}``.
+        wrappers: backend wrappers around every model call, as factories taking the backend
+            they wrap (``alloy.backends.WrapperBackend`` subclasses are such factories); the
+            first one is outermost. See ``docs/backends.md``.
     """
 
     model: str | None = None
@@ -67,6 +75,7 @@ class Config:
     max_retries: int | None = None
     max_retry_wait: float | None = None
     provider_options: Mapping[str, Mapping[str, Any]] | None = None
+    wrappers: tuple[Wrapper, ...] | None = None
 
     def __post_init__(self) -> None:
         _check(self)
@@ -107,6 +116,9 @@ def make_config(where: str, fields_: Mapping[str, Any]) -> Config:
     retry_on = values.get("retry_on")
     if isinstance(retry_on, type):
         values["retry_on"] = (retry_on,)
+    wrappers = values.get("wrappers")
+    if isinstance(wrappers, list | Sequence) and not isinstance(wrappers, tuple | str):
+        values["wrappers"] = tuple(wrappers)  # pyright: ignore[reportUnknownArgumentType]
     return Config(**values)
 
 
@@ -116,11 +128,6 @@ def _redact(key: str, value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _redact(str(k), v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
     return value
-
-
-def redact(value: Any) -> Any:
-    """``value`` with every secret-looking mapping entry replaced by ``'***'``."""
-    return _redact("", value)
 
 
 def _merge_options(
@@ -172,6 +179,11 @@ def _check(cfg: Config) -> None:
         and all(isinstance(v, Mapping) for v in opts.values())  # pyright: ignore[reportUnnecessaryIsInstance]
     ):
         raise bad("provider_options", 'a mapping of provider name to options, {"openai": {...}}')
+    if cfg.wrappers is not None and not (
+        isinstance(cfg.wrappers, tuple)  # pyright: ignore[reportUnnecessaryIsInstance]
+        and all(callable(w) for w in cfg.wrappers)
+    ):
+        raise bad("wrappers", "a tuple of callables that each take a backend and return one")
 
 
 DEFAULTS = Config(
@@ -190,131 +202,55 @@ DEFAULTS = Config(
 
 # --- environment -------------------------------------------------------------------------
 
-_ENV: dict[str, tuple[str, str]] = {
-    "ALLOY_MODEL": ("model", "str"),
-    "ALLOY_BACKEND": ("backend", "str"),
-    "ALLOY_TEMPERATURE": ("temperature", "float"),
-    "ALLOY_MAX_TOKENS": ("max_tokens", "int"),
-    "ALLOY_SYSTEM": ("system", "str"),
-    "ALLOY_RETRY": ("retry", "int"),
-    "ALLOY_MAX_TOOL_TURNS": ("max_tool_turns", "int"),
-    "ALLOY_PARALLEL_TOOLS_MAX": ("parallel_tools_max", "int"),
-    "ALLOY_AUTO_FINALIZE_MISSING_OUTPUT": ("auto_finalize_missing_output", "bool"),
-    "ALLOY_TOOL_MODE": ("tool_mode", "str"),
-    "ALLOY_TIMEOUT": ("timeout", "float"),
-    "ALLOY_MAX_RETRIES": ("max_retries", "int"),
-    "ALLOY_MAX_RETRY_WAIT": ("max_retry_wait", "float"),
-    "ALLOY_PROVIDER_OPTIONS": ("provider_options", "json"),
-}
-ENV_VARS: tuple[str, ...] = tuple(_ENV)
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-_env_cache: tuple[tuple[str | None, ...], Config] | None = None
-# (the dict behind os.environ, its keys for ENV_VARS, their values there)
-_EnvSnapshot = tuple[dict[object, object], tuple[object, ...], tuple[object, ...]]
-_env_fast: tuple[_EnvSnapshot, Config] | None = None
-
-
-def _parse_env(var: str, kind: str, raw: str) -> Any:
-    try:
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind == "bool":
-            lowered = raw.strip().lower()
-            if lowered in _TRUE | _FALSE:
-                return lowered in _TRUE
-            raise ValueError(raw)
-        if kind == "json":
-            import json
-
-            return json.loads(raw)
-    except ValueError:
-        expected = {"int": "an integer", "float": "a number", "bool": "true or false"}.get(
-            kind, "a JSON object"
-        )
-        shown = "<hidden>" if kind == "json" else repr(raw)
-        raise ConfigurationError(f"Environment variable {var}={shown} is not {expected}.") from None
-    return raw
-
-
-def _env_snapshot() -> _EnvSnapshot | None:
-    """``(store, keys, values)`` of the ``ALLOY_*`` variables, read straight from the dict
-    behind ``os.environ`` (CPython's ``_data``, which every change made through
-    ``os.environ`` updates); None where there is no such dict."""
-    store: object = getattr(os.environ, "_data", None)
-    encode: object = getattr(os.environ, "encodekey", None)
-    if not isinstance(store, dict) or not callable(encode):
-        return None
-    data = cast("dict[object, object]", store)
-    keys = tuple(encode(var) for var in ENV_VARS)
-    return data, keys, tuple(map(data.get, keys))
+_env_cache: tuple[object, Config] | None = None
 
 
 def env_config() -> Config:
-    """The ``ALLOY_*`` environment as a config layer (re-read when the environment changes)."""
+    """The ``ALLOY_*`` environment as a config layer (see ``alloy._env``: read once, and
+    again after ``configure()``)."""
     global _env_cache
-    # Run on every call: ``os.environ.get`` costs about 1 µs per variable (it encodes the
-    # name and raises KeyError when it is absent), so the raw values are first compared
-    # where ``os.environ`` keeps them, in one C-level pass.
-    fast = _env_fast
-    if fast is not None:
-        (store, keys, seen), known = fast
-        if getattr(os.environ, "_data", None) is store and tuple(map(store.get, keys)) == seen:
-            return known
-    # Taken before the public read: a change in between only makes the next call miss.
-    snapshot = _env_snapshot()
-    raw = tuple(os.environ.get(var) or None for var in ENV_VARS)
+    read = _env.settings()
     cached = _env_cache
-    if cached is not None and cached[0] == raw:
-        _remember_env(snapshot, cached[1])
+    if cached is not None and cached[0] is read:
         return cached[1]
-    values: dict[str, Any] = {}
-    for var, value in zip(ENV_VARS, raw, strict=True):
-        if value is not None:
-            name, kind = _ENV[var]
-            values[name] = _parse_env(var, kind, value)
+    names, values = read
     try:
         cfg = Config(**values)
     except ConfigurationError as exc:
-        names = ", ".join(v for v, r in zip(ENV_VARS, raw, strict=True) if r is not None)
-        raise ConfigurationError(f"Bad value in the environment ({names}): {exc}") from None
-    _env_cache = (raw, cfg)
-    _remember_env(snapshot, cfg)
+        raise ConfigurationError(
+            f"Bad value in the environment ({', '.join(names)}): {exc}"
+        ) from None
+    _env_cache = (read, cfg)
     return cfg
-
-
-def _remember_env(snapshot: _EnvSnapshot | None, cfg: Config) -> None:
-    global _env_fast
-    if snapshot is not None:
-        _env_fast = (snapshot, cfg)
 
 
 # --- global and scoped layers ---------------------------------------------------------------
 
 _global = Config()
 _scoped: ContextVar[Config | None] = ContextVar("alloy_config", default=None)
-_base_cache: tuple[Config, Config, Config] | None = None
-_scoped_cache: tuple[Config, Config, Config] | None = None
+# (env, configure, use_config, all merged): the last merge, reused while no layer changes.
+_base_cache: tuple[Config, Config, Config | None, Config] | None = None
 
 
 def configure(config: Config | None = None, /, **settings: Any) -> None:
     """Set process-wide defaults: ``alloy.configure(model="anthropic:claude-sonnet-4-5")``.
 
     Values merge into what earlier ``configure`` calls set. Unknown names raise
-    ``ConfigurationError``.
+    ``ConfigurationError``. The ``ALLOY_*`` environment is read again too, so
+    ``alloy.configure()`` alone picks up variables changed since alloy first read them.
     """
     global _global
     layer = make_config("configure()", settings)
+    _env.reload()
     _global = _global.merged(config or Config()).merged(layer)
 
 
 def reset_configuration() -> None:
-    """Forget everything ``configure`` set (used by the test fixtures)."""
+    """Forget everything ``configure`` set and read the environment again (used by the
+    test fixtures)."""
     global _global
     _global = Config()
+    _env.reload()
 
 
 @contextmanager
@@ -340,23 +276,16 @@ def base_config() -> Config:
     The same object for as long as none of those layers changes, so callers can memoise
     what they derive from it by identity (configs are immutable).
     """
-    global _base_cache, _scoped_cache
-    env = env_config()
+    global _base_cache
+    env, scoped = env_config(), _scoped.get()
     cached = _base_cache
-    if cached is not None and cached[0] is env and cached[1] is _global:
-        cfg = cached[2]
-    else:
-        cfg = DEFAULTS.merged(env).merged(_global)
-        _base_cache = (env, _global, cfg)
-    scoped = _scoped.get()
-    if scoped is None:
-        return cfg
-    hit = _scoped_cache
-    if hit is not None and hit[0] is cfg and hit[1] is scoped:
-        return hit[2]
-    merged = cfg.merged(scoped)
-    _scoped_cache = (cfg, scoped, merged)
-    return merged
+    if cached is not None and cached[0] is env and cached[1] is _global and cached[2] is scoped:
+        return cached[3]
+    cfg = DEFAULTS.merged(env).merged(_global)
+    if scoped is not None:
+        cfg = cfg.merged(scoped)
+    _base_cache = (env, _global, scoped, cfg)
+    return cfg
 
 
 def effective(*top: Config) -> Config:

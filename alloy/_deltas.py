@@ -9,6 +9,7 @@ and joins them once.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 from ._errors import StreamError
@@ -24,6 +25,8 @@ __all__ = [
     "TextDelta",
     "ToolCallDelta",
     "UsageDelta",
+    "aclose_deltas",
+    "close_deltas",
 ]
 
 
@@ -197,3 +200,18 @@ class Assembler:
             reasoning="".join(self._reasoning) or None,
             provider_data=finish.provider_data,
         )
+
+
+def close_deltas(deltas: Iterator[Delta]) -> None:
+    """Close a backend's stream of deltas: backends return generators, and closing one
+    closes its HTTP response."""
+    close = getattr(deltas, "close", None)
+    if close is not None:
+        close()
+
+
+async def aclose_deltas(deltas: AsyncIterator[Delta]) -> None:
+    """The async twin of ``close_deltas``."""
+    close = getattr(deltas, "aclose", None)
+    if close is not None:
+        await close()

@@ -1,4 +1,4 @@
-"""How a decorated function becomes prompt text.
+"""How a decorated function becomes its prompt: a sequence of parts (text, for now).
 
 The prompt is the body's return value when the body returns a ``str``; otherwise the
 docstring, used as a ``str.format`` template filled with the bound arguments. A function
@@ -15,6 +15,7 @@ from typing import Any
 
 from ._errors import CapabilityError, ConfigurationError
 from ._media import Media
+from ._messages import Prompt, TextPart
 
 __all__ = ["PromptBuilder"]
 
@@ -99,7 +100,7 @@ class PromptBuilder:
                 )
         return arguments
 
-    def from_result(self, result: Any, arguments: Mapping[str, Any]) -> str:
+    def from_result(self, result: Any, arguments: Mapping[str, Any]) -> Prompt:
         """The prompt, given what the body returned."""
         if isinstance(result, str):
             prompt = result
@@ -120,7 +121,7 @@ class PromptBuilder:
             )
         if not prompt.strip():
             raise ConfigurationError(f"{self.where} produced an empty prompt.")
-        return prompt
+        return (TextPart(prompt),)
 
     def _fill(self, template: str, arguments: Mapping[str, Any]) -> str:
         try:
@@ -131,13 +132,13 @@ class PromptBuilder:
                 f"{exc})."
             ) from None
 
-    def render(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    def render(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Prompt:
         """The prompt for a synchronous function."""
         arguments = self.bind(args, kwargs)
         result = None if self.bodyless else self.fn(*args, **kwargs)
         return self.from_result(result, arguments)
 
-    async def arender(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    async def arender(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Prompt:
         """The prompt for a function that may be ``async def``."""
         arguments = self.bind(args, kwargs)
         if self.bodyless:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._usage import Usage
+
+if TYPE_CHECKING:
+    from ._messages import Message
 
 __all__ = ["Result", "ToolTrace"]
 
@@ -37,6 +40,10 @@ class Result(Generic[T]):
         attempts: how many times the command asked for its value (1 + re-asks).
         duration_s: wall time of the whole command.
         request_id: the provider's id for the last request, when it sent one.
+        messages: the transcript of the call: the prompt, every model turn (tool calls and
+            re-asks included) and the final reply, in order; the system prompt is not in it.
+        reasoning: the reasoning (thinking) text of the final reply, when the provider
+            returned it.
     """
 
     value: T
@@ -49,3 +56,5 @@ class Result(Generic[T]):
     attempts: int
     duration_s: float
     request_id: str | None = None
+    messages: tuple[Message, ...] = ()
+    reasoning: str | None = None

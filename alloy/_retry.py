@@ -1,23 +1,17 @@
-"""Alloy's own transport retries, the same for every provider.
+"""Alloy's transport retry policy, the same for every provider.
 
-The SDKs' retries are switched off (they differ per SDK, and two of them do not retry at
-all). A failed model call is tried again, at most ``max_retries`` times, when the error says
-it is retryable (408/409/429/5xx, timeouts, connection failures): after the server's
+A failed model call is tried again, at most ``max_retries`` times, when the error says it is
+retryable (408/409/429/5xx, timeouts, connection failures): after the server's
 ``Retry-After`` / ``retry-after-ms`` when it sent one (up to ``max_retry_wait``), otherwise
-after exponential backoff with full jitter.
+after exponential backoff with full jitter. The retrying itself is a backend wrapper
+(``alloy.backends._retrying``).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 from ._errors import ProviderError, RateLimitError
 
-__all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "acall_with_retries", "call_with_retries", "delay_for"]
-
-T = TypeVar("T")
+__all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "delay_for"]
 
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
@@ -44,29 +38,3 @@ def delay_for(error: ProviderError, retries_done: int, max_retries: int, max_wai
     import random
 
     return random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2.0**retries_done))
-
-
-def call_with_retries(call: Callable[[], T], max_retries: int, max_wait: float) -> tuple[T, int]:
-    """``call()`` with retries; returns its result and the number of attempts made."""
-    retries = 0
-    while True:
-        try:
-            return call(), retries + 1
-        except ProviderError as error:
-            time.sleep(delay_for(error, retries, max_retries, max_wait))
-            retries += 1
-
-
-async def acall_with_retries(
-    call: Callable[[], Awaitable[T]], max_retries: int, max_wait: float
-) -> tuple[T, int]:
-    """The async twin of ``call_with_retries``."""
-    import asyncio  # imported here: it costs ~50 ms, and sync-only users never need it
-
-    retries = 0
-    while True:
-        try:
-            return await call(), retries + 1
-        except ProviderError as error:
-            await asyncio.sleep(delay_for(error, retries, max_retries, max_wait))
-            retries += 1

@@ -1,174 +1,132 @@
-"""Running a command: choose the backend, build the request, talk, validate, re-ask.
+"""Driving one command call: the loop's steps with real I/O, one driver per I/O style.
 
-The conversation is written once, as a generator that yields each ``Request`` and is sent
-back the ``Response`` (no I/O inside). ``run_sync`` and ``run_async`` drive it with the
-backend's ``complete`` or ``acomplete``, each wrapped in alloy's transport retries.
+``drive`` (threads) and ``adrive`` (an event loop) run the steps of ``alloy._loop``: a tool
+step runs the tools, a model step calls the planned backend, which already carries alloy's
+retries and any configured wrappers. Without a reader the model is called with
+``complete``; with one (a stream), with ``stream``, each delta going to the reader, whose
+events the driver yields as they come. The call's ``Result`` is the last event, so the same
+generator serves ``run_sync`` / ``run_async`` and ``Stream`` / ``AsyncStream``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from functools import lru_cache, partial
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable
+from typing import Any, Literal, Protocol, TypeVar
 
-from ._config import Config
-from ._conversation import RunTools, conversation
-from ._errors import CapabilityError, ConfigurationError
-from ._messages import Message, OutputMode, OutputSchema, Request
-from ._output import OutputSpec
-from ._react import instructions
+from ._deltas import Delta, aclose_deltas, close_deltas
+from ._loop import RunTools, steps
+from ._messages import Response
+from ._plan import Plan
 from ._result import Result
-from ._retry import acall_with_retries, call_with_retries
-from ._tools import ToolBox
-from .backends import _registry as registry
-from .backends.base import Backend, Capabilities
 
-__all__ = ["Plan", "plan", "run_async", "run_sync"]
+__all__ = ["Event", "EventKind", "Reader", "adrive", "drive", "run_async", "run_sync"]
 
 T = TypeVar("T")
 
-_MAX_REPORTED_ERRORS = 5
+EventKind = Literal["text", "snapshot", "items", "result"]
+Event = tuple[EventKind, Any]
+"""What a driver yields: ``("text", str)``, ``("snapshot", value)``, ``("items", [json
+text, ...])`` while a stream is read, and ``("result", Result)`` last."""
 
 
-@dataclass(frozen=True, slots=True)
-class Plan(Generic[T]):
-    """One command call, resolved: which backend, what to send, how to read the reply."""
+class Reader(Protocol):
+    """Reads one streamed model call for a stream's consumer."""
 
-    backend: Backend
-    provider: str
-    capabilities: Capabilities
-    request: Request
-    output: OutputSpec[T]
-    config: Config
-    tools: ToolBox | None = None
-    react: bool = False
-    finalize_request: Request | None = None
-    """The request of a finalize turn: the output schema enforced, no tools, no ReAct text."""
+    def take(self, delta: Delta) -> Iterable[Event]:
+        """Take one delta; the events it makes for the consumer."""
+        ...
+
+    def end(self) -> Iterable[Event]:
+        """The events due once the call's deltas are all in."""
+        ...
+
+    def response(self) -> Response:
+        """The call's assembled ``Response``."""
+        ...
 
 
-def select_backend(cfg: Config) -> tuple[Backend, str, str, Mapping[str, Any]]:
-    """(backend, provider name, model name, request options) for these settings."""
-    model_setting = cfg.model or ""
-    forced = registry.overridden()
-    if forced is not None or cfg.backend:
+def drive(p: Plan[T], reader: Callable[[], Reader] | None = None) -> Generator[Event, None, None]:
+    """The call's events, with the backend's blocking client; tools run in threads."""
+    backend, tools = p.backend, p.tools
+    parallel = p.config.parallel_tools_max or 1
+    flow = steps(p)
+    step = next(flow)
+    while True:
+        if isinstance(step, RunTools):
+            assert tools is not None
+            outcome: Any = tools.run(step.calls, parallel)
+        elif reader is None:
+            outcome = backend.complete(step)
+        else:
+            turn = reader()
+            deltas = backend.stream(step)
+            try:
+                for delta in deltas:
+                    yield from turn.take(delta)
+            finally:
+                close_deltas(deltas)
+            yield from turn.end()
+            outcome = turn.response()
         try:
-            model = registry.resolve(model_setting)[1]
-        except ConfigurationError:
-            model = model_setting
-        provider = forced.name if forced is not None else str(cfg.backend)
-    else:
-        provider, model = registry.resolve(model_setting)
-    options = (cfg.provider_options or {}).get(provider)
-    if forced is not None:
-        return forced, provider, model, options or {}
-    client, request_options = registry.split_options(registry.info(provider), options)
-    return registry.get_backend(provider, client), provider, model, request_options
+            step = flow.send(outcome)
+        except StopIteration as done:
+            yield ("result", done.value)
+            return
 
 
-def plan(prompt: str, output: OutputSpec[T], cfg: Config, tools: ToolBox | None = None) -> Plan[T]:
-    """Resolve settings into a ``Plan``; raises before any network call if it cannot work."""
-    backend, provider, model, request_options = select_backend(cfg)
-    caps = backend.capabilities(model)
-    react = False
-    if tools:
-        mode = cfg.tool_mode or "auto"
-        if mode == "native" and not caps.tools:
-            raise CapabilityError(
-                "native tool calling",
-                provider,
-                model,
-                hint="Use tool_mode='react' (or 'auto') to run tools as ReAct text.",
-            )
-        react = mode == "react" or not caps.tools
-    system = cfg.system
-    mode = _output_mode(output.schema, caps)
-    if output.schema is not None and (mode == "prompt" or caps.schema_in_prompt):
-        system = _with_schema_instructions(system, output)
-    request = Request(
-        model=model,
-        messages=(Message.user(prompt),),
-        system=system,
-        output=output.schema,
-        temperature=cfg.temperature,
-        max_tokens=cfg.max_tokens,
-        timeout=cfg.timeout,
-        options=request_options,
-        output_mode=mode,
-    )
-    finalize = request
-    if tools and react:
-        schema = output.schema.schema if output.schema is not None else None
-        taught = instructions(tools.specs(), schema)
-        request = replace(
-            request, system=f"{system}\n\n{taught}" if system else taught, output=None
-        )
-    elif tools:
-        request = replace(request, tools=tools.specs())
-    return Plan(backend, provider, caps, request, output, cfg, tools, react, finalize)
-
-
-def _output_mode(schema: OutputSchema | None, caps: Capabilities) -> OutputMode:
-    """How the reply's schema is enforced, decided once for the whole call."""
-    mode = caps.structured_output
-    if schema is not None and mode == "json_schema" and caps.loose_schema_output is not None:
-        from ._schema import for_output
-
-        if not for_output(schema, caps.schema_dialect).strict:
-            mode = caps.loose_schema_output
-    return mode
-
-
-def _with_schema_instructions(system: str | None, output: OutputSpec[Any]) -> str:
-    assert output.schema is not None
-    rule = _schema_rule(output.schema)
-    return f"{system}\n\n{rule}" if system else rule
-
-
-@lru_cache(maxsize=256)
-def _schema_rule(schema: OutputSchema) -> str:
-    """The instruction that states ``schema``, built once per schema (not on every call)."""
-    import json
-
-    text = json.dumps(schema.schema, separators=(",", ":"))
-    return f"Reply with only a JSON value that matches this JSON schema, no other text: {text}"
+async def adrive(
+    p: Plan[T], reader: Callable[[], Reader] | None = None
+) -> AsyncGenerator[Event, None]:
+    """The async twin of ``drive``: the backend's asyncio client; async tools are awaited."""
+    backend, tools = p.backend, p.tools
+    parallel = p.config.parallel_tools_max or 1
+    flow = steps(p)
+    step = next(flow)
+    while True:
+        if isinstance(step, RunTools):
+            assert tools is not None
+            outcome: Any = await tools.arun(step.calls, parallel)
+        elif reader is None:
+            outcome = await backend.acomplete(step)
+        else:
+            turn = reader()
+            deltas = backend.astream(step)
+            try:
+                async for delta in deltas:
+                    for event in turn.take(delta):
+                        yield event
+            finally:
+                await aclose_deltas(deltas)
+            for event in turn.end():
+                yield event
+            outcome = turn.response()
+        try:
+            step = flow.send(outcome)
+        except StopIteration as done:
+            yield ("result", done.value)
+            return
 
 
 def run_sync(p: Plan[T]) -> Result[T]:
-    """Run the conversation with the backend's blocking client; tools run in threads."""
-    cfg, complete = p.config, p.backend.complete
-    max_retries, max_wait = cfg.max_retries or 0, cfg.max_retry_wait or 0.0
-    parallel = cfg.parallel_tools_max or 1
-    flow = conversation(p)
-    step = next(flow)
-    while True:
-        if isinstance(step, RunTools):
-            assert p.tools is not None
-            outcome: Any = p.tools.run(step.calls, parallel)
-        else:
-            outcome, _ = call_with_retries(partial(complete, step), max_retries, max_wait)
-        try:
-            step = flow.send(outcome)
-        except StopIteration as done:
-            result: Result[T] = done.value
-            return result
+    """Run the call to its ``Result`` (not streamed)."""
+    events = drive(p)
+    try:
+        return _result(next(events))
+    finally:
+        events.close()
 
 
 async def run_async(p: Plan[T]) -> Result[T]:
-    """Run the conversation with the backend's asyncio client; async tools are awaited."""
-    cfg, acomplete = p.config, p.backend.acomplete
-    max_retries, max_wait = cfg.max_retries or 0, cfg.max_retry_wait or 0.0
-    parallel = cfg.parallel_tools_max or 1
-    flow = conversation(p)
-    step = next(flow)
-    while True:
-        if isinstance(step, RunTools):
-            assert p.tools is not None
-            outcome: Any = await p.tools.arun(step.calls, parallel)
-        else:
-            outcome, _ = await acall_with_retries(partial(acomplete, step), max_retries, max_wait)
-        try:
-            step = flow.send(outcome)
-        except StopIteration as done:
-            result: Result[T] = done.value
-            return result
+    """The async twin of ``run_sync``."""
+    events = adrive(p)
+    try:
+        return _result(await anext(events))
+    finally:
+        await events.aclose()
+
+
+def _result(event: Event) -> Result[Any]:
+    kind, payload = event
+    assert kind == "result", kind  # without a reader, the result is the only event
+    result: Result[Any] = payload
+    return result

@@ -5,34 +5,41 @@ value (plain dicts, lists and scalars) for typed commands. ``items()`` yields ea
 a ``list[T]`` output, validated, as soon as it is complete. ``result()`` gives the same
 ``Result`` the non-streaming call gives. Tool turns run inside the stream.
 
-The conversation is the same generator the non-streaming drivers run; only the model calls
-differ: each goes through the backend's ``stream``, deltas feed the shared ``Assembler``, and
-alloy's transport retries apply until the first delta has arrived.
+A stream is the same driver the non-streaming call runs (``alloy._run``) with a reader for
+each model call: its deltas feed the shared ``Assembler``, and the reader turns them into
+what the consumer asked for. Alloy's transport retries (a wrapper of the backend) apply
+until the first delta has arrived.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Awaitable, Generator, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args, get_origin
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator
+from typing import Any, Generic, Literal, TypeVar, get_args, get_origin
 
-from ._conversation import RunTools, conversation
 from ._deltas import Assembler, Delta, TextDelta
-from ._errors import CapabilityError, ConfigurationError, OutputValidationError, ProviderError
-from ._messages import Request
+from ._errors import CapabilityError, ConfigurationError, OutputValidationError
+from ._messages import Response
 from ._partial import NOTHING, JsonScanner
+from ._plan import Plan
 from ._result import Result
-from ._retry import delay_for
-
-if TYPE_CHECKING:  # imported for type checkers only: _run imports this module's users
-    from ._run import Plan
+from ._run import Event, adrive, drive
 
 __all__ = ["AsyncStream", "Stream"]
 
 T = TypeVar("T")
 
-# What the drive yields: ("text", str), ("snapshot", value) or ("items", [json text, ...]).
-Event = tuple[str, Any]
+Want = Literal["snapshots", "items"] | None
+"""What a stream's consumer reads: snapshots (iteration), items (``items()``), or only the
+result."""
+
+
+class _Wants:
+    """What the consumer of one stream currently reads (it may switch mid-stream)."""
+
+    __slots__ = ("want",)
+
+    def __init__(self) -> None:
+        self.want: Want = None
 
 
 class _Turn:
@@ -41,7 +48,8 @@ class _Turn:
     snapshots use pydantic-core's partial JSON parser, at most geometrically often; only
     ``items()`` runs the incremental scanner, which finds each element as it closes."""
 
-    def __init__(self, p: Plan[Any]):
+    def __init__(self, p: Plan[Any], wants: _Wants):
+        self.wants = wants
         self.assembler = Assembler(p.provider)
         self.typed = p.output.kind == "json"
         self.wrapped = p.output.schema is not None and p.output.schema.wrapped
@@ -52,7 +60,8 @@ class _Turn:
         self.snapshot_at = 0
         self.last: Any = NOTHING
 
-    def take(self, delta: Delta, want: str | None) -> list[Event]:
+    def take(self, delta: Delta) -> list[Event]:
+        want = self.wants.want
         self.assembler.feed(delta)
         if not isinstance(delta, TextDelta) or not delta.text:
             return []
@@ -77,8 +86,11 @@ class _Turn:
             events.extend(self._snapshot())
         return events
 
-    def end(self, want: str | None) -> list[Event]:
-        return self._snapshot() if self.typed and want == "snapshots" else []
+    def end(self) -> list[Event]:
+        return self._snapshot() if self.typed and self.wants.want == "snapshots" else []
+
+    def response(self) -> Response:
+        return self.assembler.response()
 
     def _snapshot(self) -> list[Event]:
         from pydantic_core import from_json
@@ -122,59 +134,20 @@ class Stream(Generic[T]):
     def __init__(self, p: Plan[T]):
         _check(p)
         self._plan = p
-        self._drive = self._run()
+        self._wants = _Wants()
+        self._drive = drive(p, lambda: _Turn(p, self._wants))
         self._result: Result[T] | None = None
-        self._want: str | None = None  # "snapshots" or "items": what the reader consumes
-
-    def _deltas(self, request: Request) -> Generator[Delta, None, None]:
-        cfg = self._plan.config
-        retries = 0
-        while True:
-            source = self._plan.backend.stream(request)
-            try:
-                try:
-                    first = next(source)
-                except StopIteration:
-                    return
-                except ProviderError as error:
-                    wait = delay_for(
-                        error, retries, cfg.max_retries or 0, cfg.max_retry_wait or 0.0
-                    )
-                    retries += 1
-                    time.sleep(wait)
-                    continue
-                yield first
-                yield from source
-                return
-            finally:
-                _close(source)
-
-    def _run(self) -> Generator[Event, None, None]:
-        p = self._plan
-        flow = conversation(p)
-        step = next(flow)
-        while True:
-            if isinstance(step, RunTools):
-                assert p.tools is not None
-                outcome: Any = p.tools.run(step.calls, p.config.parallel_tools_max or 1)
-            else:
-                turn = _Turn(p)
-                for delta in self._deltas(step):
-                    yield from turn.take(delta, self._want)
-                yield from turn.end(self._want)
-                outcome = turn.assembler.response()
-            try:
-                step = flow.send(outcome)
-            except StopIteration as done:
-                self._result = done.value
-                return
 
     def _next_event(self) -> Event | None:
-        return next(self._drive, None)
+        event = next(self._drive, None)
+        if event is not None and event[0] == "result":
+            self._result = event[1]
+            return None
+        return event
 
     def __iter__(self) -> Iterator[Any]:
         """Text pieces (text commands) or growing JSON snapshots (typed commands)."""
-        self._want = "snapshots"
+        self._wants.want = "snapshots"
         while (event := self._next_event()) is not None:
             kind, payload = event
             if kind != "items":
@@ -183,7 +156,7 @@ class Stream(Generic[T]):
     def items(self) -> Iterator[Any]:
         """Each element of a ``list[T]`` output, validated, as soon as it is complete."""
         adapter = _item_adapter(self._plan)
-        self._want = "items"
+        self._wants.want = "items"
         while (event := self._next_event()) is not None:
             kind, payload = event
             if kind == "items":
@@ -192,7 +165,7 @@ class Stream(Generic[T]):
 
     def result(self) -> Result[T]:
         """The final ``Result``, reading the rest of the stream first."""
-        for _ in self._drive:
+        while self._next_event() is not None:
             pass
         assert self._result is not None
         return self._result
@@ -221,35 +194,9 @@ class AsyncStream(Generic[T]):
         else:
             _check(p)
             self._plan = p
+        self._wants = _Wants()
         self._drive = self._run()
         self._result: Result[T] | None = None
-        self._want: str | None = None
-
-    async def _deltas(self, request: Request) -> AsyncIterator[Delta]:
-        import asyncio
-
-        cfg = self._plan.config
-        retries = 0
-        while True:
-            source = self._plan.backend.astream(request)
-            try:
-                try:
-                    first = await anext(source)
-                except StopAsyncIteration:
-                    return
-                except ProviderError as error:
-                    wait = delay_for(
-                        error, retries, cfg.max_retries or 0, cfg.max_retry_wait or 0.0
-                    )
-                    retries += 1
-                    await asyncio.sleep(wait)
-                    continue
-                yield first
-                async for delta in source:
-                    yield delta
-                return
-            finally:
-                await _aclose(source)
 
     async def _resolve(self) -> Plan[T]:
         if self._pending is not None:
@@ -258,34 +205,20 @@ class AsyncStream(Generic[T]):
             _check(self._plan)
         return self._plan
 
-    async def _run(self) -> AsyncIterator[Event]:
+    async def _run(self) -> AsyncGenerator[Event, None]:
         p = await self._resolve()
-        flow = conversation(p)
-        step = next(flow)
-        while True:
-            if isinstance(step, RunTools):
-                assert p.tools is not None
-                outcome: Any = await p.tools.arun(step.calls, p.config.parallel_tools_max or 1)
-            else:
-                turn = _Turn(p)
-                deltas = self._deltas(step)
-                try:
-                    async for delta in deltas:
-                        for event in turn.take(delta, self._want):
-                            yield event
-                finally:
-                    await _aclose(deltas)
-                for event in turn.end(self._want):
-                    yield event
-                outcome = turn.assembler.response()
-            try:
-                step = flow.send(outcome)
-            except StopIteration as done:
-                self._result = done.value
-                return
+        events = adrive(p, lambda: _Turn(p, self._wants))
+        try:
+            async for event in events:
+                if event[0] == "result":
+                    self._result = event[1]
+                    return
+                yield event
+        finally:
+            await events.aclose()
 
     async def __aiter__(self) -> AsyncIterator[Any]:
-        self._want = "snapshots"
+        self._wants.want = "snapshots"
         async for kind, payload in self._drive:
             if kind != "items":
                 yield payload
@@ -293,7 +226,7 @@ class AsyncStream(Generic[T]):
     async def items(self) -> AsyncIterator[Any]:
         """Each element of a ``list[T]`` output, validated, as soon as it is complete."""
         adapter = _item_adapter(await self._resolve())
-        self._want = "items"
+        self._wants.want = "items"
         async for kind, payload in self._drive:
             if kind == "items":
                 for text in payload:
@@ -308,7 +241,7 @@ class AsyncStream(Generic[T]):
 
     async def aclose(self) -> None:
         """Stop reading and close the HTTP response."""
-        await _aclose(self._drive)
+        await self._drive.aclose()
         pending, self._pending = self._pending, None
         close = getattr(pending, "close", None)
         if close is not None:
@@ -319,19 +252,6 @@ class AsyncStream(Generic[T]):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-def _close(iterator: Iterator[Any]) -> None:
-    # Backends return generators; closing one closes its HTTP response.
-    close = getattr(iterator, "close", None)
-    if close is not None:
-        close()
-
-
-async def _aclose(iterator: AsyncIterator[Any]) -> None:
-    close = getattr(iterator, "aclose", None)
-    if close is not None:
-        await close()
 
 
 def _item_adapter(p: Plan[Any]) -> Any:

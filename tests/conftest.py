@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from alloy import _config
+from alloy import _config, _env
 
 _real_connect = socket.socket.connect
 _real_getaddrinfo = socket.getaddrinfo
@@ -47,7 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_configuration(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for var in _config.ENV_VARS:
+    for var in _env.ENV_VARS:
         monkeypatch.delenv(var, raising=False)
     _config.reset_configuration()
     yield

@@ -174,3 +174,26 @@ def test_precedence_reaches_the_request() -> None:
     first, second = fake.requests
     assert (first.temperature, first.system, first.max_tokens) == (0.2, "from decorator", 77)
     assert second.temperature == 0.7
+
+
+def test_every_setting_is_an_ask_option_and_has_a_variable_unless_it_holds_objects() -> None:
+    from alloy._ask import AskOptions
+    from alloy._config import FIELD_NAMES
+    from alloy._env import VARIABLES
+
+    options = set(AskOptions.__optional_keys__) - {"tools", "context"}
+    assert options == set(FIELD_NAMES)
+    from_env = {name for name, _ in VARIABLES.values()}
+    assert from_env == set(FIELD_NAMES) - {"retry_on", "wrappers"}
+    assert all(var == f"ALLOY_{name.upper()}" for var, (name, _) in VARIABLES.items())
+
+
+def test_the_environment_is_read_once_and_again_by_configure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ALLOY_TEMPERATURE", "0.25")
+    assert effective().temperature == 0.25
+    monkeypatch.setenv("ALLOY_TEMPERATURE", "0.5")
+    assert effective().temperature == 0.25  # read once
+    configure()
+    assert effective().temperature == 0.5

@@ -3,6 +3,10 @@
 * ``alloy_fake``: a fresh ``FakeBackend`` that every command in the test is routed to.
 * ``alloy_emulator``: a scenario of a provider emulator shared by the session, with the
   environment variables of every official SDK pointing at it for the test's duration.
+
+Alloy reads its ``ALLOY_*`` variables once; the plugin has it read them again before and
+after every test, so a test's ``monkeypatch.setenv("ALLOY_MODEL", ...)`` applies to that
+test (set before its first call) and not to the next one.
 """
 
 from __future__ import annotations
@@ -12,12 +16,19 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .. import backends
+from .. import _env, backends
 from ..backends.fake import FakeBackend
 from . import use_backend
 
 if TYPE_CHECKING:
     from .emulator import Emulator
+
+
+@pytest.fixture(autouse=True)
+def _alloy_reads_the_environment_afresh() -> Iterator[None]:
+    _env.reload()
+    yield
+    _env.reload()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 import alloy._retry
-import alloy._stream
 from tests.e2e.conftest import provider, wire
 
 __all__ = ["provider", "waits", "wire"]
@@ -28,5 +27,4 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     monkeypatch.setattr(alloy._retry, "BACKOFF_BASE", 0.002)
     monkeypatch.setattr(alloy._retry, "delay_for", spy)
-    monkeypatch.setattr(alloy._stream, "delay_for", spy)
     return chosen

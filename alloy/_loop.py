@@ -1,10 +1,14 @@
-"""The conversation of one command call, written once, with no I/O.
+"""The steps of one command call, written once, with no I/O.
 
 A generator yields each step: a ``Request`` for the model (it is sent back the ``Response``)
 or ``RunTools`` for a turn's tool calls (it is sent back the results). ``alloy._run`` drives it
-synchronously or on an event loop. Everything a command does between its prompt and its value
-lives here: tool turns and their limit, the ReAct text protocol for models without native
-tools, the finalize turn, and validation re-asks.
+synchronously or on an event loop, streamed or not. Everything a command does between its
+prompt and its value lives here: tool turns and their limit, the ReAct text protocol for
+models without native tools, the finalize turn, and validation re-asks.
+
+Invariant: given the same plan, responses and tool results, the steps are the same. Nothing
+here reads a clock for a decision, draws a random number or looks at global state, so a call
+can be resumed by replaying what it received into a fresh ``steps(plan)``.
 """
 
 from __future__ import annotations
@@ -23,9 +27,9 @@ from ._result import Result, ToolTrace
 from ._usage import Usage
 
 if TYPE_CHECKING:
-    from ._run import Plan
+    from ._plan import Plan
 
-__all__ = ["RunTools", "conversation", "correction"]
+__all__ = ["RunTools", "correction", "steps"]
 
 T = TypeVar("T")
 
@@ -80,7 +84,7 @@ def _turn(messages: tuple[Message, ...], *more: Message) -> tuple[Message, ...]:
     return (*messages, *(m for m in more if m.parts))
 
 
-def conversation(p: Plan[T]) -> Flow[T]:
+def steps(p: Plan[T]) -> Flow[T]:
     """The steps of one command call; returns its ``Result``."""
     cfg = p.config
     started = time.perf_counter()
@@ -127,7 +131,7 @@ def conversation(p: Plan[T]) -> Flow[T]:
                 results, new = yield RunTools((call,))
                 traces.extend(new)
                 messages = _turn(
-                    messages, response.message(), Message.user(observation(results[0].content))
+                    messages, response.message(), Message.user(observation(results[0].text))
                 )
                 continue
             text = step.text
@@ -184,4 +188,6 @@ def conversation(p: Plan[T]) -> Flow[T]:
             attempts=attempts,
             duration_s=time.perf_counter() - started,
             request_id=response.request_id,
+            messages=_turn(messages, response.message()),
+            reasoning=response.reasoning,
         )

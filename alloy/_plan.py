@@ -1,0 +1,165 @@
+"""Planning one command call: which backend (wrapped how), what it can do, what to send.
+
+Everything here happens before any network call, so a call that cannot work fails here:
+the backend is selected (a forced test backend, the ``backend`` setting, or the model's
+prefix), wrapped in alloy's retries and any configured wrappers, asked for its capabilities,
+and the ``Request`` is built with the output strategy decided once (``output_mode``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any, Generic, TypeVar
+
+from ._config import Config, Wrapper
+from ._errors import CapabilityError, ConfigurationError
+from ._messages import Message, OutputMode, OutputSchema, Prompt, Request
+from ._output import OutputSpec
+from ._react import instructions
+from ._tools import ToolBox
+from .backends._registry import get_backend, info, overridden, resolve, split_options
+from .backends.base import Backend, Capabilities
+
+__all__ = ["Plan", "Wrapper", "plan", "select_backend"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan(Generic[T]):
+    """One command call, resolved: which backend, what to send, how to read the reply."""
+
+    backend: Backend
+    """The backend to call: the provider's, inside retries and any configured wrappers."""
+    provider: str
+    capabilities: Capabilities
+    request: Request
+    output: OutputSpec[T]
+    config: Config
+    tools: ToolBox | None = None
+    react: bool = False
+    finalize_request: Request | None = None
+    """The request of a finalize turn: the output schema enforced, no tools, no ReAct text."""
+
+
+def select_backend(cfg: Config) -> tuple[Backend, str, str, Mapping[str, Any]]:
+    """(backend, provider name, model name, request options) for these settings; the
+    backend is the provider's own, unwrapped."""
+    model_setting = cfg.model or ""
+    forced = overridden()
+    if forced is not None or cfg.backend:
+        try:
+            model = resolve(model_setting)[1]
+        except ConfigurationError:
+            model = model_setting
+        provider = forced.name if forced is not None else str(cfg.backend)
+    else:
+        provider, model = resolve(model_setting)
+    options = (cfg.provider_options or {}).get(provider)
+    if forced is not None:
+        return forced, provider, model, options or {}
+    client, request_options = split_options(info(provider), options)
+    return get_backend(provider, client), provider, model, request_options
+
+
+def wrapped(backend: Backend, cfg: Config) -> Backend:
+    """``backend`` inside the configured wrappers and alloy's transport retries.
+
+    The order is fixed: retries outermost, then the ``wrappers`` setting in the order given
+    (the first one outermost), then the provider's backend. A wrapper thus sees every
+    attempt, retried ones included. Wrapped backends are built once per backend and
+    settings, and reused.
+    """
+    key = (id(backend), cfg.max_retries or 0, cfg.max_retry_wait or 0.0, cfg.wrappers or ())
+    found = _wrapped.get(key)
+    if found is not None and found[0] is backend:
+        return found[1]
+    outer = backend
+    for factory in reversed(key[3]):
+        outer = factory(outer)
+    if key[1]:
+        from .backends._retrying import Retrying
+
+        outer = Retrying(outer, key[1], key[2])
+    if len(_wrapped) >= 256:
+        _wrapped.clear()  # settings made on the fly (a wrapper per call) must not pile up
+    _wrapped[key] = (backend, outer)
+    return outer
+
+
+# (id of the backend, retries, longest wait, wrappers) -> (the backend, what wraps it); the
+# backend is kept so that its id cannot be reused while the entry lives.
+_wrapped: dict[tuple[int, int, float, tuple[Wrapper, ...]], tuple[Backend, Backend]] = {}
+
+
+def plan(
+    prompt: str | Prompt, output: OutputSpec[T], cfg: Config, tools: ToolBox | None = None
+) -> Plan[T]:
+    """Resolve settings into a ``Plan``; raises before any network call if it cannot work."""
+    raw, provider, model, request_options = select_backend(cfg)
+    backend = wrapped(raw, cfg)
+    caps = backend.capabilities(model)
+    react = False
+    if tools:
+        mode = cfg.tool_mode or "auto"
+        if mode == "native" and not caps.tools:
+            raise CapabilityError(
+                "native tool calling",
+                provider,
+                model,
+                hint="Use tool_mode='react' (or 'auto') to run tools as ReAct text.",
+            )
+        react = mode == "react" or not caps.tools
+    system = cfg.system
+    output_mode = _output_mode(output.schema, caps)
+    if output.schema is not None and (output_mode == "prompt" or caps.schema_in_prompt):
+        system = _with_schema_instructions(system, output)
+    request = Request(
+        model=model,
+        messages=(Message.user(prompt),),
+        system=system,
+        output=output.schema,
+        temperature=cfg.temperature,
+        max_tokens=cfg.max_tokens,
+        timeout=cfg.timeout,
+        options=request_options,
+        output_mode=output_mode,
+    )
+    finalize = request
+    if tools and react:
+        schema = output.schema.schema if output.schema is not None else None
+        taught = instructions(tools.specs(), schema)
+        request = replace(
+            request, system=f"{system}\n\n{taught}" if system else taught, output=None
+        )
+    elif tools:
+        request = replace(request, tools=tools.specs())
+    return Plan(backend, provider, caps, request, output, cfg, tools, react, finalize)
+
+
+def _output_mode(schema: OutputSchema | None, caps: Capabilities) -> OutputMode:
+    """How the reply's schema is enforced, decided once for the whole call."""
+    mode = caps.structured_output
+    if schema is not None and mode == "json_schema" and caps.loose_schema_output is not None:
+        from ._schema import for_output
+
+        if not for_output(schema, caps.schema_dialect).strict:
+            mode = caps.loose_schema_output
+    return mode
+
+
+def _with_schema_instructions(system: str | None, output: OutputSpec[Any]) -> str:
+    assert output.schema is not None
+    rule = _schema_rule(output.schema)
+    return f"{system}\n\n{rule}" if system else rule
+
+
+@lru_cache(maxsize=256)
+def _schema_rule(schema: OutputSchema) -> str:
+    """The instruction that states ``schema``, built once per schema (not on every call)."""
+    import json
+
+    text = json.dumps(schema.schema, separators=(",", ":"))
+    return f"Reply with only a JSON value that matches this JSON schema, no other text: {text}"

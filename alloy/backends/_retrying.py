@@ -1,0 +1,104 @@
+"""Alloy's transport retries, as the innermost-but-one wrapper around every backend.
+
+The SDKs' own retries are switched off (they differ per SDK, and two do not retry at all).
+A call that fails with a retryable ``ProviderError`` is made again, at most ``max_retries``
+times, after the wait ``alloy._retry.delay_for`` chooses. A stream is retried only until its
+first delta: after that the reader has seen part of the reply, and a failure is the
+stream's (``StreamError``, or the error's own class).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+
+from .. import _retry
+from .._deltas import Delta, aclose_deltas, close_deltas
+from .._errors import ProviderError
+from .._messages import Request, Response
+from .base import Backend, WrapperBackend
+
+__all__ = ["Retrying"]
+
+
+class Retrying(WrapperBackend):
+    """``inner`` with transport retries.
+
+    ``_retry.delay_for`` is looked up on its module at each retry (not imported by name), so
+    a test can watch the waits alloy chooses.
+    """
+
+    def __init__(self, inner: Backend, max_retries: int, max_wait: float):
+        super().__init__(inner)
+        self.max_retries = max_retries
+        self.max_wait = max_wait
+
+    def _wait(self, error: ProviderError, retries: int) -> float:
+        return _retry.delay_for(error, retries, self.max_retries, self.max_wait)
+
+    def complete(self, request: Request) -> Response:
+        """``inner.complete``, tried again on retryable failures."""
+        retries = 0
+        while True:
+            try:
+                return self.inner.complete(request)
+            except ProviderError as error:
+                time.sleep(self._wait(error, retries))
+                retries += 1
+
+    async def acomplete(self, request: Request) -> Response:
+        """The async twin of ``complete``."""
+        import asyncio  # imported here: it costs ~50 ms, and sync-only users never need it
+
+        retries = 0
+        while True:
+            try:
+                return await self.inner.acomplete(request)
+            except ProviderError as error:
+                await asyncio.sleep(self._wait(error, retries))
+                retries += 1
+
+    def stream(self, request: Request) -> Iterator[Delta]:
+        """``inner.stream``, started again on failures before the first delta."""
+        retries = 0
+        while True:
+            source = self.inner.stream(request)
+            try:
+                try:
+                    first = next(source)
+                except StopIteration:
+                    return
+                except ProviderError as error:
+                    wait = self._wait(error, retries)
+                    retries += 1
+                    time.sleep(wait)
+                    continue
+                yield first
+                yield from source
+                return
+            finally:
+                close_deltas(source)
+
+    async def astream(self, request: Request) -> AsyncIterator[Delta]:
+        """The async twin of ``stream``."""
+        import asyncio
+
+        retries = 0
+        while True:
+            source = self.inner.astream(request)
+            try:
+                try:
+                    first = await anext(source)
+                except StopAsyncIteration:
+                    return
+                except ProviderError as error:
+                    wait = self._wait(error, retries)
+                    retries += 1
+                    await asyncio.sleep(wait)
+                    continue
+                yield first
+                async for delta in source:
+                    yield delta
+                return
+            finally:
+                await aclose_deltas(source)
