@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, ov
 
 from ._config import Config, base_config, make_config
 from ._errors import ConfigurationError
+from ._types import MISSING
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -39,7 +40,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 
-_MISSING: Any = object()
+_MISSING = MISSING
 
 
 def _return_annotation(fn: Callable[..., Any]) -> Any:

@@ -154,15 +154,6 @@ class Assembler:
         else:
             self._finish = delta
 
-    @property
-    def finished(self) -> bool:
-        """Whether the terminal event has been seen."""
-        return self._finish is not None
-
-    def text(self) -> str:
-        """The reply text received so far."""
-        return "".join(self._text)
-
     def response(self) -> Response:
         """The complete reply; ``StreamError`` if the stream never sent its terminal event."""
         finish = self._finish

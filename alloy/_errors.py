@@ -23,8 +23,8 @@ contain a secret.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 __all__ = [
     "AlloyError",
@@ -94,16 +94,26 @@ class OutputValidationError(CommandError):
         )
 
 
+def problems(errors: Sequence[Any], limit: int) -> list[tuple[str | None, str]]:
+    """``(location, message)`` of the first ``limit`` validation errors, as pydantic lists
+    them (``errors()`` dicts); anything else is shown as it is, with location ``None``."""
+    found: list[tuple[str | None, str]] = []
+    for item in errors[:limit]:
+        if isinstance(item, Mapping):
+            error = cast("Mapping[str, Any]", item)
+            loc = ".".join(str(part) for part in error.get("loc", ()))
+            found.append((loc, str(error.get("msg", error))))
+        else:
+            found.append((None, str(item)))
+    return found
+
+
 def _describe_first_error(errors: Sequence[Any]) -> str:
     if not errors:
         return "no value"
-    first = errors[0]
-    if isinstance(first, dict):
-        loc = ".".join(str(p) for p in first.get("loc", ()))  # pyright: ignore[reportUnknownArgumentType,reportUnknownVariableType,reportUnknownMemberType]
-        msg = str(first.get("msg", first))  # pyright: ignore[reportUnknownArgumentType,reportUnknownMemberType]
-        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        return f"{loc + ': ' if loc else ''}{msg}{more}"
-    return str(first)
+    loc, msg = problems(errors, 1)[0]
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{loc + ': ' if loc else ''}{msg}{more}"
 
 
 class ToolLoopLimitExceeded(CommandError):

@@ -19,7 +19,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._errors import OutputValidationError, ToolLoopLimitExceeded
+from ._errors import OutputValidationError, ToolLoopLimitExceeded, problems
 from ._messages import Message, Request, Response, ToolCall, ToolResult
 from ._output import strip_fence
 from ._react import Action, ReactFormatError, observation, parse_step
@@ -54,14 +54,11 @@ Flow = Generator[Step, Any, Result[T]]
 
 def correction(error: OutputValidationError, react: bool = False) -> str:
     """The follow-up turn that tells the model what was wrong with its reply."""
-    problems: list[str] = []
-    for item in error.errors[:_MAX_REPORTED_ERRORS]:
-        if isinstance(item, dict):
-            loc = ".".join(str(p) for p in item.get("loc", ()))  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType,reportUnknownMemberType]
-            problems.append(f"- {loc or 'value'}: {item.get('msg', item)}")  # pyright: ignore[reportUnknownMemberType]
-        else:
-            problems.append(f"- {item}")
-    listed = "\n".join(problems) or "- the reply could not be read"
+    found = problems(error.errors, _MAX_REPORTED_ERRORS)
+    listed = "\n".join(
+        f"- {msg}" if loc is None else f"- {loc or 'value'}: {msg}" for loc, msg in found
+    )
+    listed = listed or "- the reply could not be read"
     how = "'Final Answer:' followed by the corrected value" if react else "only the corrected value"
     return (
         f"Your previous reply is not a valid {error.expected}:\n{listed}\n"

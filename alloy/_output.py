@@ -22,7 +22,7 @@ from ._errors import ConfigurationError, OutputValidationError
 from ._messages import OutputSchema
 from ._schema import is_object_root, wrap
 
-__all__ = ["OutputSpec", "output_spec"]
+__all__ = ["OutputSpec", "output_spec", "schema_generator"]
 
 T = TypeVar("T")
 Kind = Literal["text", "none", "json"]
@@ -133,7 +133,7 @@ def output_spec(tp: Any, where: str) -> OutputSpec[Any]:
     normalized = _compat_typeddicts(tp)
     try:
         adapter = TypeAdapter(normalized)
-        schema = adapter.json_schema(schema_generator=_schema_generator())
+        schema = adapter.json_schema(schema_generator=schema_generator())
     except (PydanticUserError, TypeError, NameError, ValueError) as exc:
         raise ConfigurationError(
             f"{where}: output type {type_name(tp)} cannot be expressed as JSON schema ({exc}). "
@@ -158,7 +158,7 @@ def _annotated_description(tp: Any) -> str | None:
     return None
 
 
-def _schema_generator() -> type[Any]:
+def schema_generator() -> type[Any]:
     """A pydantic schema generator that also reads ``Annotated[T, "description"]`` fields."""
     global _generator
     if _generator is not None:

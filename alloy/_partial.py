@@ -14,9 +14,11 @@ import json
 import re
 from typing import Any
 
+from ._types import MISSING
+
 __all__ = ["NOTHING", "JsonScanner"]
 
-NOTHING: Any = object()
+NOTHING: Any = MISSING
 """No snapshot available yet."""
 
 _IN_STRING = re.compile(r'["\\]')

@@ -24,7 +24,12 @@ _FIELD_BASE = re.compile(r"[.\[]")
 
 
 def is_bodyless(fn: Callable[..., Any]) -> bool:
-    """Whether ``fn``'s body is only a docstring, ``...`` and/or ``pass``."""
+    """Whether ``fn``'s body is only a docstring, ``...`` and/or ``pass``.
+
+    Read from the opcodes, whose names vary between CPython versions (a test pins them on
+    every Python the suite runs). A miss is harmless: the template is then checked at the
+    first call instead of at decoration.
+    """
     code = getattr(fn, "__code__", None)
     if code is None:
         return False

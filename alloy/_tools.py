@@ -20,7 +20,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from ._contracts import Arguments, Contract, contracts_of
 from ._docstrings import parse_docstring
-from ._errors import ConfigurationError, ToolError
+from ._errors import ConfigurationError, ToolError, problems
 from ._messages import ToolCall, ToolResult, ToolSpec
 from ._result import ToolTrace
 
@@ -180,9 +180,9 @@ def _doc_of(fn: Any) -> str | None:
 
 
 def _generator() -> Any:
-    from ._output import _schema_generator  # pyright: ignore[reportPrivateUsage]
+    from ._output import schema_generator
 
-    return _schema_generator()
+    return schema_generator()
 
 
 def _arguments_model(name: str, fn: Any, signature: inspect.Signature) -> Any:
@@ -224,11 +224,8 @@ def _first_json_error(exc: Any) -> str:
 
 
 def _describe(exc: Any) -> str:
-    lines: list[str] = []
-    for error in exc.errors(include_url=False)[:_MAX_REPORTED]:
-        loc = ".".join(str(p) for p in error.get("loc", ())) or "arguments"
-        lines.append(f"- {loc}: {error.get('msg')}")
-    return "\n".join(lines)
+    found = problems(exc.errors(include_url=False), _MAX_REPORTED)
+    return "\n".join(f"- {loc or 'arguments'}: {msg}" for loc, msg in found)
 
 
 def serialize(value: Any) -> str:

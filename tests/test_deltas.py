@@ -12,7 +12,7 @@ from alloy._deltas import (
     ToolCallDelta,
     UsageDelta,
 )
-from alloy.backends import Message, Request, Response, ToolCall
+from alloy.backends import Message, ProviderData, Request, Response, ToolCall
 from alloy.backends.fake import FakeBackend, as_deltas
 
 
@@ -27,7 +27,7 @@ def test_assembles_text_tools_usage_and_finish() -> None:
         ToolCallDelta(1, arguments=": 1}"),
         UsageDelta(Usage(input_tokens=10, output_tokens=1)),
         UsageDelta(Usage(output_tokens=7)),
-        Finish("tool_calls", "m-1", "req-9", provider_data=["raw"]),
+        Finish("tool_calls", "m-1", "req-9", provider_data=ProviderData("p", ["raw"])),
     ):
         a.feed(delta)
     r = a.response()
@@ -41,14 +41,13 @@ def test_assembles_text_tools_usage_and_finish() -> None:
         "tool_calls",
         "m-1",
         "req-9",
-        ["raw"],
+        ProviderData("p", ["raw"]),
     )
 
 
 def test_missing_terminal_event_is_a_stream_error() -> None:
     a = Assembler("openai")
     a.feed(TextDelta("partial"))
-    assert not a.finished and a.text() == "partial"
     with pytest.raises(StreamError, match="terminal event") as info:
         a.response()
     assert info.value.provider == "openai"

@@ -1,4 +1,5 @@
 import inspect
+from typing import Any
 
 import pytest
 from typing_extensions import TypedDict
@@ -147,3 +148,45 @@ def test_media_arguments_are_refused_before_any_call() -> None:
 
     with pytest.raises(CapabilityError, match="Image arguments"):
         describe.prompt(Image(data=b"\x89PNG", media_type="image/png"))
+
+
+def _doc_only() -> str:
+    """Say {x}."""
+
+
+def _doc_and_ellipsis() -> str:
+    """Say {x}."""
+    ...
+
+
+def _only_pass() -> str:  # type: ignore[empty-body]
+    pass
+
+
+def _returns_text() -> str:
+    """Say it."""
+    return "say it"
+
+
+def _calls_something() -> str:
+    """Say it."""
+    print("side effect")
+    ...
+
+
+@pytest.mark.parametrize(
+    ("fn", "expected"),
+    [
+        (_doc_only, True),
+        (_doc_and_ellipsis, True),
+        (_only_pass, True),
+        (_returns_text, False),
+        (_calls_something, False),
+    ],
+)
+def test_docstring_only_bodies_are_recognised_on_this_python(fn: Any, expected: bool) -> None:
+    # The check reads opcode names, which change between CPython versions: this pins it on
+    # every Python the suite runs on (a miss would only delay the template check to call time).
+    from alloy._prompt import is_bodyless
+
+    assert is_bodyless(fn) is expected

@@ -20,6 +20,7 @@ from typing import Any
 from .._deltas import Delta, Finish, RefusalDelta, TextDelta, ToolCallDelta, UsageDelta
 from .._errors import ProviderError
 from .._messages import Request, Response, ToolCall
+from .._types import MISSING
 from .._usage import Usage
 from .base import Capabilities, ModelProfile
 
@@ -28,7 +29,7 @@ __all__ = ["PROFILES", "FakeBackend", "create", "schema_value"]
 Reply = Response | str | Mapping[str, Any] | Sequence[Any] | int | float | bool | None
 Responder = Callable[[Request], Any]
 
-_MISSING: Any = object()
+_MISSING = MISSING
 _FORMATS = {
     "date-time": "2024-01-01T00:00:00Z",
     "date": "2024-01-01",
