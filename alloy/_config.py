@@ -57,7 +57,7 @@ class Config:
             ``{"openai": {"base_url": ..., "reasoning": {"effort": "low"}}}``.
         wrappers: backend wrappers around every model call, as factories taking the backend
             they wrap (``alloy.backends.WrapperBackend`` subclasses are such factories); the
-            first one is outermost. See ``docs/backends.md``.
+            first one is outermost. See "Wrapping a backend" in docs/writing-a-backend.md.
     """
 
     model: str | None = None
