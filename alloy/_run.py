@@ -45,21 +45,38 @@ class Reader(Protocol):
         ...
 
 
+class _Flow:
+    """The steps of one call, advanced by a driver: ``step`` is the current one."""
+
+    __slots__ = ("_steps", "result", "step")
+
+    def __init__(self, p: Plan[Any]):
+        self._steps = steps(p)
+        self.step = next(self._steps)
+        self.result: Result[Any] | None = None
+
+    def send(self, outcome: Any) -> bool:
+        """Hand the current step its outcome; ``False`` once the call has its result."""
+        try:
+            self.step = self._steps.send(outcome)
+        except StopIteration as done:
+            self.result = done.value
+            return False
+        return True
+
+
 def drive(p: Plan[T], reader: Callable[[], Reader] | None = None) -> Generator[Event, None, None]:
     """The call's events, with the backend's blocking client; tools run in threads."""
-    backend, tools = p.backend, p.tools
-    parallel = p.config.parallel_tools_max or 1
-    flow = steps(p)
-    step = next(flow)
+    flow, parallel = _Flow(p), p.config.parallel_tools_max or 1
     while True:
+        step = flow.step
         if isinstance(step, RunTools):
-            assert tools is not None
-            outcome: Any = tools.run(step.calls, parallel)
+            assert p.tools is not None
+            outcome: Any = p.tools.run(step.calls, parallel)
         elif reader is None:
-            outcome = backend.complete(step)
+            outcome = p.backend.complete(step)
         else:
-            turn = reader()
-            deltas = backend.stream(step)
+            turn, deltas = reader(), p.backend.stream(step)
             try:
                 for delta in deltas:
                     yield from turn.take(delta)
@@ -67,10 +84,8 @@ def drive(p: Plan[T], reader: Callable[[], Reader] | None = None) -> Generator[E
                 close_deltas(deltas)
             yield from turn.end()
             outcome = turn.response()
-        try:
-            step = flow.send(outcome)
-        except StopIteration as done:
-            yield ("result", done.value)
+        if not flow.send(outcome):
+            yield ("result", flow.result)
             return
 
 
@@ -78,19 +93,16 @@ async def adrive(
     p: Plan[T], reader: Callable[[], Reader] | None = None
 ) -> AsyncGenerator[Event, None]:
     """The async twin of ``drive``: the backend's asyncio client; async tools are awaited."""
-    backend, tools = p.backend, p.tools
-    parallel = p.config.parallel_tools_max or 1
-    flow = steps(p)
-    step = next(flow)
+    flow, parallel = _Flow(p), p.config.parallel_tools_max or 1
     while True:
+        step = flow.step
         if isinstance(step, RunTools):
-            assert tools is not None
-            outcome: Any = await tools.arun(step.calls, parallel)
+            assert p.tools is not None
+            outcome: Any = await p.tools.arun(step.calls, parallel)
         elif reader is None:
-            outcome = await backend.acomplete(step)
+            outcome = await p.backend.acomplete(step)
         else:
-            turn = reader()
-            deltas = backend.astream(step)
+            turn, deltas = reader(), p.backend.astream(step)
             try:
                 async for delta in deltas:
                     for event in turn.take(delta):
@@ -100,10 +112,8 @@ async def adrive(
             for event in turn.end():
                 yield event
             outcome = turn.response()
-        try:
-            step = flow.send(outcome)
-        except StopIteration as done:
-            yield ("result", done.value)
+        if not flow.send(outcome):
+            yield ("result", flow.result)
             return
 
 
