@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from anthropic.types import Message as SDKMessage
 
-from alloy.backends._anthropic_decode import decode_response
-from alloy.backends._anthropic_encode import OUTPUT_TOOL
+from alloy.backends.anthropic._decode import decode_response
+from alloy.backends.anthropic._encode import OUTPUT_TOOL
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 

@@ -16,13 +16,13 @@ from alloy._messages import (
     ToolSpec,
 )
 from alloy._output import output_spec
-from alloy.backends._anthropic_encode import (
+from alloy.backends.anthropic import AnthropicBackend
+from alloy.backends.anthropic._encode import (
     DEFAULT_MAX_TOKENS,
     OUTPUT_TOOL,
     encode_messages,
     encode_request,
 )
-from alloy.backends.anthropic import AnthropicBackend
 
 HELLO = (Message.user("hello"),)
 TOOL = ToolSpec(

@@ -17,7 +17,8 @@ import pytest
 
 import alloy
 from alloy._messages import Message, Request
-from alloy.backends.anthropic import AnthropicBackend, _translate
+from alloy.backends.anthropic import AnthropicBackend
+from alloy.backends.anthropic.backend import _translate
 from alloy.testing.emulator import Fault, Reply, Scenario
 
 KEY = "sk-ant-test-0123456789abcdef"

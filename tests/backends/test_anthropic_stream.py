@@ -21,9 +21,9 @@ from anthropic.types import RawMessageStreamEvent
 from alloy import ProviderConnectionError, ProviderError, RateLimitError, StreamError
 from alloy._deltas import Assembler, Delta, Finish, ReasoningDelta, TextDelta, ToolCallDelta
 from alloy._messages import Message, Response
-from alloy.backends._anthropic_decode import decode_response
-from alloy.backends._anthropic_encode import OUTPUT_TOOL, encode_messages
-from alloy.backends._anthropic_stream import StreamDecoder, broken_stream, in_stream_status
+from alloy.backends.anthropic._decode import decode_response
+from alloy.backends.anthropic._encode import OUTPUT_TOOL, encode_messages
+from alloy.backends.anthropic._stream import StreamDecoder, broken_stream, in_stream_status
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 EVENTS: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(RawMessageStreamEvent)

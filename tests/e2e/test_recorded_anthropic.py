@@ -18,7 +18,7 @@ import pytest
 from alloy import AuthenticationError, ProviderError, StreamError
 from alloy._output import output_spec
 from alloy.backends import Message, Request, get_backend
-from alloy.backends._anthropic_encode import OUTPUT_TOOL, encode_messages
+from alloy.backends.anthropic._encode import OUTPUT_TOOL, encode_messages
 from alloy.testing.emulator import Reply, Scenario, load_recording
 from tests.e2e.streaming import assemble
 

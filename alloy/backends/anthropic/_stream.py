@@ -1,7 +1,7 @@
 """Streaming for the ``anthropic`` backend: raw Messages stream events → alloy deltas.
 
 Pure, no I/O. ``StreamDecoder`` classifies the events of ``messages.create(stream=True)``
-one at a time, the way ``_anthropic_decode`` reads a whole ``Message``, so the shared
+one at a time, the way ``_decode`` reads a whole ``Message``, so the shared
 ``Assembler`` rebuilds the same ``Response``:
 
 - ``text_delta`` → ``TextDelta``; ``thinking_delta`` → ``ReasoningDelta`` (thinking blocks
@@ -39,7 +39,7 @@ from anthropic.types import (
 )
 from anthropic.types import TextDelta as SDKTextDelta
 
-from .._deltas import (
+from ..._deltas import (
     Delta,
     Finish,
     ReasoningDelta,
@@ -48,9 +48,9 @@ from .._deltas import (
     ToolCallDelta,
     UsageDelta,
 )
-from .._errors import ProviderConnectionError, ProviderError, StreamError
-from ._anthropic_decode import refusal_text, token_counts
-from ._anthropic_encode import OUTPUT_TOOL
+from ..._errors import ProviderConnectionError, ProviderError, StreamError
+from ._decode import refusal_text, token_counts
+from ._encode import OUTPUT_TOOL
 
 __all__ = [
     "IN_STREAM_STATUS",

@@ -1,6 +1,7 @@
 """Encoding for the ``anthropic`` backend: an alloy ``Request`` → ``messages.create`` arguments.
 
-Pure functions, no I/O. How each setting travels is described in ``alloy.backends.anthropic``.
+Pure functions, no I/O. How each setting travels is described in
+``alloy.backends.anthropic.backend``.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from .._messages import Message, OutputSchema, Request, TextPart, ToolCall, ToolResult, ToolSpec
-from .._schema import for_output, for_tool
+from ..._messages import Message, OutputSchema, Request, TextPart, ToolCall, ToolResult, ToolSpec
+from ..._schema import for_output, for_tool
 
 __all__ = ["DEFAULT_MAX_TOKENS", "OUTPUT_TOOL", "encode_messages", "encode_request"]
 

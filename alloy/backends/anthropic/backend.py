@@ -1,7 +1,7 @@
 """The ``anthropic`` backend: Claude through the official ``anthropic`` SDK's Messages API.
 
-encode (``_anthropic_encode``) → one ``client.messages.create`` call → decode
-(``_anthropic_decode``, or ``_anthropic_stream`` for the events of a streamed call, made with
+encode (``_encode``) → one ``client.messages.create`` call → decode
+(``_decode``, or ``_stream`` for the events of a streamed call, made with
 the same arguments plus ``stream=True``). How alloy's settings travel:
 
 - ``system`` is the top-level ``system``; ``max_tokens`` is required by the API, so when none
@@ -37,21 +37,21 @@ import anthropic
 import httpx2
 from anthropic.types import Message as SDKMessage
 
-from .._deltas import Delta
-from .._errors import AlloyError, ConfigurationError, ProviderError
-from .._messages import Request, Response
-from ._anthropic_decode import decode_response
-from ._anthropic_encode import (
+from ..._deltas import Delta
+from ..._errors import AlloyError, ConfigurationError, ProviderError
+from ..._messages import Request, Response
+from .._clients import ClientCache
+from .._http import body_message, error_for_status, error_for_transport, scrub
+from ..base import Capabilities
+from ._decode import decode_response
+from ._encode import (
     CLIENT_OPTIONS,
     DEFAULT_MAX_TOKENS,
     OUTPUT_TOOL,
     RESERVED_OPTIONS,
     encode_request,
 )
-from ._anthropic_stream import StreamDecoder, broken_stream, in_stream_status
-from ._clients import ClientCache
-from ._http import body_message, error_for_status, error_for_transport, scrub
-from .base import Capabilities
+from ._stream import StreamDecoder, broken_stream, in_stream_status
 
 __all__ = ["CAPABILITY_TABLE", "DEFAULT_MAX_TOKENS", "AnthropicBackend"]
 

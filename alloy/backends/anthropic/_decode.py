@@ -11,9 +11,9 @@ from typing import Any
 
 from anthropic.types import Message, TextBlock, ThinkingBlock, ToolUseBlock
 
-from .._messages import Response, ToolCall
-from .._usage import Usage
-from ._anthropic_encode import OUTPUT_TOOL
+from ..._messages import Response, ToolCall
+from ..._usage import Usage
+from ._encode import OUTPUT_TOOL
 
 __all__ = ["decode_response", "refusal_text", "token_counts"]
 
