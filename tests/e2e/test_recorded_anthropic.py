@@ -145,7 +145,10 @@ def test_output_tool_reply_streams_as_text_like_complete(alloy_emulator: Scenari
         "anthropic", {"base_url": alloy_emulator.base_url("anthropic"), "api_key": "sk-test"}
     )
     schema = output_spec(list[int], "t").schema
-    request = Request("claude-opus-4-1", (Message.user("numbers"),), output=schema)
+    # The mode planning picks for this model (a request built by hand must say it).
+    request = Request(
+        "claude-opus-4-1", (Message.user("numbers"),), output=schema, output_mode="tool_call"
+    )
     whole = backend.complete(request)
     streamed = assemble(backend, request, "sync")
     assert streamed.tool_calls == whole.tool_calls == ()

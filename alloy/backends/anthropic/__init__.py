@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .backend import CAPABILITY_TABLE as CAPABILITY_TABLE
-from .backend import DEFAULT_MAX_TOKENS as DEFAULT_MAX_TOKENS
+from ._encode import DEFAULT_MAX_TOKENS as DEFAULT_MAX_TOKENS
+from ._models import PROFILES as PROFILES
 from .backend import AnthropicBackend as AnthropicBackend
 
-__all__ = ["CAPABILITY_TABLE", "DEFAULT_MAX_TOKENS", "AnthropicBackend"]
+__all__ = ["DEFAULT_MAX_TOKENS", "PROFILES", "AnthropicBackend"]
