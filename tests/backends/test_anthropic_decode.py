@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from anthropic.types import Message as SDKMessage
 
-from alloy.backends._anthropic_decode import decode_response
-from alloy.backends._anthropic_encode import OUTPUT_TOOL
+from alloy._messages import native
+from alloy.backends.anthropic._decode import decode_response
+from alloy.backends.anthropic._encode import OUTPUT_TOOL
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 
@@ -56,6 +57,9 @@ def test_parallel_tool_calls_keep_text_and_order() -> None:
         ("secret_retrieval_tool", {"password": "radiance"}),
     ]
     assert response.tool_calls[0].id == "toolu_01BUvqBj8Yb34pNAbCJJY1oc"
+    tagged = response.tool_calls[0].provider_data
+    assert tagged is not None and tagged.backend == "anthropic"
+    assert tagged.data["type"] == "tool_use" and tagged.data["input"] == {"password": "mellon"}
     assert response.finish_reason == "tool_use"
 
 
@@ -64,8 +68,10 @@ def test_thinking_goes_to_reasoning_and_provider_data() -> None:
     response = decode_response(raw)
     assert response.text == "3"
     assert response.reasoning is not None and response.reasoning.startswith("I need to find")
-    assert response.provider_data[0]["type"] == "thinking"
-    assert response.provider_data[0]["signature"] == raw.content[0].signature  # type: ignore[union-attr]
+    blocks = native(response.provider_data, "anthropic")
+    assert blocks[0]["type"] == "thinking"
+    assert blocks[0]["signature"] == raw.content[0].signature  # type: ignore[union-attr]
+    json.dumps(blocks)  # plain JSON, so a history can be stored and sent back
 
 
 def test_output_tool_input_is_the_reply_text() -> None:
@@ -76,7 +82,7 @@ def test_output_tool_input_is_the_reply_text() -> None:
     response = decode_response(raw)
     assert response.text == '{"value": 3}'
     assert response.tool_calls == ()
-    assert response.provider_data[0]["name"] == OUTPUT_TOOL
+    assert native(response.provider_data, "anthropic")[0]["name"] == OUTPUT_TOOL
 
 
 def test_refusal_and_thinking_tokens() -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
+from alloy._config import Config
 from alloy._messages import (
     Message,
     OutputSchema,
+    ProviderData,
     Request,
     Response,
     TextPart,
@@ -16,13 +19,14 @@ from alloy._messages import (
     ToolSpec,
 )
 from alloy._output import output_spec
-from alloy.backends._anthropic_encode import (
+from alloy._run import plan
+from alloy.backends.anthropic import AnthropicBackend
+from alloy.backends.anthropic._encode import (
     DEFAULT_MAX_TOKENS,
     OUTPUT_TOOL,
     encode_messages,
     encode_request,
 )
-from alloy.backends.anthropic import AnthropicBackend
 
 HELLO = (Message.user("hello"),)
 TOOL = ToolSpec(
@@ -38,8 +42,16 @@ def output(tp: Any) -> OutputSchema:
     return spec.schema
 
 
+def planned(model: str, tp: Any) -> Request:
+    """The request planning builds for a command returning ``tp`` on ``model``."""
+    options = {"anthropic": {"api_key": "sk-ant-test"}}
+    return plan(
+        "hello", output_spec(tp, "test"), Config(model=model, provider_options=options)
+    ).request
+
+
 def test_minimal_request_has_the_default_max_tokens() -> None:
-    params = encode_request(Request(model="claude-sonnet-4-6", messages=HELLO), True)
+    params = encode_request(Request(model="claude-sonnet-4-6", messages=HELLO))
     assert params == {
         "model": "claude-sonnet-4-6",
         "max_tokens": DEFAULT_MAX_TOKENS,
@@ -51,7 +63,7 @@ def test_typed_settings() -> None:
     request = Request(
         model="m", messages=HELLO, system="Be brief.", temperature=0.2, max_tokens=64, timeout=3.0
     )
-    params = encode_request(request, True)
+    params = encode_request(request)
     assert params["system"] == "Be brief."
     assert params["max_tokens"] == 64
     assert params["extra_body"] == {"temperature": 0.2}
@@ -60,7 +72,7 @@ def test_typed_settings() -> None:
 
 def test_thinking_budget_is_added_to_the_default_max_tokens() -> None:
     thinking = {"thinking": {"type": "enabled", "budget_tokens": 8000}}
-    params = encode_request(Request(model="m", messages=HELLO, options=thinking), True)
+    params = encode_request(Request(model="m", messages=HELLO, options=thinking))
     assert params["max_tokens"] == DEFAULT_MAX_TOKENS + 8000
     assert params["thinking"] == thinking["thinking"]
 
@@ -68,14 +80,14 @@ def test_thinking_budget_is_added_to_the_default_max_tokens() -> None:
 def test_options_merge_into_what_alloy_sets() -> None:
     options = {"extra_body": {"top_k": 5}, "metadata": {"user_id": "u1"}}
     request = Request(model="m", messages=HELLO, temperature=0.5, options=options)
-    params = encode_request(request, True)
+    params = encode_request(request)
     assert params["extra_body"] == {"temperature": 0.5, "top_k": 5}
     assert params["metadata"] == {"user_id": "u1"}
 
 
 def test_native_structured_output() -> None:
     schema = output(int)
-    params = encode_request(Request(model="m", messages=HELLO, output=schema), True)
+    params = encode_request(Request(model="m", messages=HELLO, output=schema))
     assert params["output_config"] == {
         "format": {
             "type": "json_schema",
@@ -90,9 +102,10 @@ def test_native_structured_output() -> None:
     assert "tools" not in params and "tool_choice" not in params
 
 
-def test_forced_tool_for_models_without_native_output() -> None:
+def test_forced_tool_when_the_output_mode_is_a_tool_call() -> None:
     schema = output(int)
-    params = encode_request(Request(model="m", messages=HELLO, output=schema), False)
+    request = Request(model="m", messages=HELLO, output=schema, output_mode="tool_call")
+    params = encode_request(request)
     assert "output_config" not in params
     [tool] = params["tools"]
     assert tool["name"] == OUTPUT_TOOL
@@ -100,9 +113,17 @@ def test_forced_tool_for_models_without_native_output() -> None:
     assert params["tool_choice"] == {"type": "tool", "name": OUTPUT_TOOL}
 
 
+def test_prompt_mode_sends_nothing_about_the_schema() -> None:
+    request = Request(model="m", messages=HELLO, output=output(int), output_mode="prompt")
+    params = encode_request(request)
+    assert "output_config" not in params
+    assert "tools" not in params and "tool_choice" not in params
+
+
 def test_open_maps_go_through_the_tool_even_on_native_models() -> None:
-    schema = output(dict[str, float])
-    params = encode_request(Request(model="m", messages=HELLO, output=schema), True)
+    request = planned("claude-sonnet-4-6", dict[str, float])
+    assert request.output_mode == "tool_call"
+    params = encode_request(request)
     assert "output_config" not in params
     assert params["tools"][0]["input_schema"] == {
         "type": "object",
@@ -112,18 +133,19 @@ def test_open_maps_go_through_the_tool_even_on_native_models() -> None:
 
 def test_output_tool_with_user_tools_or_thinking() -> None:
     schema = output(int)
-    with_tools = Request(model="m", messages=HELLO, output=schema, tools=(TOOL,))
-    params = encode_request(with_tools, False)
+    forced = Request(model="m", messages=HELLO, output=schema, output_mode="tool_call")
+    with_tools = replace(forced, tools=(TOOL,))
+    params = encode_request(with_tools)
     assert [t["name"] for t in params["tools"]] == ["lookup", OUTPUT_TOOL]
     assert params["tool_choice"] == {"type": "any"}
     thinking = {"thinking": {"type": "adaptive"}}
-    thinks = Request(model="m", messages=HELLO, output=schema, options=thinking)
-    params = encode_request(thinks, False)
+    thinks = replace(forced, options=thinking)
+    params = encode_request(thinks)
     assert params["tool_choice"] == {"type": "auto"}
 
 
 def test_tools_use_the_anthropic_dialect() -> None:
-    params = encode_request(Request(model="m", messages=HELLO, tools=(TOOL,)), True)
+    params = encode_request(Request(model="m", messages=HELLO, tools=(TOOL,)))
     assert params["tools"] == [
         {
             "name": "lookup",
@@ -175,7 +197,7 @@ def test_provider_data_is_echoed_and_an_unanswered_output_call_is_closed() -> No
         {"type": "text", "text": ""},
         {"type": "tool_use", "id": "toolu_1", "name": OUTPUT_TOOL, "input": {"value": "x"}},
     ]
-    reply = Response(text='{"value": "x"}', provider_data=blocks)
+    reply = Response(text='{"value": "x"}', provider_data=ProviderData("anthropic", blocks))
     encoded = encode_messages((*HELLO, reply.message(), Message.user("Not an int; again.")))
     assert encoded[1] == {"role": "assistant", "content": [blocks[0], blocks[2]]}
     first, second = encoded[2]["content"]
@@ -185,7 +207,9 @@ def test_provider_data_is_echoed_and_an_unanswered_output_call_is_closed() -> No
 
 
 def test_an_empty_assistant_turn_is_left_out() -> None:
-    empty = Response(text="", provider_data=[{"type": "text", "text": ""}])
+    empty = Response(
+        text="", provider_data=ProviderData("anthropic", [{"type": "text", "text": ""}])
+    )
     encoded = encode_messages((*HELLO, empty.message(), Message.user("Say something.")))
     assert [m["role"] for m in encoded] == ["user", "user"]
 
@@ -201,8 +225,43 @@ def test_capabilities_by_model() -> None:
 
 
 def test_forced_tool_model_encodes_the_tool() -> None:
-    backend = AnthropicBackend({"api_key": "sk-ant-test"})
-    request = Request(model="claude-3-5-haiku-latest", messages=HELLO, output=output(bool))
-    params = backend._encode(request)  # pyright: ignore[reportPrivateUsage]
+    request = planned("claude-3-5-haiku-latest", bool)
+    assert request.output_mode == "tool_call"
+    params = encode_request(request)
     assert params["tool_choice"]["name"] == OUTPUT_TOOL
     json.dumps(params)  # plain JSON, ready for the SDK
+
+
+def test_a_turn_made_by_another_backend_is_encoded_from_its_neutral_parts() -> None:
+    # OpenAI output items have a "type" too: echoed here they would be refused (HTTP 400).
+    items: list[dict[str, Any]] = [
+        {"type": "reasoning", "id": "rs_1", "summary": []},
+        {"type": "message", "id": "m"},
+    ]
+    call = ToolCall("t1", "lookup", '{"city": "Paris"}', ProviderData("openai", items[0]))
+    reply = Response(
+        text="Looking.", tool_calls=(call,), provider_data=ProviderData("openai", items)
+    )
+    [_, assistant] = encode_messages((*HELLO, reply.message()))
+    assert assistant == {
+        "role": "assistant",
+        "content": [
+            {"type": "text", "text": "Looking."},
+            {"type": "tool_use", "id": "t1", "name": "lookup", "input": {"city": "Paris"}},
+        ],
+    }
+
+
+def test_anthropic_shaped_blocks_tagged_for_another_backend_are_not_echoed() -> None:
+    blocks = [{"type": "thinking", "thinking": "hmm", "signature": "sig=="}]
+    turn = Message("assistant", (TextPart("Hi."),), ProviderData("gemini", blocks))
+    [_, assistant] = encode_messages((*HELLO, turn))
+    assert assistant["content"] == [{"type": "text", "text": "Hi."}]
+
+
+def test_tool_results_made_of_parts_go_as_their_text() -> None:
+    call = ToolCall("t1", "lookup", "{}")
+    parts = (TextPart("sun"), TextPart("ny"))
+    results = Message("user", (ToolResult("t1", "lookup", parts),))
+    [_, _, user] = encode_messages((*HELLO, Message("assistant", (call,)), results))
+    assert user["content"] == [{"type": "tool_result", "tool_use_id": "t1", "content": "sunny"}]

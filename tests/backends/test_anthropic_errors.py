@@ -17,11 +17,14 @@ import pytest
 
 import alloy
 from alloy._messages import Message, Request
-from alloy.backends.anthropic import AnthropicBackend, _translate
+from alloy.backends._boundary import Secrets
+from alloy.backends.anthropic import AnthropicBackend
+from alloy.backends.anthropic._errors import translate
 from alloy.testing.emulator import Fault, Reply, Scenario
 
 KEY = "sk-ant-test-0123456789abcdef"
 URL = "https://api.anthropic.com/v1/messages"
+NO_KEYS = Secrets()
 REQUEST = Request(model="claude-sonnet-4-6", messages=(Message.user("hi"),))
 
 
@@ -48,7 +51,7 @@ def envelope(kind: str, message: str) -> dict[str, Any]:
 def test_overloaded_is_retryable() -> None:
     exc = status_error(529, envelope("overloaded_error", "Overloaded"), {"retry-after": "2"})
     assert isinstance(exc, anthropic.OverloadedError)
-    err = _translate(exc, (), None)
+    err = translate(exc, NO_KEYS, None)
     assert isinstance(err, alloy.ProviderError)
     assert err.retryable and err.status_code == 529 and err.retry_after == 2
     assert "Overloaded" in str(err)
@@ -56,15 +59,15 @@ def test_overloaded_is_retryable() -> None:
 
 def test_auth_error_names_the_variable_and_hides_the_key() -> None:
     exc = status_error(401, envelope("authentication_error", f"invalid x-api-key {KEY}"))
-    err = _translate(exc, (KEY,), None)
+    err = translate(exc, Secrets([KEY]), None)
     assert isinstance(err, alloy.AuthenticationError)
     assert "ANTHROPIC_API_KEY" in str(err) and KEY not in str(err)
 
 
 def test_rate_limit_and_bad_request() -> None:
-    limited = _translate(status_error(429, envelope("rate_limit_error", "slow")), (), None)
+    limited = translate(status_error(429, envelope("rate_limit_error", "slow")), NO_KEYS, None)
     assert isinstance(limited, alloy.RateLimitError)
-    bad = _translate(status_error(400, envelope("invalid_request_error", "nope")), (), None)
+    bad = translate(status_error(400, envelope("invalid_request_error", "nope")), NO_KEYS, None)
     assert isinstance(bad, alloy.ProviderError) and not bad.retryable
 
 
@@ -72,21 +75,21 @@ def test_connection_errors_use_their_cause() -> None:
     request = httpx2.Request("POST", URL)
     timeout = anthropic.APITimeoutError(request=request)
     timeout.__cause__ = httpx2.ReadTimeout("timed out", request=request)
-    assert isinstance(_translate(timeout, (), 5.0), alloy.ProviderTimeout)
+    assert isinstance(translate(timeout, NO_KEYS, 5.0), alloy.ProviderTimeout)
     refused = anthropic.APIConnectionError(request=request)
     refused.__cause__ = httpx2.ConnectError("refused", request=request)
-    assert isinstance(_translate(refused, (), None), alloy.ProviderConnectionError)
+    assert isinstance(translate(refused, NO_KEYS, None), alloy.ProviderConnectionError)
 
 
 def test_client_side_errors_are_configuration_errors() -> None:
     unknown = TypeError("Messages.create() got an unexpected keyword argument 'user'")
-    assert isinstance(_translate(unknown, (), None), alloy.ConfigurationError)
+    assert isinstance(translate(unknown, NO_KEYS, None), alloy.ConfigurationError)
     keyless = TypeError("Could not resolve authentication method. Expected one of api_key")
-    err = _translate(keyless, (), None)
+    err = translate(keyless, NO_KEYS, None)
     assert isinstance(err, alloy.ConfigurationError) and "ANTHROPIC_API_KEY" in str(err)
     too_long = ValueError("Streaming is required for operations that may take longer ...")
-    assert isinstance(_translate(too_long, (), None), alloy.ConfigurationError)
-    assert _translate(KeyError("x"), (), None) is None
+    assert isinstance(translate(too_long, NO_KEYS, None), alloy.ConfigurationError)
+    assert translate(KeyError("x"), NO_KEYS, None) is None
 
 
 def test_temperature_reaches_the_body(alloy_emulator: Scenario) -> None:

@@ -20,10 +20,13 @@ from anthropic.types import RawMessageStreamEvent
 
 from alloy import ProviderConnectionError, ProviderError, RateLimitError, StreamError
 from alloy._deltas import Assembler, Delta, Finish, ReasoningDelta, TextDelta, ToolCallDelta
-from alloy._messages import Message, Response
-from alloy.backends._anthropic_decode import decode_response
-from alloy.backends._anthropic_encode import OUTPUT_TOOL, encode_messages
-from alloy.backends._anthropic_stream import StreamDecoder, broken_stream, in_stream_status
+from alloy._messages import Message, ProviderData, Response
+from alloy.backends import base
+from alloy.backends._boundary import broken_stream
+from alloy.backends.anthropic._decode import decode_response
+from alloy.backends.anthropic._encode import OUTPUT_TOOL, encode_messages
+from alloy.backends.anthropic._errors import in_stream_status
+from alloy.backends.anthropic._stream import StreamDecoder
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 EVENTS: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(RawMessageStreamEvent)
@@ -274,6 +277,11 @@ def tool_block(index: int, name: str, *json_pieces: str) -> list[dict[str, Any]]
 
 def test_finish_only_for_message_stop() -> None:
     events = sdk_events([start(), *text_block(0, "Hel", "lo"), *end()])
+    decoder: base.StreamDecoder = StreamDecoder()
+    for event in events[:-1]:
+        decoder.feed(event)
+    assert not decoder.finished
+    assert isinstance(decoder.feed(events[-1])[-1], Finish) and decoder.finished
     found = deltas(events)
     assert [type(d).__name__ for d in found] == [
         "UsageDelta",
@@ -303,12 +311,10 @@ def test_tool_calls_keyed_by_block_index_with_their_pieces() -> None:
         ("toolu_1", "get_weather", {"city": "Paris"}),
         ("toolu_2", "get_time", {"city": "Tokyo"}),
     ]
-    assert response.tool_calls[0].provider_data == {
-        "type": "tool_use",
-        "id": "toolu_1",
-        "name": "get_weather",
-        "input": {"city": "Paris"},
-    }
+    assert response.tool_calls[0].provider_data == ProviderData(
+        "anthropic",
+        {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
+    )
     assert response.text == "Let me look."
     assert response.finish_reason == "tool_use"
 
@@ -380,12 +386,15 @@ def test_thinking_blocks_are_joined_by_a_blank_line_and_keep_their_signatures() 
     response = assemble(events)
     assert response.reasoning == "First thought.\n\nSecond thought."
     assert response.text == "Answer."
-    assert response.provider_data == [
-        {"type": "thinking", "thinking": "First thought.", "signature": "sig0"},
-        {"type": "redacted_thinking", "data": "opaque"},
-        {"type": "thinking", "thinking": "Second thought.", "signature": "sig2"},
-        {"type": "text", "text": "Answer."},
-    ]
+    assert response.provider_data == ProviderData(
+        "anthropic",
+        [
+            {"type": "thinking", "thinking": "First thought.", "signature": "sig0"},
+            {"type": "redacted_thinking", "data": "opaque"},
+            {"type": "thinking", "thinking": "Second thought.", "signature": "sig2"},
+            {"type": "text", "text": "Answer."},
+        ],
+    )
 
 
 def test_usage_comes_from_message_start_and_the_running_totals() -> None:
@@ -427,7 +436,8 @@ def test_unknown_events_and_blocks_are_ignored_but_kept() -> None:
     )
     response = assemble(events)
     assert (response.text, response.tool_calls) == ("Found.", ())
-    assert response.provider_data[0]["input"] == {"query": "x"}
+    assert response.provider_data is not None
+    assert response.provider_data.data[0]["input"] == {"query": "x"}
 
 
 def test_request_id_and_model_reach_finish() -> None:

@@ -18,7 +18,7 @@ import pytest
 from alloy import AuthenticationError, ProviderError, StreamError
 from alloy._output import output_spec
 from alloy.backends import Message, Request, get_backend
-from alloy.backends._anthropic_encode import OUTPUT_TOOL, encode_messages
+from alloy.backends.anthropic._encode import OUTPUT_TOOL, encode_messages
 from alloy.testing.emulator import Reply, Scenario, load_recording
 from tests.e2e.streaming import assemble
 
@@ -145,7 +145,10 @@ def test_output_tool_reply_streams_as_text_like_complete(alloy_emulator: Scenari
         "anthropic", {"base_url": alloy_emulator.base_url("anthropic"), "api_key": "sk-test"}
     )
     schema = output_spec(list[int], "t").schema
-    request = Request("claude-opus-4-1", (Message.user("numbers"),), output=schema)
+    # The mode planning picks for this model (a request built by hand must say it).
+    request = Request(
+        "claude-opus-4-1", (Message.user("numbers"),), output=schema, output_mode="tool_call"
+    )
     whole = backend.complete(request)
     streamed = assemble(backend, request, "sync")
     assert streamed.tool_calls == whole.tool_calls == ()

@@ -1,8 +1,8 @@
 """Streaming for the ``anthropic`` backend: raw Messages stream events → alloy deltas.
 
-Pure, no I/O. ``StreamDecoder`` classifies the events of ``messages.create(stream=True)``
-one at a time, the way ``_anthropic_decode`` reads a whole ``Message``, so the shared
-``Assembler`` rebuilds the same ``Response``:
+Pure, no I/O. ``StreamDecoder`` (an ``alloy.backends.base.StreamDecoder``) classifies the
+events of ``messages.create(stream=True)`` one at a time, the way ``_decode`` reads a whole
+``Message``, so the shared ``Assembler`` rebuilds the same ``Response``:
 
 - ``text_delta`` → ``TextDelta``; ``thinking_delta`` → ``ReasoningDelta`` (thinking blocks
   joined by a blank line, as ``complete`` joins them);
@@ -14,9 +14,10 @@ one at a time, the way ``_anthropic_decode`` reads a whole ``Message``, so the s
   the stop reason from ``message_delta``; ``Finish`` only for ``message_stop``.
 
 Each block is rebuilt as the API would have sent it whole (text, thinking with its
-signature, tool input as an object) and the list goes in ``Finish.provider_data``, so a
-streamed turn is echoed exactly like a complete one. Every piece is appended once and
-joined once, when its block stops: the work is linear in the size of the reply.
+signature, tool input as an object) and the list goes in ``Finish.provider_data`` (tagged
+``ProviderData("anthropic", blocks)``), so a streamed turn is echoed exactly like a complete
+one. Every piece is appended once and joined once, when its block stops: the work is linear
+in the size of the reply.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Literal
 
 from anthropic.types import (
     InputJSONDelta,
@@ -39,7 +40,7 @@ from anthropic.types import (
 )
 from anthropic.types import TextDelta as SDKTextDelta
 
-from .._deltas import (
+from ..._deltas import (
     Delta,
     Finish,
     ReasoningDelta,
@@ -48,35 +49,21 @@ from .._deltas import (
     ToolCallDelta,
     UsageDelta,
 )
-from .._errors import ProviderConnectionError, ProviderError, StreamError
-from ._anthropic_decode import refusal_text, token_counts
-from ._anthropic_encode import OUTPUT_TOOL
+from ..._messages import ProviderData
+from ._decode import refusal_text, token_counts
+from ._encode import OUTPUT_TOOL
+from ._models import NAME
 
-__all__ = [
-    "IN_STREAM_STATUS",
-    "StreamDecoder",
-    "broken_stream",
-    "in_stream_status",
-]
-
-IN_STREAM_STATUS = {
-    "invalid_request_error": 400,
-    "authentication_error": 401,
-    "permission_error": 403,
-    "not_found_error": 404,
-    "request_too_large": 413,
-    "rate_limit_error": 429,
-    "api_error": 500,
-    "timeout_error": 504,
-    "overloaded_error": 529,
-}
-"""The HTTP status each error ``type`` of an ``event: error`` would have had outside a
-stream (the SDK raises those events as ``APIStatusError`` with the stream's status, 200)."""
+__all__ = ["StreamDecoder"]
 
 _NOTHING: tuple[Delta, ...] = ()
 _CALL_BLOCKS = frozenset({"tool_use"})
 # Blocks whose ``input`` also streams as ``input_json_delta`` but that alloy does not run.
 _INPUT_BLOCKS = frozenset({"server_tool_use", "mcp_tool_use"})
+
+_Role = Literal["text", "thinking", "call", "output", "input", "other"]
+"""What a block is to alloy: reply text, thinking, a tool call to run, the output tool's call,
+a server-side call whose input streams but is not run, or anything else (kept, not read)."""
 
 
 @dataclass
@@ -84,7 +71,7 @@ class _Block:
     """One content block being received: as ``content_block_start`` sent it, plus pieces."""
 
     data: dict[str, Any]
-    role: str  # "text", "thinking", "call", "output", "input" or "other"
+    role: _Role
     pieces: list[str] = field(default_factory=list[str])
     citations: list[Any] = field(default_factory=list[Any])
     signature: str | None = None
@@ -107,22 +94,28 @@ class StreamDecoder:
         self._thought = False
         self._model: str | None = None
         self._stop_reason: str | None = None
+        self._finished = False
 
-    def feed(self, event: object) -> Sequence[Delta]:
-        """The deltas for one event, in order (often none)."""
-        if isinstance(event, RawContentBlockDeltaEvent):
-            return self._delta(event)
-        if isinstance(event, RawContentBlockStartEvent):
-            return self._start(event)
-        if isinstance(event, RawContentBlockStopEvent):
-            block = self._blocks.get(event.index)
-            return self._stop(event.index, block) if block is not None else _NOTHING
-        if isinstance(event, RawMessageStartEvent):
-            self._model = event.message.model or None
-            return [UsageDelta(token_counts(event.message.usage))]
-        if isinstance(event, RawMessageDeltaEvent):
-            return self._message_delta(event)
-        if isinstance(event, RawMessageStopEvent):
+    @property
+    def finished(self) -> bool:
+        """Whether ``message_stop`` has been decoded (and ``Finish`` yielded)."""
+        return self._finished
+
+    def feed(self, chunk: object) -> Sequence[Delta]:
+        """The deltas for one SDK stream event, in order (often none)."""
+        if isinstance(chunk, RawContentBlockDeltaEvent):
+            return self._delta(chunk)
+        if isinstance(chunk, RawContentBlockStartEvent):
+            return self._start(chunk)
+        if isinstance(chunk, RawContentBlockStopEvent):
+            block = self._blocks.get(chunk.index)
+            return self._stop(chunk.index, block) if block is not None else _NOTHING
+        if isinstance(chunk, RawMessageStartEvent):
+            self._model = chunk.message.model or None
+            return [UsageDelta(token_counts(chunk.message.usage))]
+        if isinstance(chunk, RawMessageDeltaEvent):
+            return self._message_delta(chunk)
+        if isinstance(chunk, RawMessageStopEvent):
             return self._finish()
         return _NOTHING  # ping, and event types this SDK version does not know
 
@@ -136,8 +129,10 @@ class StreamDecoder:
             block = _Block(data, "call")
         elif kind in _INPUT_BLOCKS:
             block = _Block(data, "input")
-        elif kind in ("text", "thinking"):
-            block = _Block(data, str(kind))
+        elif kind == "text":
+            block = _Block(data, "text")
+        elif kind == "thinking":
+            block = _Block(data, "thinking")
         else:
             block = _Block(data, "other")
         self._blocks[event.index] = block
@@ -213,7 +208,9 @@ class StreamDecoder:
             data["input"] = _object(joined)
         if block.role == "call":
             arguments = "" if block.has_input else "{}"
-            return [ToolCallDelta(index, arguments=arguments, provider_data=data)]
+            return [
+                ToolCallDelta(index, arguments=arguments, provider_data=ProviderData(NAME, data))
+            ]
         if block.role == "output" and not block.has_input:
             return [TextDelta("{}")]  # a call without input: ``complete`` dumps ``{}``
         return _NOTHING
@@ -243,43 +240,10 @@ class StreamDecoder:
             held = self._reply()
             if held:
                 deltas.append(TextDelta(held))
-        provider_data = [block.data for _, block in blocks]
+        provider_data = ProviderData(NAME, [block.data for _, block in blocks])
         deltas.append(Finish(self._stop_reason, self._model, self._request_id, provider_data))
+        self._finished = True
         return deltas
-
-
-def in_stream_status(body: object) -> int:
-    """The status an ``event: error`` body stands for (500 for an unknown error type)."""
-    kind = _field(_field(body, "error"), "type")
-    return IN_STREAM_STATUS.get(kind, 500) if isinstance(kind, str) else 500
-
-
-def broken_stream(error: ProviderError) -> ProviderError:
-    """What ``error`` becomes when it interrupts a stream that has already yielded deltas.
-
-    A reset, a malformed event or an in-stream error without a class of its own is a
-    ``StreamError`` (keeping the status, request id and whether a retry may help); a rate
-    limit, a timeout or an authentication failure keeps its own class.
-    """
-    if type(error) is not ProviderError and not isinstance(error, ProviderConnectionError):
-        return error
-    detail = str(error.args[0]) if error.args else str(error)
-    detail = detail.removeprefix(f"{error.provider}: ")
-    for suffix in (f" [request id {error.request_id}]", f" (HTTP {error.status_code})"):
-        detail = detail.removesuffix(suffix)
-    broken = StreamError(
-        f"the stream broke off: {detail}",
-        provider=error.provider,
-        status_code=error.status_code,
-        request_id=error.request_id,
-        retryable=error.retryable,
-        retry_after=error.retry_after,
-    )
-    return broken
-
-
-def _field(data: object, key: str) -> object:
-    return cast("dict[str, object]", data).get(key) if isinstance(data, dict) else None
 
 
 def _object(text: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Encoding for the ``anthropic`` backend: an alloy ``Request`` → ``messages.create`` arguments.
 
-Pure functions, no I/O. How each setting travels is described in ``alloy.backends.anthropic``.
+Pure functions, no I/O. How each setting travels is described in
+``alloy.backends.anthropic.backend``.
 """
 
 from __future__ import annotations
@@ -9,10 +10,29 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from .._messages import Message, OutputSchema, Request, TextPart, ToolCall, ToolResult, ToolSpec
-from .._schema import for_output, for_tool
+from ..._messages import (
+    Message,
+    OutputSchema,
+    Request,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    native,
+)
+from ..._schema import for_output, for_tool
+from ._models import NAME
 
-__all__ = ["DEFAULT_MAX_TOKENS", "OUTPUT_TOOL", "encode_messages", "encode_request"]
+__all__ = [
+    "CLIENT_OPTIONS",
+    "DEFAULT_MAX_TOKENS",
+    "OUTPUT_TOOL",
+    "RESERVED_OPTIONS",
+    "encode_messages",
+    "encode_request",
+    "encode_tool",
+    "offers_output_tool",
+]
 
 CLIENT_OPTIONS = frozenset({"api_key", "auth_token", "base_url", "default_headers"})
 """``provider_options`` keys that configure the SDK client."""
@@ -41,11 +61,21 @@ OUTPUT_TOOL = "alloy_output"
 _NOT_ACCEPTED = "This output was not accepted; see the next message."
 
 
-def encode_request(request: Request, native_output: bool) -> dict[str, Any]:
+def offers_output_tool(request: Request) -> bool:
+    """Whether ``request`` goes out with the forced output tool (``output_mode="tool_call"``).
+
+    The stream decoder needs the same answer: while the tool is offered, plain text is held
+    back, because a call of the tool replaces it.
+    """
+    return request.output is not None and request.output_mode == "tool_call"
+
+
+def encode_request(request: Request) -> dict[str, Any]:
     """The keyword arguments of ``messages.create`` for ``request``.
 
-    ``native_output`` says whether the model takes ``output_config.format``; a schema that
-    constrained decoding cannot express goes through the output tool even then.
+    The output schema travels as ``request.output_mode`` says: ``"json_schema"`` as
+    ``output_config.format``, ``"tool_call"`` as a forced call of ``OUTPUT_TOOL``, and
+    ``"prompt"`` not at all (the system prompt already describes it).
     """
     params: dict[str, Any] = {
         "model": request.model,
@@ -56,12 +86,13 @@ def encode_request(request: Request, native_output: bool) -> dict[str, Any]:
         params["system"] = request.system
     tools = [encode_tool(tool) for tool in request.tools]
     if request.output is not None:
-        dialect = for_output(request.output, "anthropic")
-        if native_output and dialect.strict:
-            params["output_config"] = {"format": {"type": "json_schema", "schema": dialect.schema}}
-        else:
-            tools.append(_output_tool(request.output, dialect.schema))
+        if request.output_mode == "json_schema":
+            schema = for_output(request.output, "anthropic").schema
+            params["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
+        elif request.output_mode == "tool_call":
+            tools.append(_output_tool(request.output))
             params["tool_choice"] = _output_choice(request)
+        # "prompt": planning already wrote the schema into the system prompt.
     if tools:
         params["tools"] = tools
     if request.temperature is not None:
@@ -114,7 +145,7 @@ def _user_content(message: Message, unanswered: Sequence[str]) -> str | list[dic
             result: dict[str, Any] = {
                 "type": "tool_result",
                 "tool_use_id": part.call_id,
-                "content": part.content,
+                "content": part.text,
             }
             if part.is_error:
                 result["is_error"] = True
@@ -126,9 +157,10 @@ def _user_content(message: Message, unanswered: Sequence[str]) -> str | list[dic
 
 
 def _assistant_content(message: Message) -> list[dict[str, Any]]:
-    echoed = _echoed(message.provider_data)
+    echoed = _echoed(native(message.provider_data, NAME))
     if echoed is not None:
         return echoed
+    # Not a turn this backend produced (or one without its blocks): the neutral parts.
     blocks: list[dict[str, Any]] = []
     for part in message.parts:
         if isinstance(part, TextPart) and part.text:
@@ -141,7 +173,7 @@ def _assistant_content(message: Message) -> list[dict[str, Any]]:
 
 
 def _echoed(data: Any) -> list[dict[str, Any]] | None:
-    """The content blocks kept by the decoder (thinking signatures intact), if ``data`` is that."""
+    """The content blocks the decoder kept (thinking signatures intact), if ``data`` is that."""
     if not isinstance(data, list) or not data:
         return None
     blocks: list[dict[str, Any]] = []
@@ -162,13 +194,13 @@ def _input(call: ToolCall) -> dict[str, Any]:
     return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
 
 
-def _output_tool(output: OutputSchema, schema: Mapping[str, Any]) -> dict[str, Any]:
+def _output_tool(output: OutputSchema) -> dict[str, Any]:
     return {
         "name": OUTPUT_TOOL,
         "description": (
             f"Give your final answer ({output.name}) by calling this tool with it as the input."
         ),
-        "input_schema": schema,
+        "input_schema": for_output(output, "anthropic").schema,
     }
 
 

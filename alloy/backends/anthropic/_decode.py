@@ -1,7 +1,8 @@
 """Decoding for the ``anthropic`` backend: the SDK's ``Message`` → an alloy ``Response``.
 
-Pure, no I/O. The content blocks are kept in ``provider_data`` as the API sent them, so the
-assistant turn goes back exactly as received (thinking blocks need their signatures).
+Pure, no I/O. The content blocks are kept in ``provider_data`` as the API sent them (tagged
+``ProviderData("anthropic", blocks)``), so the assistant turn goes back exactly as received
+(thinking blocks need their signatures).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from typing import Any
 
 from anthropic.types import Message, TextBlock, ThinkingBlock, ToolUseBlock
 
-from .._messages import Response, ToolCall
-from .._usage import Usage
-from ._anthropic_encode import OUTPUT_TOOL
+from ..._messages import ProviderData, Response, ToolCall
+from ..._usage import Usage
+from ._encode import OUTPUT_TOOL
+from ._models import NAME
 
 __all__ = ["decode_response", "refusal_text", "token_counts"]
 
@@ -41,7 +43,7 @@ def decode_response(raw: Message) -> Response:
             if block.name == OUTPUT_TOOL and output is None:
                 output = arguments
             else:
-                calls.append(ToolCall(block.id, block.name, arguments, data))
+                calls.append(ToolCall(block.id, block.name, arguments, ProviderData(NAME, data)))
     text = output if output is not None else "".join(texts)
     refusal = None
     if raw.stop_reason == "refusal":
@@ -55,7 +57,7 @@ def decode_response(raw: Message) -> Response:
         request_id=getattr(raw, "_request_id", None),
         refusal=refusal,
         reasoning="\n\n".join(thoughts) or None,
-        provider_data=blocks,
+        provider_data=ProviderData(NAME, blocks),
     )
 
 

@@ -1,0 +1,175 @@
+"""The ``anthropic`` backend: Claude through the official ``anthropic`` SDK's Messages API.
+
+encode (``_encode``) → one ``client.messages.create`` call → decode (``_decode``, or
+``_stream`` for the events of a streamed call, made with the same arguments plus
+``stream=True``). How alloy's settings travel:
+
+- ``system`` is the top-level ``system``; ``max_tokens`` is required by the API, so when none
+  is set alloy sends ``DEFAULT_MAX_TOKENS`` (4096), plus the thinking budget when
+  ``provider_options={"anthropic": {"thinking": {"type": "enabled", "budget_tokens": N}}}``
+  turns extended thinking on.
+- ``temperature`` goes in ``extra_body``: the 2.11 SDK's ``create`` no longer takes it,
+  though older models still honour it. Claude Opus 4.7 and later refuse it (HTTP 400).
+- Structured output follows ``Request.output_mode``, which planning picks from ``PROFILES``
+  (``_models``): native (``output_config.format``, a JSON schema in the ``anthropic``
+  dialect) for models that support it, which is every model not listed in
+  ``FORCED_TOOL_MODELS``. Older models, and schemas constrained decoding cannot express
+  (``dict[str, T]``, recursive types), get a forced call of a tool whose ``input_schema`` is
+  the output schema; its ``input`` comes back as the reply text.
+- Tools are ``{name, description, input_schema}``; results go back as ``tool_result`` blocks
+  with ``is_error``. Several tool calls in one turn are allowed.
+- The reply's content blocks are kept as ``ProviderData("anthropic", blocks)`` and sent back
+  verbatim when the assistant turn is re-encoded, thinking blocks and their signatures
+  included; the thinking text is ``Response.reasoning``. A turn made by another backend is
+  encoded from its neutral parts.
+- Usage: ``input_tokens`` as Anthropic counts it (cache reads and writes excluded),
+  ``cached_input_tokens`` from ``cache_read_input_tokens``, ``reasoning_tokens`` from
+  ``output_tokens_details.thinking_tokens`` when the API reports it, else ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import Any, ClassVar, TypeVar, cast
+
+import anthropic
+from anthropic.types import Message as SDKMessage
+
+from ..._deltas import Delta
+from ..._messages import Request, Response
+from .._boundary import ErrorBoundary, Secrets, expect
+from .._clients import ClientCache, build_client
+from ..base import Capabilities
+from ._decode import decode_response
+from ._encode import CLIENT_OPTIONS, RESERVED_OPTIONS, encode_request, offers_output_tool
+from ._errors import KEY_HINT, malformed, translate
+from ._models import NAME, capabilities
+from ._stream import StreamDecoder
+
+__all__ = ["AnthropicBackend"]
+
+_T = TypeVar("_T")
+
+# The client attributes that hold a key, given or found in the environment.
+_KEY_ATTRIBUTES = ("api_key", "auth_token")
+
+
+class AnthropicBackend:
+    """Claude models through ``client.messages.create``.
+
+    ``client_options`` are the SDK client settings from
+    ``provider_options={"anthropic": {...}}`` (``api_key``, ``auth_token``, ``base_url``,
+    ``default_headers``); anything unset comes from the SDK's defaults, so
+    ``ANTHROPIC_API_KEY`` and ``ANTHROPIC_BASE_URL`` work.
+
+    >>> backend = AnthropicBackend({"api_key": "sk-ant-..."})
+    >>> backend.capabilities("claude-sonnet-4-5").structured_output
+    'json_schema'
+    >>> backend.capabilities("claude-3-5-haiku-latest").structured_output
+    'tool_call'
+    """
+
+    name = NAME
+    client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
+    reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
+
+    def __init__(self, client_options: Mapping[str, Any] | None = None):
+        self._options = dict(client_options or {})
+        self._secrets = Secrets(self._options.get(key) for key in _KEY_ATTRIBUTES)
+        self._cache = ClientCache(
+            lambda: self._build(anthropic.Anthropic),
+            lambda: self._build(anthropic.AsyncAnthropic),
+            lambda client: client.close(),
+            lambda client: client.close(),
+        )
+
+    def capabilities(self, model: str) -> Capabilities:
+        """Native JSON output unless the model is one of ``FORCED_TOOL_MODELS``."""
+        return capabilities(model)
+
+    def close(self) -> None:
+        """Close the SDK clients (the registry calls this when it drops the backend)."""
+        self._cache.close()
+
+    def complete(self, request: Request) -> Response:
+        """One ``messages.create`` call with the sync client."""
+        params = encode_request(request)
+        client = self._cache.sync()
+        # Typed as returning ``object``: with a ``dict[str, Any]`` of arguments the type
+        # checkers cannot pick one of the SDK's stream/non-stream overloads.
+        create = cast("Callable[..., object]", client.messages.create)
+        with self._boundary(request):
+            raw = create(**params)
+        return decode_response(self._expect(raw, SDKMessage))
+
+    async def acomplete(self, request: Request) -> Response:
+        """One ``messages.create`` call with this event loop's async client."""
+        params = encode_request(request)
+        client = await self._cache.aclient()
+        create = cast("Callable[..., Awaitable[object]]", client.messages.create)
+        with self._boundary(request):
+            raw = await create(**params)
+        return decode_response(self._expect(raw, SDKMessage))
+
+    def stream(self, request: Request) -> Iterator[Delta]:
+        """One ``messages.create(stream=True)`` call with the sync client, as deltas.
+
+        The SDK's raw event stream is read inside ``with``, so closing this generator early
+        closes the HTTP response. Failures after the first delta break the stream
+        (``StreamError``; a rate limit, a timeout or a rejected key keep their own class).
+        """
+        params = {**encode_request(request), "stream": True}
+        client = self._cache.sync()
+        create = cast("Callable[..., object]", client.messages.create)
+        boundary = self._boundary(request, stream=True)
+        with boundary:
+            raw = create(**params)
+            events = cast("anthropic.Stream[object]", self._expect(raw, anthropic.Stream))
+            with events:
+                decoder = self._decoder(request, events.response.headers)
+                for event in events:
+                    for delta in decoder.feed(event):
+                        boundary.started = True
+                        yield delta
+
+    async def astream(self, request: Request) -> AsyncIterator[Delta]:
+        """The async twin of ``stream``; cancelling the task closes the HTTP response too."""
+        params = {**encode_request(request), "stream": True}
+        client = await self._cache.aclient()
+        create = cast("Callable[..., Awaitable[object]]", client.messages.create)
+        boundary = self._boundary(request, stream=True)
+        with boundary:
+            raw = await create(**params)
+            events = cast("anthropic.AsyncStream[object]", self._expect(raw, anthropic.AsyncStream))
+            async with events:
+                decoder = self._decoder(request, events.response.headers)
+                async for event in events:
+                    for delta in decoder.feed(event):
+                        boundary.started = True
+                        yield delta
+
+    def _boundary(self, request: Request, *, stream: bool = False) -> ErrorBoundary:
+        return ErrorBoundary(
+            translate, self._secrets, request.timeout, stream=stream, malformed=malformed
+        )
+
+    def _decoder(self, request: Request, headers: Mapping[str, str]) -> StreamDecoder:
+        return StreamDecoder(
+            output_tool=offers_output_tool(request), request_id=headers.get("request-id")
+        )
+
+    def _expect(self, raw: object, cls: type[_T]) -> _T:
+        """``raw`` if the SDK parsed it as ``cls`` (it hands back text for a 200 that is not
+        JSON)."""
+        return expect(raw, cls, NAME, self._secrets)
+
+    def _build(self, cls: Callable[..., _T]) -> _T:
+        return build_client(
+            # max_retries=0: alloy retries itself, uniformly across providers.
+            lambda: cls(**self._options, max_retries=0),
+            provider=NAME,
+            secrets=self._secrets,
+            key_hint=KEY_HINT,
+            sdk_errors=(anthropic.AnthropicError,),
+            key_attributes=_KEY_ATTRIBUTES,
+        )
