@@ -19,7 +19,7 @@ from alloy._messages import (
     ToolSpec,
 )
 from alloy._output import output_spec
-from alloy._run import plan
+from alloy._plan import plan
 from alloy.backends.anthropic import AnthropicBackend
 from alloy.backends.anthropic._encode import (
     DEFAULT_MAX_TOKENS,
