@@ -19,7 +19,7 @@ import pytest
 
 from alloy.backends import clear_instances, get_backend, info
 from alloy.backends.base import Backend
-from alloy.backends.ollama import (
+from alloy.backends.ollama.backend import (
     _TIMEOUT,
     CAPABILITY_TABLE,
     NO_TOOLS,

@@ -20,8 +20,8 @@ import pytest
 from ollama import ChatResponse, Message
 
 from alloy._messages import Request
-from alloy.backends._ollama_decode import decode_response
-from alloy.backends._ollama_encode import encode_request
+from alloy.backends.ollama._decode import decode_response
+from alloy.backends.ollama._encode import encode_request
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 NATIVE = (

@@ -21,7 +21,7 @@ from alloy._messages import (
     ToolResult,
     ToolSpec,
 )
-from alloy.backends._ollama_encode import encode_request, tool_parameters
+from alloy.backends.ollama._encode import encode_request, tool_parameters
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -22,7 +22,7 @@ import pytest
 
 import alloy
 from alloy._messages import Message, Request, ToolSpec
-from alloy.backends.ollama import OllamaBackend
+from alloy.backends.ollama.backend import OllamaBackend
 
 KEY = "ollama-key-0123456789abcdef"
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -270,7 +270,7 @@ def test_tools_on_a_model_without_them_fail_before_any_call() -> None:
 
 
 def test_the_timeout_is_reset_after_a_failed_call() -> None:
-    from alloy.backends.ollama import _TIMEOUT
+    from alloy.backends.ollama.backend import _TIMEOUT
 
     backend = OllamaBackend(CLOSED)
     with pytest.raises(alloy.ProviderConnectionError):

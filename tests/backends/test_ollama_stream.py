@@ -36,11 +36,11 @@ from alloy._deltas import (
 )
 from alloy._messages import Message, Request, Response, ToolSpec
 from alloy._usage import Usage
-from alloy.backends._ollama_decode import decode_response
-from alloy.backends._ollama_encode import encode_request
-from alloy.backends._ollama_errors import stream_failure
-from alloy.backends._ollama_stream import ChunkClassifier
-from alloy.backends.ollama import _TIMEOUT, OllamaBackend
+from alloy.backends.ollama._decode import decode_response
+from alloy.backends.ollama._encode import encode_request
+from alloy.backends.ollama._errors import stream_failure
+from alloy.backends.ollama._stream import ChunkClassifier
+from alloy.backends.ollama.backend import _TIMEOUT, OllamaBackend
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 STREAMS = (

@@ -21,8 +21,8 @@ import json
 
 from ollama import ChatResponse, Message
 
-from .._messages import Response, ToolCall
-from .._usage import Usage
+from ..._messages import Response, ToolCall
+from ..._usage import Usage
 
 __all__ = ["decode_call", "decode_response"]
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from ollama import ChatResponse
 
-from .._deltas import Delta, Finish, ReasoningDelta, TextDelta, ToolCallDelta, UsageDelta
-from .._usage import Usage
-from ._ollama_decode import decode_call
+from ..._deltas import Delta, Finish, ReasoningDelta, TextDelta, ToolCallDelta, UsageDelta
+from ..._usage import Usage
+from ._decode import decode_call
 
 __all__ = ["ChunkClassifier"]
 

@@ -16,14 +16,14 @@ import httpx
 import ollama
 import pydantic
 
-from .._errors import (
+from ..._errors import (
     AlloyError,
     ConfigurationError,
     ProviderConnectionError,
     ProviderError,
     StreamError,
 )
-from ._http import body_message, error_for_status, error_for_transport, scrub
+from .._http import body_message, error_for_status, error_for_transport, scrub
 
 __all__ = ["stream_failure", "translate"]
 

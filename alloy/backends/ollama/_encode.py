@@ -19,9 +19,9 @@ import json
 from collections.abc import Mapping
 from typing import Any, cast
 
-from .._errors import ConfigurationError
-from .._messages import Message, Request, TextPart, ToolCall, ToolResult, ToolSpec
-from .._schema import for_output, for_tool
+from ..._errors import ConfigurationError
+from ..._messages import Message, Request, TextPart, ToolCall, ToolResult, ToolSpec
+from ..._schema import for_output, for_tool
 
 __all__ = ["DIALECT", "encode_request"]
 

@@ -37,16 +37,16 @@ from typing import Any, ClassVar, TypeVar, cast
 import httpx
 import ollama
 
-from .._deltas import Delta
-from .._errors import AlloyError, CapabilityError, ConfigurationError
-from .._messages import Request, Response
-from ._clients import ClientCache
-from ._http import scrub
-from ._ollama_decode import decode_response
-from ._ollama_encode import CLIENT_OPTIONS, DIALECT, RESERVED_OPTIONS, encode_request
-from ._ollama_errors import stream_failure, translate
-from ._ollama_stream import ChunkClassifier
-from .base import Capabilities
+from ..._deltas import Delta
+from ..._errors import AlloyError, CapabilityError, ConfigurationError
+from ..._messages import Request, Response
+from .._clients import ClientCache
+from .._http import scrub
+from ..base import Capabilities
+from ._decode import decode_response
+from ._encode import CLIENT_OPTIONS, DIALECT, RESERVED_OPTIONS, encode_request
+from ._errors import stream_failure, translate
+from ._stream import ChunkClassifier
 
 __all__ = ["CAPABILITY_TABLE", "OllamaBackend", "model_capabilities"]
 
