@@ -19,16 +19,8 @@ import pytest
 
 from alloy.backends import clear_instances, get_backend, info
 from alloy.backends.base import Backend
-from alloy.backends.ollama import (
-    _TIMEOUT,
-    CAPABILITY_TABLE,
-    NO_TOOLS,
-    TOOLS,
-    OllamaBackend,
-    _aapply_timeout,
-    _apply_timeout,
-    model_capabilities,
-)
+from alloy.backends.ollama import NO_TOOLS, PROFILES, TOOLS, OllamaBackend, model_capabilities
+from alloy.backends.ollama.backend import _TIMEOUT, _aapply_timeout, _apply_timeout
 
 
 def http(client: ollama.Client | ollama.AsyncClient) -> httpx.Client | httpx.AsyncClient:
@@ -80,14 +72,14 @@ def test_api_key_and_headers(monkeypatch: pytest.MonkeyPatch) -> None:
     client = backend._cache.sync()
     assert http(client).headers["authorization"] == "Bearer key-from-env"
     assert http(client).headers["x-team"] == "a"
-    assert "key-from-env" in backend._secrets
+    assert "key-from-env" in backend._secrets.values
     backend.close()
 
 
 def test_authorization_header_option_is_a_secret() -> None:
     backend = OllamaBackend({"headers": {"Authorization": "Bearer tok-123456"}})
-    assert "tok-123456" in backend._secrets
-    assert "Bearer tok-123456" in backend._secrets
+    assert "tok-123456" in backend._secrets.values
+    assert "Bearer tok-123456" in backend._secrets.values
 
 
 def test_sync_client_is_built_once_and_closed() -> None:
@@ -211,8 +203,9 @@ def test_capabilities_common_to_every_model() -> None:
         assert caps.streaming
 
 
-def test_capability_table_rows() -> None:
-    labels = [label for label, _ in CAPABILITY_TABLE]
+def test_profile_rows() -> None:
+    labels = [row.models for row in PROFILES]
     assert labels[-1] == "all other models"
     assert "`llama3.1*`" in labels[1] and "`gemma*`" in labels[2]
-    assert [caps for _, caps in CAPABILITY_TABLE] == [NO_TOOLS, TOOLS, NO_TOOLS, TOOLS]
+    assert [row.capabilities for row in PROFILES] == [NO_TOOLS, TOOLS, NO_TOOLS, TOOLS]
+    assert PROFILES[-1].prefixes == ()

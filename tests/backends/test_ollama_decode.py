@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from ollama import ChatResponse, Message
 
-from alloy._messages import Request
-from alloy.backends._ollama_decode import decode_response
-from alloy.backends._ollama_encode import encode_request
+from alloy._messages import ProviderData, Request
+from alloy.backends.ollama._decode import decode_response
+from alloy.backends.ollama._encode import encode_request
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 NATIVE = (
@@ -149,7 +149,7 @@ def test_thinking_becomes_reasoning_and_goes_back_with_the_turn() -> None:
     response = decode_response(chat(message=message))
     assert response.text == "42"
     assert response.reasoning == "6 times 7"
-    assert response.provider_data == {"thinking": "6 times 7"}
+    assert response.provider_data == ProviderData("ollama", {"thinking": "6 times 7"})
     params = encode_request(Request("qwen3", (response.message(),)))
     assert params["messages"] == [{"role": "assistant", "content": "42", "thinking": "6 times 7"}]
 

@@ -14,14 +14,16 @@ from ollama._types import ChatRequest
 import alloy
 from alloy._messages import (
     Message,
+    OutputMode,
     OutputSchema,
+    ProviderData,
     Request,
     TextPart,
     ToolCall,
     ToolResult,
     ToolSpec,
 )
-from alloy.backends._ollama_encode import encode_request, tool_parameters
+from alloy.backends.ollama._encode import encode_request, merge_options, tool_parameters
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -118,6 +120,24 @@ def test_output_schema_goes_in_format() -> None:
     params = encode_request(request(output=OutputSchema("Invoice", SCHEMA, wrapped=False)))
     assert params["format"] == SCHEMA
     assert sent(params)["format"] == SCHEMA
+
+
+@pytest.mark.parametrize(
+    ("mode", "grammar"), [("json_schema", True), ("tool_call", True), ("prompt", False)]
+)
+def test_the_output_mode_decides_the_format(mode: OutputMode, grammar: bool) -> None:
+    # Ollama cannot force a tool call, so every mode that enforces the schema is the grammar;
+    # with "prompt" the schema is only in the system prompt (written there by planning).
+    output = OutputSchema("Invoice", SCHEMA, wrapped=False)
+    params = encode_request(request(output=output, output_mode=mode))
+    assert ("format" in params) is grammar
+    assert "tools" not in params
+
+
+def test_merge_options_keeps_other_chat_arguments() -> None:
+    merged = merge_options(request(max_tokens=4, options={"keep_alive": "1m"}))
+    assert merged == {"options": {"num_predict": 4}, "keep_alive": "1m"}
+    assert merge_options(request(options={"think": True})) == {"think": True}
 
 
 def test_tools_keep_what_the_sdk_keeps_and_describe_the_rest() -> None:
@@ -248,15 +268,43 @@ def test_assistant_tool_calls_and_tool_results() -> None:
 
 
 def test_thinking_is_sent_back_with_the_assistant_turn() -> None:
-    turn = Message("assistant", (TextPart("42"),), provider_data={"thinking": "6 times 7"})
+    data = ProviderData("ollama", {"thinking": "6 times 7"})
+    turn = Message("assistant", (TextPart("42"),), provider_data=data)
     params = encode_request(request(Message.user("x"), turn))
     assert params["messages"][1] == {"role": "assistant", "content": "42", "thinking": "6 times 7"}
     assert sent(params)["messages"][1]["thinking"] == "6 times 7"
 
 
 def test_foreign_provider_data_is_ignored() -> None:
-    turn = Message("assistant", (TextPart("ok"),), provider_data=[{"type": "reasoning"}])
+    data = ProviderData("openai", [{"type": "reasoning"}])
+    turn = Message("assistant", (TextPart("ok"),), provider_data=data)
     assert encode_request(request(turn))["messages"] == [{"role": "assistant", "content": "ok"}]
+
+
+def test_a_history_made_on_another_backend_is_sent_from_its_neutral_parts() -> None:
+    # Shaped like this backend's own data, but tagged for another backend: never echoed.
+    foreign = ProviderData("anthropic", {"thinking": "their reasoning"})
+    call = ToolCall("toolu_1", "get_weather", '{"city":"Oslo"}', provider_data=foreign)
+    turn = Message("assistant", (TextPart("Checking."), call), provider_data=foreign)
+    results = Message("user", (ToolResult("toolu_1", "get_weather", "rain"),))
+    params = encode_request(request(Message.user("Weather?"), turn, results))
+    assert params["messages"][1:] == [
+        {
+            "role": "assistant",
+            "content": "Checking.",
+            "tool_calls": [{"function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}],
+        },
+        {"role": "tool", "content": "rain", "tool_name": "get_weather"},
+    ]
+    assert "thinking" not in sent(params)["messages"][1]
+
+
+def test_a_tool_result_of_parts_is_sent_as_its_text() -> None:
+    parts = (TextPart("rain, "), TextPart("4 °C"))
+    turn = Message("user", (ToolResult("c", "get_weather", parts),))
+    assert encode_request(request(turn))["messages"] == [
+        {"role": "tool", "content": "rain, 4 °C", "tool_name": "get_weather"}
+    ]
 
 
 @pytest.mark.parametrize("arguments", ["", "not json", "[1, 2]"])

@@ -21,8 +21,9 @@ import ollama
 import pytest
 
 import alloy
-from alloy._messages import Message, Request, ToolSpec
+from alloy._messages import Message, Request
 from alloy.backends.ollama import OllamaBackend
+from alloy.backends.ollama.backend import _TIMEOUT
 
 KEY = "ollama-key-0123456789abcdef"
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -66,7 +67,7 @@ def backend() -> Iterator[OllamaBackend]:
 
 def mapped(exc: BaseException, backend: OllamaBackend, timeout: float = 5.0) -> Any:
     """The alloy error raised when ``exc`` crosses the boundary (its cause must be ``exc``)."""
-    with pytest.raises(alloy.AlloyError) as info, backend._call(timeout):
+    with pytest.raises(alloy.AlloyError) as info, backend._boundary(timeout):
         raise exc
     assert info.value.__cause__ is exc
     return info.value
@@ -210,11 +211,11 @@ def test_an_object_that_is_not_a_chat_response(backend: OllamaBackend) -> None:
 
 def test_other_exceptions_pass_through_unchanged(backend: OllamaBackend) -> None:
     boom = KeyError("not from the SDK")
-    with pytest.raises(KeyError) as info, backend._call(None):
+    with pytest.raises(KeyError) as info, backend._boundary(None):
         raise boom
     assert info.value is boom
     own = alloy.ConfigurationError("already alloy's")
-    with pytest.raises(alloy.ConfigurationError) as caught, backend._call(None):
+    with pytest.raises(alloy.ConfigurationError) as caught, backend._boundary(None):
         raise own
     assert caught.value is own
 
@@ -223,7 +224,7 @@ async def test_boundary_covers_awaited_calls(backend: OllamaBackend) -> None:
     async def call() -> None:
         raise sdk_error(answer(500, {"error": "oops"}))
 
-    with pytest.raises(alloy.ProviderError) as info, backend._call(None):
+    with pytest.raises(alloy.ProviderError) as info, backend._boundary(None):
         await call()
     assert isinstance(info.value.__cause__, ollama.ResponseError)
 
@@ -262,16 +263,22 @@ def test_invalid_client_options_are_configuration_errors(options: dict[str, Any]
         OllamaBackend(options).complete(ask())
 
 
-def test_tools_on_a_model_without_them_fail_before_any_call() -> None:
-    tool = ToolSpec("f", "", {"type": "object", "properties": {}})
+@alloy.tool
+def noop() -> str:
+    """Do nothing."""
+    return ""
+
+
+def test_native_tools_on_a_model_without_them_fail_in_planning_before_any_call() -> None:
+    cmd = alloy.command(tools=[noop], output=str)(lambda: "hi").with_config(
+        model="ollama:gemma3:4b", tool_mode="native", provider_options={"ollama": CLOSED}
+    )
     with pytest.raises(alloy.CapabilityError, match="gemma3:4b") as info:
-        OllamaBackend(CLOSED).complete(ask("gemma3:4b", tools=(tool,)))
+        cmd()
     assert "tool_mode='react'" in str(info.value)
 
 
 def test_the_timeout_is_reset_after_a_failed_call() -> None:
-    from alloy.backends.ollama import _TIMEOUT
-
     backend = OllamaBackend(CLOSED)
     with pytest.raises(alloy.ProviderConnectionError):
         backend.complete(ask(timeout=0.5))

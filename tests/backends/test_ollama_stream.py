@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import ollama
 import pytest
 from ollama import ChatResponse
 
@@ -34,13 +35,15 @@ from alloy._deltas import (
     ToolCallDelta,
     UsageDelta,
 )
-from alloy._messages import Message, Request, Response, ToolSpec
+from alloy._messages import Message, ProviderData, Request, Response
 from alloy._usage import Usage
-from alloy.backends._ollama_decode import decode_response
-from alloy.backends._ollama_encode import encode_request
-from alloy.backends._ollama_errors import stream_failure
-from alloy.backends._ollama_stream import ChunkClassifier
-from alloy.backends.ollama import _TIMEOUT, OllamaBackend
+from alloy.backends.base import StreamDecoder as DecoderProtocol
+from alloy.backends.ollama import OllamaBackend
+from alloy.backends.ollama._decode import decode_response
+from alloy.backends.ollama._encode import encode_request
+from alloy.backends.ollama._stream import StreamDecoder
+from alloy.backends.ollama.backend import _TIMEOUT
+from alloy.testing import use_backend
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 STREAMS = (
@@ -75,8 +78,8 @@ def chunk(content: str = "", *, done: bool = False, **fields: Any) -> dict[str, 
 
 
 def classify(lines: Iterable[dict[str, Any]]) -> list[Delta]:
-    classifier = ChunkClassifier()
-    return [delta for line in lines for delta in classifier(ChatResponse(**line))]
+    decoder = StreamDecoder()
+    return [delta for line in lines for delta in decoder.feed(ChatResponse(**line))]
 
 
 def assemble(deltas: Iterable[Delta]) -> Response:
@@ -195,7 +198,7 @@ def test_thinking_becomes_reasoning_and_is_kept_for_the_next_turn() -> None:
     ]
     response = assemble(deltas)
     assert response.reasoning == "The user greets me."
-    assert response.provider_data == {"thinking": "The user greets me."}
+    assert response.provider_data == ProviderData("ollama", {"thinking": "The user greets me."})
     assert response.text == "Hi!"
     assert response == whole(lines)
 
@@ -248,20 +251,28 @@ def test_a_done_line_without_a_model() -> None:
     assert response.model is None and response.text == ""
 
 
-def test_each_stream_has_its_own_classifier_state() -> None:
+def test_each_stream_has_its_own_decoder_state() -> None:
     lines = [chunk(message_fields={"tool_calls": [call("a")]}), chunk(done=True)]
     first, second = assemble(classify(lines)), assemble(classify(lines))
     assert first.tool_calls[0].id == second.tool_calls[0].id
 
 
-def test_the_classifier_keeps_no_text() -> None:
-    classifier = ChunkClassifier()
+def test_the_decoder_keeps_no_text() -> None:
+    decoder = StreamDecoder()
     for _ in range(1000):
-        classifier(ChatResponse(**chunk("x" * 100)))
-    assert classifier._thinking == []  # text is only handed on, never accumulated here
+        decoder.feed(ChatResponse(**chunk("x" * 100)))
+    assert decoder._thinking == []  # text is only handed on, never accumulated here
 
 
-# --- stream_failure ----------------------------------------------------------------------
+def test_the_decoder_is_finished_by_the_done_line_only() -> None:
+    decoder: DecoderProtocol = StreamDecoder()
+    decoder.feed(ChatResponse(**chunk("Hi", done_reason="stop", eval_count=3)))
+    assert not decoder.finished
+    decoder.feed(ChatResponse(**chunk(done=True)))
+    assert decoder.finished
+
+
+# --- failures while reading a stream ------------------------------------------------------
 
 
 def _malformed() -> list[Exception]:
@@ -279,37 +290,54 @@ def _malformed() -> list[Exception]:
     return errors
 
 
+def across_a_read(exc: Exception, *, started: bool) -> BaseException:
+    """What leaves the boundary around one read of a stream when the read raises ``exc``."""
+    read = OllamaBackend()._reads(5.0)
+    read.started = started
+    try:
+        with read:
+            raise exc
+    except BaseException as crossed:  # noqa: BLE001 - what crosses is under test
+        return crossed
+    raise AssertionError("the boundary swallowed the exception")
+
+
 @pytest.mark.parametrize("started", [False, True])
 @pytest.mark.parametrize("exc", _malformed(), ids=lambda e: type(e).__name__)
 def test_a_malformed_line_is_a_stream_error(exc: Exception, started: bool) -> None:
-    mapped = alloy.ProviderError("x", provider="ollama")
-    error = stream_failure(exc, mapped, started)
+    error = across_a_read(exc, started=started)
     assert type(error) is alloy.StreamError and not error.retryable
     assert "not an Ollama chat chunk" in str(error)
+    assert error.__cause__ is exc
 
 
 def test_a_broken_connection_before_any_delta_maps_as_for_complete() -> None:
-    mapped = alloy.ProviderConnectionError("reset", provider="ollama")
-    assert stream_failure(httpx.ReadError("reset"), mapped, False) is mapped
+    error = across_a_read(httpx.ReadError("reset"), started=False)
+    assert type(error) is alloy.ProviderConnectionError and error.retryable
 
 
-@pytest.mark.parametrize("cls", [alloy.ProviderConnectionError, alloy.ProviderError])
+@pytest.mark.parametrize(
+    ("exc", "retryable"),
+    [(httpx.RemoteProtocolError("peer closed"), True), (httpx.DecodingError("bad gzip"), False)],
+    ids=["connection", "other-transport"],
+)
 def test_a_broken_connection_after_a_delta_is_a_stream_error(
-    cls: type[alloy.ProviderError],
+    exc: Exception, retryable: bool
 ) -> None:
-    mapped = cls("reset", provider="ollama")
-    error = stream_failure(httpx.RemoteProtocolError("peer closed"), mapped, True)
-    assert type(error) is alloy.StreamError and error.retryable
-    assert "RemoteProtocolError" in str(error)
+    error = across_a_read(exc, started=True)
+    assert type(error) is alloy.StreamError
+    assert error.retryable is retryable  # as the same failure of a call
+    assert type(exc).__name__ in str(error)
 
 
 @pytest.mark.parametrize("started", [False, True])
 def test_timeouts_and_stream_errors_keep_their_mapping(started: bool) -> None:
-    timeout = alloy.ProviderTimeout("slow", provider="ollama")
-    assert stream_failure(httpx.ReadTimeout("slow"), timeout, started) is timeout
-    in_stream = alloy.StreamError("boom", provider="ollama")
-    assert stream_failure(RuntimeError("boom"), in_stream, started) is in_stream
-    assert stream_failure(RuntimeError("not ours"), None, started) is None
+    timeout = across_a_read(httpx.ReadTimeout("slow"), started=started)
+    assert type(timeout) is alloy.ProviderTimeout
+    in_stream = across_a_read(ollama.ResponseError("boom"), started=started)
+    assert type(in_stream) is alloy.StreamError and "boom" in str(in_stream)
+    not_ours = RuntimeError("not ours")
+    assert across_a_read(not_ours, started=started) is not_ours
 
 
 # --- the backend over a mock transport ---------------------------------------------------
@@ -586,13 +614,41 @@ def test_a_refused_connection(mode: str) -> None:
     backend.close()
 
 
+@alloy.tool
+def noop() -> str:
+    """Do nothing."""
+    return ""
+
+
 @MODES
-def test_tools_on_a_model_without_them_fail_before_any_request(
-    mode: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("tool_mode", ["native", "auto"])
+def test_a_model_without_tools_is_planned_before_any_request(
+    mode: str, tool_mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = Server(*HELLO)
-    tool = ToolSpec("f", "", {"type": "object", "properties": {}})
-    request = Request("gemma3:4b", (Message.user("hi"),), tools=(tool,))
-    with pytest.raises(alloy.CapabilityError):
-        drain(backend_for(server, monkeypatch), request, mode)
-    assert not server.requests
+    # Planning decides from the model's profile: "native" fails before any request, "auto"
+    # streams the ReAct text protocol, so the request carries no tools.
+    server = Server(ndline(chunk("Final Answer: hi")), ndline(chunk(done=True)))
+    cmd = alloy.command(tools=[noop], output=str)(lambda: "hi").with_config(
+        model="gemma3:4b", tool_mode=tool_mode
+    )
+
+    def run() -> str:
+        if mode == "sync":
+            return cmd.stream().result().value
+
+        async def arun() -> str:
+            return (await cmd.stream_async().result()).value
+
+        return asyncio.run(arun())
+
+    with use_backend(backend_for(server, monkeypatch)):
+        if tool_mode == "native":
+            with pytest.raises(alloy.CapabilityError, match="gemma3:4b"):
+                run()
+            assert not server.requests
+        else:
+            assert run() == "hi"
+            (sent,) = server.requests
+            body = json.loads(sent.content)
+            assert not body.get("tools")  # the SDK sends an empty list
+            assert "noop" in body["messages"][0]["content"]  # taught in the system prompt

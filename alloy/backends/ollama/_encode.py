@@ -10,7 +10,10 @@ Ollama's native ``/api/chat`` differs from the OpenAI shapes in ways that matter
 * the SDK validates each tool into its ``Tool`` model, which keeps only ``type``, ``items``,
   ``description`` and ``enum`` of each parameter (the shape of the server's
   ``api.ToolProperty``): anything else about a parameter is moved into its description as
-  compact JSON, so the model still reads it. alloy validates the arguments it gets back.
+  compact JSON, so the model still reads it. alloy validates the arguments it gets back;
+* thinking models want their reasoning back with the assistant turn (``thinking``): it is
+  echoed only from provider data tagged ``"ollama"``; a turn another backend produced is
+  sent from its neutral parts (text and tool calls) alone.
 """
 
 from __future__ import annotations
@@ -19,11 +22,18 @@ import json
 from collections.abc import Mapping
 from typing import Any, cast
 
-from .._errors import ConfigurationError
-from .._messages import Message, Request, TextPart, ToolCall, ToolResult, ToolSpec
-from .._schema import for_output, for_tool
+from ..._errors import ConfigurationError
+from ..._messages import Message, Request, TextPart, ToolCall, ToolResult, ToolSpec, native
+from ..._schema import for_output, for_tool
+from ._models import DIALECT, NAME
 
-__all__ = ["DIALECT", "encode_request"]
+__all__ = [
+    "CLIENT_OPTIONS",
+    "RESERVED_OPTIONS",
+    "encode_request",
+    "merge_options",
+    "tool_parameters",
+]
 
 CLIENT_OPTIONS = frozenset({"host", "headers"})
 """``provider_options`` keys that configure the SDK client."""
@@ -44,9 +54,6 @@ RESERVED_OPTIONS = frozenset(
 """Typed settings go in the request's model options (temperature, num_predict), or nowhere
 on the wire (system is a message, timeout the client's); naming them here gives the "use
 the typed setting" message instead of the SDK's TypeError."""
-
-DIALECT = "ollama"
-"""The schema dialect of ``alloy._schema`` this backend sends (``format`` and tools)."""
 
 # Model options alloy sets from its typed settings; passing them in provider_options clashes.
 _TYPED_OPTIONS = {"temperature": "temperature", "num_predict": "max_tokens"}
@@ -73,18 +80,29 @@ def encode_request(request: Request, *, stream: bool = False) -> dict[str, Any]:
     params: dict[str, Any] = {"model": request.model, "messages": messages, "stream": stream}
     if request.tools:
         params["tools"] = [_encode_tool(tool) for tool in request.tools]
-    if request.output is not None:
+    if request.output is not None and request.output_mode != "prompt":
+        # Ollama cannot force a tool call (and its capabilities never ask for one): any mode
+        # that enforces the schema gets the grammar. With "prompt", planning already put the
+        # schema into the system prompt.
         params["format"] = for_output(request.output, DIALECT).schema
+    params.update(merge_options(request))
+    return params
+
+
+def merge_options(request: Request) -> dict[str, Any]:
+    """The ``chat`` arguments of ``request.options``, with ``temperature`` and
+    ``max_tokens`` (as ``num_predict``) merged into the model ``options`` they may hold.
+
+    >>> merge_options(Request("m", (), temperature=0.0, options={"options": {"num_ctx": 8}}))
+    {'options': {'num_ctx': 8, 'temperature': 0.0}}
+    """
     extra = dict(request.options)
     options = _model_options(extra.pop("options", None))
     if request.temperature is not None:
         options["temperature"] = request.temperature
     if request.max_tokens is not None:
         options["num_predict"] = request.max_tokens
-    if options:
-        params["options"] = options
-    params.update(extra)
-    return params
+    return {"options": options, **extra} if options else extra
 
 
 def _model_options(given: object) -> dict[str, Any]:
@@ -113,7 +131,7 @@ def _encode_message(message: Message) -> list[dict[str, Any]]:
         calls = [_encode_call(p) for p in message.parts if isinstance(p, ToolCall)]
         if calls:
             encoded["tool_calls"] = calls
-        thinking = _thinking(message.provider_data)
+        thinking = _thinking(native(message.provider_data, NAME))
         if thinking:
             # Thinking models (gpt-oss, qwen3...) expect their reasoning back in tool loops.
             encoded["thinking"] = thinking
@@ -121,7 +139,7 @@ def _encode_message(message: Message) -> list[dict[str, Any]]:
     # Tool results must directly follow the assistant turn that made the calls, so they go
     # before any user text of the same turn.
     out: list[dict[str, Any]] = [
-        {"role": "tool", "content": p.content, "tool_name": p.name}
+        {"role": "tool", "content": p.text, "tool_name": p.name}
         for p in message.parts
         if isinstance(p, ToolResult)
     ]
@@ -143,9 +161,10 @@ def _encode_call(call: ToolCall) -> dict[str, Any]:
     return {"function": {"name": call.name, "arguments": arguments}}
 
 
-def _thinking(provider_data: object) -> str | None:
-    if isinstance(provider_data, Mapping):
-        value = cast("Mapping[str, object]", provider_data).get("thinking")
+def _thinking(data: object) -> str | None:
+    """The thinking text kept with a turn this backend decoded (``{"thinking": text}``)."""
+    if isinstance(data, Mapping):
+        value = cast("Mapping[str, object]", data).get("thinking")
         if isinstance(value, str) and value:
             return value
     return None

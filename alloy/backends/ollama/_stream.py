@@ -11,36 +11,45 @@ With ``stream=True`` the SDK yields one ``ChatResponse`` per NDJSON line:
   counts (``UsageDelta``, then ``Finish``). The SDK ends a stream cut before it silently, so
   only this line yields ``Finish``.
 
-Like ``decode_response``, ``Finish.provider_data`` keeps the whole thinking text, to be sent
-back with the assistant turn; its pieces are joined once, at the end.
+Like ``decode_response``, ``Finish.provider_data`` keeps the whole thinking text (tagged
+``"ollama"``), to be sent back with the assistant turn; its pieces are joined once, at the end.
 """
 
 from __future__ import annotations
 
 from ollama import ChatResponse
 
-from .._deltas import Delta, Finish, ReasoningDelta, TextDelta, ToolCallDelta, UsageDelta
-from .._usage import Usage
-from ._ollama_decode import decode_call
+from ..._deltas import Delta, Finish, ReasoningDelta, TextDelta, ToolCallDelta, UsageDelta
+from ..._usage import Usage
+from ._decode import decode_call, thinking_data
 
-__all__ = ["ChunkClassifier"]
+__all__ = ["StreamDecoder"]
 
 
-class ChunkClassifier:
-    """Classifies the chunks of one stream, in order (one instance per stream).
+class StreamDecoder:
+    """Decodes the chunks of one stream, in order (one instance per stream); satisfies
+    ``alloy.backends.base.StreamDecoder``.
 
-    >>> classify = ChunkClassifier()
-    >>> classify(ChatResponse(message={"role": "assistant", "content": "Hi"}, done=False))
+    >>> decoder = StreamDecoder()
+    >>> decoder.feed(ChatResponse(message={"role": "assistant", "content": "Hi"}, done=False))
     [TextDelta(text='Hi')]
+    >>> decoder.finished
+    False
     """
 
-    __slots__ = ("_calls", "_thinking")
+    __slots__ = ("_calls", "_finished", "_thinking")
 
     def __init__(self) -> None:
         self._calls = 0
         self._thinking: list[str] = []
+        self._finished = False
 
-    def __call__(self, chunk: ChatResponse) -> list[Delta]:
+    @property
+    def finished(self) -> bool:
+        """Whether the ``done: true`` line has been decoded."""
+        return self._finished
+
+    def feed(self, chunk: ChatResponse) -> list[Delta]:
         """The deltas of ``chunk`` (none for an empty piece)."""
         message = chunk.message
         deltas: list[Delta] = []
@@ -55,12 +64,7 @@ class ChunkClassifier:
             self._calls += 1
         if chunk.done:
             deltas.append(UsageDelta(Usage.of(chunk.prompt_eval_count, chunk.eval_count)))
-            thinking = "".join(self._thinking)
-            deltas.append(
-                Finish(
-                    chunk.done_reason,
-                    chunk.model or None,
-                    provider_data={"thinking": thinking} if thinking else None,
-                )
-            )
+            thinking = thinking_data("".join(self._thinking))
+            deltas.append(Finish(chunk.done_reason, chunk.model or None, provider_data=thinking))
+            self._finished = True
         return deltas

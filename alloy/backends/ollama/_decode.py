@@ -1,8 +1,8 @@
 """The SDK's ``ChatResponse`` → alloy ``Response`` (pure, no I/O).
 
 * Text is ``message.content``; thinking models' reasoning (``message.thinking``) becomes
-  ``Response.reasoning`` and is kept in ``provider_data`` to be sent back with the
-  assistant turn.
+  ``Response.reasoning`` and is kept in ``provider_data`` (``ProviderData("ollama",
+  {"thinking": text})``) to be sent back with the assistant turn.
 * Tool calls arrive with their arguments as an object (serialised here with ``json.dumps``)
   and without ids, so each gets a stable id derived from its position, name and arguments:
   the same reply always decodes to the same ids, and different calls get different ones.
@@ -11,7 +11,7 @@
   reasoning counts, so those are ``None``.
 * ``finish_reason`` is ``done_reason`` as sent (``stop``, ``length``, ``load``...).
 
-Streamed replies are classified in ``_ollama_stream``, with the same rules.
+Streamed replies are decoded in ``_stream``, with the same rules.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ import json
 
 from ollama import ChatResponse, Message
 
-from .._messages import Response, ToolCall
-from .._usage import Usage
+from ..._messages import ProviderData, Response, ToolCall
+from ..._usage import Usage
+from ._models import NAME
 
-__all__ = ["decode_call", "decode_response"]
+__all__ = ["decode_call", "decode_response", "thinking_data"]
 
 
 def decode_response(raw: ChatResponse) -> Response:
@@ -38,8 +39,13 @@ def decode_response(raw: ChatResponse) -> Response:
         usage=Usage.of(raw.prompt_eval_count, raw.eval_count),
         model=raw.model or None,
         reasoning=thinking,
-        provider_data={"thinking": thinking} if thinking else None,
+        provider_data=thinking_data(thinking),
     )
+
+
+def thinking_data(thinking: str | None) -> ProviderData | None:
+    """The provider data of a turn with ``thinking``, to send it back; none without."""
+    return ProviderData(NAME, {"thinking": thinking}) if thinking else None
 
 
 def decode_call(index: int, call: Message.ToolCall) -> ToolCall:

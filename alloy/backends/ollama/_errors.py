@@ -1,10 +1,11 @@
-"""The ollama backend's error boundary: SDK and transport exceptions → alloy errors (pure).
+"""The ollama SDK's and the transport's exceptions → alloy errors (pure).
 
 The SDK wraps little (PROVIDERS.md §5): HTTP errors are ``ResponseError`` with the status
 (the ``HTTPStatusError`` stays the context, with the headers), an ``{"error": ...}`` line in
 a stream is ``ResponseError`` with status -1, and the rest is raw ``httpx``, ``json`` or
 pydantic exceptions, or a builtin ``ConnectionError``. ``translate`` maps each of them for
-a call; ``stream_failure`` adjusts that for a read of a stream.
+a call, and ``translate_read`` for a read of a stream, where the same parse failures mean a
+malformed line. The shared ``ErrorBoundary`` does the rest (a broken stream once started).
 """
 
 from __future__ import annotations
@@ -16,22 +17,24 @@ import httpx
 import ollama
 import pydantic
 
-from .._errors import (
+from ..._errors import (
     AlloyError,
     ConfigurationError,
     ProviderConnectionError,
     ProviderError,
     StreamError,
 )
-from ._http import body_message, error_for_status, error_for_transport, scrub
+from .._boundary import Secrets
+from .._http import body_message, error_for_status, error_for_transport, scrub
+from ._models import NAME
 
-__all__ = ["stream_failure", "translate"]
+__all__ = ["KEY_HINT", "malformed_line", "translate", "translate_read"]
 
-_NAME = "ollama"
-_KEY_HINT = (
+KEY_HINT = (
     "set OLLAMA_API_KEY (sent as a Bearer token) or pass "
     "provider_options={'ollama': {'headers': {'Authorization': 'Bearer ...'}}}"
 )
+"""How to give the backend a key, for authentication failures."""
 
 # Raw exceptions the SDK lets through from httpx or JSON parsing (PROVIDERS.md §5).
 _TRANSPORT = (json.JSONDecodeError, httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError)
@@ -43,55 +46,56 @@ _TOKEN = re.compile(
 )
 
 
-def translate(exc: Exception, secrets: tuple[str, ...], timeout: float | None) -> AlloyError | None:
-    """The alloy error for ``exc``, or ``None`` when it is not the SDK's or the transport's."""
-    failed = _failed_response(exc)
+def translate(exc: Exception, secrets: Secrets, timeout: float | None) -> AlloyError | None:
+    """The alloy error for ``exc``, raised by a call, or ``None`` when it is not the SDK's or
+    the transport's."""
+    keys, failed = secrets.values, _failed_response(exc)
     if isinstance(exc, ollama.ResponseError):
         if exc.status_code < 0 and failed is None:
             # An ``{"error": ...}`` line inside a stream (the HTTP status was already 200).
             return StreamError(
-                f"the stream reported an error: {scrub(str(exc.error), secrets)}",
-                provider=_NAME,
+                f"the stream reported an error: {scrub(str(exc.error), keys)}",
+                provider=NAME,
                 retryable=False,
             )
         status = failed.status_code if failed is not None else exc.status_code
-        return _status_error(status, exc.error, failed, secrets)
+        return _status_error(status, exc.error, failed, keys)
     if failed is not None:
         # Raised by the SDK while it read an odd error body (a JSON list, say): the same
         # HTTP error.
-        return _status_error(failed.status_code, failed.text, failed, secrets)
+        return _status_error(failed.status_code, failed.text, failed, keys)
     if isinstance(exc, httpx.ConnectError):  # what a stream raises (its first read)
-        return _not_reachable(exc, secrets)
+        return _not_reachable(exc, keys)
     if type(exc) is ConnectionError:
         # The SDK's own "Failed to connect to Ollama" for httpx's ConnectError (refused, DNS),
         # raised ``from None``: the httpx error is the context and says where and why.
-        return _not_reachable(exc.__context__, secrets)
+        return _not_reachable(exc.__context__, keys)
     if isinstance(exc, pydantic.ValidationError):
         if exc.title == "ChatResponse":
             return ProviderError(
-                f"the reply is not an Ollama chat response: {scrub(str(exc), secrets)}",
-                provider=_NAME,
+                f"the reply is not an Ollama chat response: {scrub(str(exc), keys)}",
+                provider=NAME,
                 retryable=False,
             )
         return ConfigurationError(
-            f"{_NAME}: the ollama SDK refused the request ({exc.title}): {exc}. "
+            f"{NAME}: the ollama SDK refused the request ({exc.title}): {exc}. "
             "Check provider_options['ollama']."
         )
     if isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc):
         return ConfigurationError(
-            f"{_NAME}: Client.chat() does not take an option ({exc}). provider_options"
+            f"{NAME}: Client.chat() does not take an option ({exc}). provider_options"
             "['ollama'] takes host and headers, chat() arguments (think, keep_alive, "
             "logprobs, top_logprobs) and model options as options={...}."
         )
     if isinstance(exc, TypeError) and "must be a mapping" in str(exc):
         return ProviderError(
             "the reply body is JSON but not an object. Check the host.",
-            provider=_NAME,
+            provider=NAME,
             retryable=False,
         )
     if isinstance(exc, _TRANSPORT):
-        return error_for_transport(_NAME, exc, timeout, secrets) or ProviderError(
-            f"{type(exc).__name__}: {scrub(str(exc), secrets)}", provider=_NAME
+        return error_for_transport(NAME, exc, timeout, keys) or ProviderError(
+            f"{type(exc).__name__}: {scrub(str(exc), keys)}", provider=NAME
         )
     return None
 
@@ -104,12 +108,12 @@ def _status_error(
         message = _TOKEN.sub(_mask, message)
     headers = failed.headers if failed is not None else None
     return error_for_status(
-        _NAME,
+        NAME,
         status,
         message,
         headers=headers,
         request_id=headers.get("x-request-id") if headers is not None else None,
-        key_hint=_KEY_HINT,
+        key_hint=KEY_HINT,
         secrets=secrets,
     )
 
@@ -141,7 +145,7 @@ def _not_reachable(cause: BaseException | None, secrets: tuple[str, ...]) -> Pro
     return ProviderConnectionError(
         f"cannot connect to Ollama{where}{why}. Start it (`ollama serve`), or point alloy at "
         "it with OLLAMA_HOST or provider_options={'ollama': {'host': ...}}.",
-        provider=_NAME,
+        provider=NAME,
     )
 
 
@@ -154,29 +158,25 @@ def _mask(match: re.Match[str]) -> str:
 _MALFORMED = (json.JSONDecodeError, pydantic.ValidationError, AttributeError, TypeError)
 
 
-def stream_failure(exc: Exception, mapped: AlloyError | None, started: bool) -> AlloyError | None:
+def malformed_line(exc: BaseException) -> bool:
+    """Whether ``exc``, raised by the SDK while it read a stream, means a malformed line."""
+    return isinstance(exc, _MALFORMED)
+
+
+def translate_read(exc: Exception, secrets: Secrets, timeout: float | None) -> AlloyError | None:
     """The alloy error for ``exc``, raised by the SDK while it read a stream.
 
-    ``mapped`` is what ``complete``'s boundary makes of ``exc``; it stands until the stream
-    has yielded a delta (``started``), so that alloy may retry as it would ``complete``,
-    except that a malformed line is always a ``StreamError``. Once started, a broken
-    connection is a ``StreamError`` too; timeouts (a hung stream) stay ``ProviderTimeout``
-    and an in-stream error line is already a ``StreamError``.
+    A malformed line is a ``StreamError`` that a retry will not fix, wherever it comes; the
+    rest maps as for a call (the boundary turns a broken connection into a ``StreamError``
+    once the stream has yielded a delta).
     """
-    if isinstance(exc, _MALFORMED):
-        detail = f"{exc.msg} at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
-        return StreamError(
-            f"a line of the stream is not an Ollama chat chunk ({type(exc).__name__}"
-            f"{': ' + detail if detail else ''}). A proxy or an outage can cause this; "
-            "try again later.",
-            provider=_NAME,
-            retryable=False,
-        )
-    if started and type(mapped) in (ProviderError, ProviderConnectionError):
-        return StreamError(
-            f"the connection broke while the reply was streaming ({type(exc).__name__}), "
-            "so the reply is incomplete; try again.",
-            provider=_NAME,
-            retryable=True,
-        )
-    return mapped
+    if not malformed_line(exc):
+        return translate(exc, secrets, timeout)
+    detail = f"{exc.msg} at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
+    return StreamError(
+        f"a line of the stream is not an Ollama chat chunk ({type(exc).__name__}"
+        f"{': ' + detail if detail else ''}). A proxy or an outage can cause this; "
+        "try again later.",
+        provider=NAME,
+        retryable=False,
+    )
