@@ -2,7 +2,8 @@
 
 Each backend's module declares ``PROFILES``: ``ModelProfile`` rows, the first matching row
 winning, as its ``capabilities(model)`` reads them. This script renders those rows as a
-Markdown table; a test fails when the page and the data disagree.
+Markdown table (consecutive rows with the same capabilities as one line); a test fails when
+the page and the data disagree.
 
     python scripts/capability_matrix.py docs/providers.md     # rewrite the table in place
 """
@@ -34,7 +35,16 @@ def table(backend: str) -> Sequence[Row]:
     if profiles is None:
         legacy: Sequence[Row] = module.CAPABILITY_TABLE
         return legacy
-    return [(row.models, row.capabilities) for row in profiles]
+    rows: list[Row] = []
+    for row in profiles:
+        if rows and rows[-1][1] == row.capabilities:
+            # Rows that differ only in how the encoder talks to the models (a system
+            # prompt, a schema next to tools) look the same here: show them as one.
+            label = row.models if not row.prefixes else f"{rows[-1][0]}, {row.models}"
+            rows[-1] = (label, row.capabilities)
+        else:
+            rows.append((row.models, row.capabilities))
+    return rows
 
 
 def _yes(flag: bool) -> str:

@@ -19,7 +19,8 @@ from google import genai
 
 from alloy.backends import Message, Request, clear_instances, get_backend
 from alloy.backends.base import Backend
-from alloy.backends.gemini import GeminiBackend, GeminiClients
+from alloy.backends.gemini import GeminiBackend
+from alloy.backends.gemini.backend import GeminiClients
 from alloy.testing.emulator import Reply, Scenario
 
 KEY = "AIza-test-0123456789abcdef"
@@ -95,7 +96,7 @@ def test_sdk_environment_variables_apply(monkeypatch: pytest.MonkeyPatch) -> Non
     assert settings.api_key == "AIza-from-env-0000"
     assert settings._http_options.base_url == "http://127.0.0.1:9/emulated"
     assert settings._http_options.api_version == "v1beta"
-    assert "AIza-from-env-0000" in pool.secrets
+    assert "AIza-from-env-0000" in pool.secrets.values
 
 
 def test_one_async_client_per_loop_closed_when_the_loop_ends() -> None:

@@ -16,9 +16,9 @@ import pytest
 from google import genai
 from google.genai import types
 
-from alloy._messages import Message, Request
-from alloy.backends._gemini_decode import decode_response
-from alloy.backends._gemini_encode import encode_request
+from alloy._messages import Message, ProviderData, Request, native
+from alloy.backends.gemini._decode import decode_response
+from alloy.backends.gemini._encode import encode_request
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 
@@ -110,15 +110,17 @@ def test_parallel_calls_get_stable_distinct_ids_and_keep_their_signature(corpus:
     assert first.id != second.id
     assert [c.id for c in again] == [first.id, second.id]
     assert first.id.startswith(json.loads(body)["responseId"])
-    assert isinstance(first.provider_data["thought_signature"], bytes)
-    assert "thought_signature" not in second.provider_data
+    assert isinstance(native(first.provider_data, "gemini")["thought_signature"], bytes)
+    assert "thought_signature" not in native(second.provider_data, "gemini")
     assert first.arguments == '{"password": "mellon"}'
 
 
 def test_provider_data_is_the_model_turn_as_sent(corpus: Path) -> None:
     case = load(corpus / "gemini__parallel-tool-calls__sync.json")
     response = decode_response(sdk_parse(case["interactions"][-1]["response"]["body"]))
-    turn = response.provider_data["gemini"]
+    assert isinstance(response.provider_data, ProviderData)
+    assert response.provider_data.backend == "gemini"
+    turn = response.provider_data.data
     assert turn["role"] == "model"
     assert [p["function_call"]["name"] for p in turn["parts"]] == ["secret_retrieval_tool"] * 2
     # ... and the encoder sends exactly that turn back.

@@ -7,7 +7,7 @@ read the JSON the SDK puts on the wire.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import httpx2
 import pytest
@@ -18,14 +18,16 @@ import alloy
 from alloy._messages import (
     Message,
     OutputSchema,
+    ProviderData,
     Request,
     TextPart,
     ToolCall,
     ToolResult,
     ToolSpec,
 )
-from alloy.backends._gemini_encode import encode_request, profile
-from alloy.backends.gemini import GeminiBackend
+from alloy.backends.gemini import PROFILES, GeminiBackend
+from alloy.backends.gemini._encode import encode_request
+from alloy.backends.gemini._models import profile
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -103,8 +105,23 @@ def test_gemini_3_takes_schema_and_tools_together() -> None:
     assert "tools" in got and "response_json_schema" in got
 
 
+def test_prompt_mode_puts_nothing_about_the_schema_on_the_wire() -> None:
+    # Planning wrote the schema into the system prompt; the config stays as without output.
+    got = config(request(output=OUTPUT, output_mode="prompt", system="Reply as JSON."))
+    assert got.keys() == {"automatic_function_calling", "system_instruction"}
+
+
+def test_tool_call_mode_is_refused_before_any_call() -> None:
+    with pytest.raises(alloy.CapabilityError, match="forced tool call"):
+        encode_request(request(output=OUTPUT, output_mode="tool_call"))
+
+
 def test_gemma_gets_system_text_in_the_first_turn_and_no_native_schema() -> None:
-    params = encode_request(request(model="gemma-3-27b-it", system="Be brief.", output=OUTPUT))
+    # Gemma's capabilities say "prompt", so planning sends it this output mode.
+    assert profile("gemma-3-27b-it").capabilities.structured_output == "prompt"
+    params = encode_request(
+        request(model="gemma-3-27b-it", system="Be brief.", output=OUTPUT, output_mode="prompt")
+    )
     assert params["contents"] == [
         {"role": "user", "parts": [{"text": "Be brief."}, {"text": "hi"}]}
     ]
@@ -112,9 +129,26 @@ def test_gemma_gets_system_text_in_the_first_turn_and_no_native_schema() -> None
     assert "system_instruction" not in got and "response_json_schema" not in got
 
 
-def test_gemma_cannot_call_tools() -> None:
-    with pytest.raises(alloy.CapabilityError, match="gemma-3-27b-it"):
-        encode_request(request(model="gemma-3-27b-it", tools=(WEATHER,)))
+def test_gemma_cannot_call_tools_natively() -> None:
+    # Planning refuses native tools for a model without them, before any backend call.
+    @alloy.tool
+    def get_weather(city: str) -> str:
+        """Current weather for a city."""
+        return "rain"
+
+    @alloy.command(
+        model="gemini:gemma-3-27b-it",
+        tools=[get_weather],
+        tool_mode="native",
+        provider_options={"gemini": {"api_key": "k", "base_url": "http://127.0.0.1:9"}},
+    )
+    def ask(question: str) -> str:
+        """{question}"""
+        ...
+
+    with pytest.raises(alloy.CapabilityError, match="gemma-3-27b-it") as info:
+        ask("Weather in Oslo?")
+    assert "tool_mode='react'" in str(info.value)
 
 
 def test_capabilities_per_model() -> None:
@@ -125,6 +159,14 @@ def test_capabilities_per_model() -> None:
     gemma = backend.capabilities("models/gemma-3-4b-it")
     assert gemma.structured_output == "prompt" and not gemma.tools
     assert profile("models/gemini-3-flash").schema_with_tools
+    assert not profile("gemini-2.5-flash").schema_with_tools
+    assert not profile("gemma-3-4b-it").system_prompt
+
+
+def test_profiles_end_with_a_row_for_every_other_model() -> None:
+    assert PROFILES[-1].prefixes == ()
+    assert all(row.prefixes for row in PROFILES[:-1])
+    assert profile("some-future-model") is PROFILES[-1]
 
 
 def test_tool_results_answer_by_name_before_any_text() -> None:
@@ -155,7 +197,7 @@ def test_tool_results_answer_by_name_before_any_text() -> None:
 
 def test_a_call_with_a_wire_id_is_answered_with_that_id() -> None:
     part = {"function_call": {"id": "fc-1", "name": "get_weather", "args": {"city": "Oslo"}}}
-    call = ToolCall("fc-1", "get_weather", '{"city": "Oslo"}', provider_data=part)
+    call = ToolCall("fc-1", "get_weather", '{"city": "Oslo"}', ProviderData("gemini", part))
     result = Message("user", (ToolResult("fc-1", "get_weather", "sun"),))
     contents = encode_request(request(Message.user("hi"), Message("assistant", (call,)), result))[
         "contents"
@@ -169,10 +211,53 @@ def test_a_hand_built_call_keeps_its_signature() -> None:
         "function_call": {"name": "get_weather", "args": {"city": "Oslo"}},
         "thought_signature": b"sig",
     }
-    call = ToolCall("x", "get_weather", "{}", provider_data=part)
+    call = ToolCall("x", "get_weather", "{}", ProviderData("gemini", part))
     message = Message("assistant", (TextPart("Checking."), call))
     contents = encode_request(request(Message.user("hi"), message))["contents"]
     assert contents[1]["parts"] == [{"text": "Checking."}, part]
+
+
+def test_a_history_from_another_backend_is_sent_from_its_neutral_parts() -> None:
+    # A Gemini-shaped turn made by another backend, and an OpenAI item on its call: neither
+    # may reach the wire as native Gemini content.
+    foreign_turn = {"role": "model", "parts": [{"text": "secret", "thought": True}]}
+    foreign_call: dict[str, Any] = {
+        "function_call": {"id": "fc-x", "name": "get_weather", "args": {}}
+    }
+    call = ToolCall("c1", "get_weather", '{"city": "Oslo"}', ProviderData("openai", foreign_call))
+    assistant = Message(
+        "assistant", (TextPart("Checking."), call), ProviderData("anthropic", foreign_turn)
+    )
+    result = Message("user", (ToolResult("c1", "get_weather", "rain"),))
+    contents = encode_request(request(Message.user("hi"), assistant, result))["contents"]
+    assert contents[1] == {
+        "role": "model",
+        "parts": [
+            {"text": "Checking."},
+            {"function_call": {"name": "get_weather", "args": {"city": "Oslo"}}},
+        ],
+    }
+    # The foreign wire id is not used to answer the call either.
+    assert contents[2]["parts"] == [
+        {"function_response": {"name": "get_weather", "response": {"output": "rain"}}}
+    ]
+
+
+def test_untagged_provider_data_is_not_echoed() -> None:
+    turn = {"role": "model", "parts": [{"text": "native"}]}
+    assistant = Message("assistant", (TextPart("neutral"),), cast(Any, {"gemini": turn}))
+    contents = encode_request(request(Message.user("hi"), assistant))["contents"]
+    assert contents[1] == {"role": "model", "parts": [{"text": "neutral"}]}
+
+
+def test_a_tool_result_of_parts_is_sent_as_its_text() -> None:
+    parts = (TextPart("rain, "), TextPart("9 °C"))
+    calls = Message("assistant", (ToolCall("c1", "get_weather", "{}"),))
+    result = Message("user", (ToolResult("c1", "get_weather", parts),))
+    contents = encode_request(request(Message.user("hi"), calls, result))["contents"]
+    assert contents[2]["parts"] == [
+        {"function_response": {"name": "get_weather", "response": {"output": "rain, 9 °C"}}}
+    ]
 
 
 def test_unreadable_arguments_are_sent_empty() -> None:
@@ -211,7 +296,7 @@ def test_an_unknown_option_is_a_configuration_error() -> None:
 
 def test_encoding_never_changes_the_request() -> None:
     turn = {"role": "model", "parts": [{"text": "earlier"}]}
-    assistant = Message("assistant", (TextPart("earlier"),), provider_data={"gemini": turn})
+    assistant = Message("assistant", (TextPart("earlier"),), ProviderData("gemini", turn))
     req = request(Message.user("hi"), assistant, system="s", options={"top_k": 2})
     before = repr(req)
     encode_request(req)
@@ -255,10 +340,10 @@ def test_wire_shape_of_a_tool_follow_up() -> None:
         "thought_signature": b"sig",
     }
     turn = {"role": "model", "parts": [part]}
-    call = ToolCall("c1", "get_weather", '{"city": "Oslo"}', provider_data=part)
+    call = ToolCall("c1", "get_weather", '{"city": "Oslo"}', ProviderData("gemini", part))
     messages = (
         Message.user("hi"),
-        Message("assistant", (call,), provider_data={"gemini": turn}),
+        Message("assistant", (call,), ProviderData("gemini", turn)),
         Message("user", (ToolResult("c1", "get_weather", "rain"),)),
     )
     body = sent_body(request(*messages, tools=(WEATHER,)))

@@ -18,7 +18,8 @@ from google.genai import errors, types
 
 import alloy
 from alloy._messages import Message, Request
-from alloy.backends.gemini import GeminiBackend, GeminiClients
+from alloy.backends.gemini import GeminiBackend
+from alloy.backends.gemini.backend import GeminiClients
 
 KEY = "AIza-test-0123456789abcdef"
 URL = "https://generativelanguage.googleapis.com/v1/models/gemini-2.5-flash:generateContent"

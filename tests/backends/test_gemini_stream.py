@@ -20,10 +20,11 @@ from google.genai import types
 
 from alloy import ProviderConnectionError, ProviderError, RateLimitError, StreamError
 from alloy._deltas import Assembler, Delta, Finish, ReasoningDelta, TextDelta, ToolCallDelta
-from alloy._messages import Message, Request, Response, ToolResult
-from alloy.backends._gemini_decode import decode_response
-from alloy.backends._gemini_encode import encode_request
-from alloy.backends._gemini_stream import StreamDecoder, broken_stream
+from alloy._messages import Message, ProviderData, Request, Response, ToolResult, native
+from alloy.backends._boundary import broken_stream
+from alloy.backends.gemini._decode import decode_response
+from alloy.backends.gemini._encode import encode_request
+from alloy.backends.gemini._stream import StreamDecoder
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 
@@ -131,7 +132,7 @@ def test_recorded_calls_go_back_with_their_thought_signature(corpus: Path) -> No
     )
     sent = encode_request(request)["contents"]
     recorded = json.loads(lines[0])["candidates"][0]["content"]["parts"]
-    assert sent[1] == response.provider_data["gemini"]
+    assert sent[1] == native(response.provider_data, "gemini")
     assert [p["function_call"]["args"] for p in sent[1]["parts"]] == [
         p["functionCall"]["args"] for p in recorded
     ]
@@ -220,15 +221,16 @@ def test_text_pieces_merge_into_one_part_per_kind() -> None:
     assert [d.text for d in found if isinstance(d, ReasoningDelta)] == ["Think", "ing."]
     response = assemble(chunks)
     assert (response.text, response.reasoning) == ("Hello", "Thinking.")
-    assert response.provider_data == {
-        "gemini": {
+    assert response.provider_data == ProviderData(
+        "gemini",
+        {
             "parts": [
                 {"text": "Thinking.", "thought": True},
                 {"text": "Hello", "thought_signature": b"sig"},
             ],
             "role": "model",
-        }
-    }
+        },
+    )
 
 
 def test_function_calls_arrive_whole_with_ids_as_complete_makes_them() -> None:
@@ -249,12 +251,12 @@ def test_function_calls_arrive_whole_with_ids_as_complete_makes_them() -> None:
         (1, "r1-1", "get_time", '{"city": "Tokyo"}'),
         (2, "fc-9", "now", "{}"),
     ]
-    assert calls[0].provider_data == {
-        "function_call": {"name": "get_weather", "args": {"city": "Paris"}}
-    }
+    assert calls[0].provider_data == ProviderData(
+        "gemini", {"function_call": {"name": "get_weather", "args": {"city": "Paris"}}}
+    )
     response = assemble(chunks)
     assert response.text == "Checking."
-    assert [p.keys() for p in response.provider_data["gemini"]["parts"]] == [
+    assert [p.keys() for p in native(response.provider_data, "gemini")["parts"]] == [
         {"text"},
         {"function_call"},
         {"function_call"},
@@ -288,6 +290,11 @@ def test_only_the_finish_reason_chunk_finishes() -> None:
     chunks = [chunk(built({"text": "a"})), chunk(built({"text": "b"}, finish="MAX_TOKENS"))]
     found = deltas(chunks)
     assert [isinstance(d, Finish) for d in found] == [False, False, True]
+    decoder = StreamDecoder()
+    decoder.feed(chunks[0])
+    assert not decoder.finished
+    decoder.feed(chunks[1])
+    assert decoder.finished
     assert assemble(chunks).finish_reason == "MAX_TOKENS"
 
 
@@ -315,7 +322,7 @@ def test_empty_text_parts_are_dropped_and_other_parts_kept() -> None:
         chunk(built(image)),
         chunk(built({"text": "Here."}, finish="STOP")),
     ]
-    parts = assemble(chunks).provider_data["gemini"]["parts"]
+    parts = native(assemble(chunks).provider_data, "gemini")["parts"]
     assert parts == [{"inline_data": {"mime_type": "image/png", "data": b"img"}}, {"text": "Here."}]
 
 
@@ -326,7 +333,7 @@ def test_decoding_is_linear_in_the_reply() -> None:
     began = time.perf_counter()
     response = assemble([*([one] * pieces), chunk(built({"text": ""}, finish="STOP"))])
     assert len(response.text) == 5 * pieces
-    assert response.provider_data["gemini"]["parts"] == [{"text": "abcde" * pieces}]
+    assert native(response.provider_data, "gemini")["parts"] == [{"text": "abcde" * pieces}]
     assert time.perf_counter() - began < 5.0
 
 

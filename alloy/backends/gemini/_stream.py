@@ -1,7 +1,7 @@
 """Streaming for the ``gemini`` backend: ``generate_content_stream`` chunks → alloy deltas.
 
 Pure, no I/O. Each chunk of a Gemini stream is a whole ``GenerateContentResponse`` holding
-only the new parts, so ``StreamDecoder`` reads each one the way ``_gemini_decode`` reads a
+only the new parts, so ``StreamDecoder`` reads each one the way ``_decode`` reads a
 complete reply, and the shared ``Assembler`` rebuilds the same ``Response``:
 
 - text parts → ``TextDelta``, thought parts (``thought: true``) → ``ReasoningDelta``;
@@ -12,10 +12,10 @@ complete reply, and the shared ``Assembler`` rebuilds the same ``Response``:
   ``promptFeedback.blockReason`` and no candidate, ends the stream the same way).
 
 The model's parts are kept for ``Finish.provider_data`` in the shape ``complete`` keeps
-(``{"gemini": <content>}``, thought signatures included) so a streamed turn is echoed the
-same way. Consecutive text pieces are merged back into one part, as the API would have
-sent them whole; the pieces are joined once, when the part ends, so the work is linear in
-the size of the reply.
+(``ProviderData("gemini", {"parts": ..., "role": ...})``, thought signatures included) so a
+streamed turn is echoed the same way. Consecutive text pieces are merged back into one part,
+as the API would have sent them whole; the pieces are joined once, when the part ends, so
+the work is linear in the size of the reply.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 from google.genai import types
 
-from .._deltas import (
+from ..._deltas import (
     Delta,
     Finish,
     ReasoningDelta,
@@ -34,16 +34,20 @@ from .._deltas import (
     ToolCallDelta,
     UsageDelta,
 )
-from .._errors import ProviderConnectionError, ProviderError, StreamError
-from ._gemini_decode import BLOCKED, call_arguments, call_id, token_usage, wire_value
+from ..._messages import ProviderData
+from ._decode import BLOCKED, call_arguments, call_id, token_usage, wire_value
+from ._models import NAME
 
-__all__ = ["StreamDecoder", "broken_stream"]
+__all__ = ["StreamDecoder"]
 
 _TEXT_FIELDS = frozenset({"text", "thought", "thought_signature"})
 
 
 class StreamDecoder:
-    """Turns one streamed reply's chunks into alloy deltas (see the module docstring)."""
+    """Turns one streamed reply's chunks into alloy deltas (see the module docstring).
+
+    Satisfies ``alloy.backends.base.StreamDecoder``.
+    """
 
     def __init__(self) -> None:
         self._parts: list[dict[str, Any]] = []
@@ -51,6 +55,11 @@ class StreamDecoder:
         self._role: str | None = None
         self._calls = 0
         self._finished = False
+
+    @property
+    def finished(self) -> bool:
+        """Whether the chunk carrying the finish reason (or the prompt's block) has come."""
+        return self._finished
 
     def feed(self, chunk: types.GenerateContentResponse) -> Sequence[Delta]:
         """The deltas for one chunk, in order."""
@@ -96,7 +105,7 @@ class StreamDecoder:
                     call_id(response_id, index, call),
                     call.name or "",
                     call_arguments(call),
-                    data,
+                    ProviderData(NAME, data),
                 )
             )
             return
@@ -132,31 +141,8 @@ class StreamDecoder:
             self._parts[-1]["text"] = "".join(self._open)
             self._open = None
 
-    def _content(self) -> dict[str, Any] | None:
+    def _content(self) -> ProviderData | None:
         self._close()
         if self._role is None:
             return None
-        return {"gemini": {"parts": self._parts, "role": self._role}}
-
-
-def broken_stream(error: ProviderError) -> ProviderError:
-    """What ``error`` becomes when it interrupts a stream that has already yielded deltas.
-
-    A reset, a malformed chunk or an in-stream error without a class of its own is a
-    ``StreamError`` (keeping the status and whether a retry may help); a rate limit, a
-    timeout or an authentication failure keeps its own class.
-    """
-    if type(error) is not ProviderError and not isinstance(error, ProviderConnectionError):
-        return error
-    detail = str(error.args[0]) if error.args else str(error)
-    detail = detail.removeprefix(f"{error.provider}: ")
-    for suffix in (f" [request id {error.request_id}]", f" (HTTP {error.status_code})"):
-        detail = detail.removesuffix(suffix)
-    return StreamError(
-        f"the stream broke off: {detail}",
-        provider=error.provider,
-        status_code=error.status_code,
-        request_id=error.request_id,
-        retryable=error.retryable,
-        retry_after=error.retry_after,
-    )
+        return ProviderData(NAME, {"parts": self._parts, "role": self._role})

@@ -1,6 +1,8 @@
 """Error mapping for the ``gemini`` backend: google-genai and transport exceptions → alloy errors.
 
-Pure, no I/O. ``gemini.ErrorBoundary`` applies ``translate`` around every SDK call.
+Pure, no I/O. The shared ``ErrorBoundary`` applies ``translate`` around every SDK call and
+stream read, and asks ``malformed_chunk`` whether a failure is a chunk the SDK could not
+parse (which breaks a stream even before its first delta).
 """
 
 from __future__ import annotations
@@ -12,24 +14,27 @@ from typing import Any, cast
 import pydantic
 from google.genai import errors as genai_errors
 
-from .._errors import (
+from ..._errors import (
     AlloyError,
     AuthenticationError,
     ConfigurationError,
     ProviderConnectionError,
     ProviderError,
 )
-from ._gemini_encode import NAME
-from ._http import body_message, error_for_status, error_for_transport, scrub
+from .._boundary import Secrets
+from .._http import body_message, error_for_status, error_for_transport, scrub
+from ._models import NAME
 
-__all__ = ["KEY_HINT", "translate"]
+__all__ = ["KEY_HINT", "TRANSPORT_PACKAGES", "malformed_chunk", "translate"]
 
 KEY_HINT = "set GEMINI_API_KEY or pass provider_options={'gemini': {'api_key': ...}}"
-# Packages whose exceptions are transport failures the SDK lets through unwrapped.
-_TRANSPORT_PACKAGES = frozenset({"httpx", "httpx2", "httpcore", "httpcore2", "aiohttp", "h11"})
+TRANSPORT_PACKAGES = frozenset({"httpx", "httpx2", "httpcore", "httpcore2", "aiohttp", "h11"})
+"""Packages whose exceptions are transport failures the SDK lets through unwrapped. Named by
+package rather than by class: the SDK's HTTP stack (httpx2, or httpx and aiohttp when given
+as clients) decides which ones reach alloy, and none of them need be installed."""
 
 
-def translate(exc: Exception, secrets: tuple[str, ...], timeout: float | None) -> AlloyError | None:
+def translate(exc: Exception, secrets: Secrets, timeout: float | None) -> AlloyError | None:
     """The alloy error for ``exc``, or ``None`` when it is not the SDK's or the transport's."""
     if isinstance(exc, genai_errors.APIError):
         return _status_error(exc, secrets)
@@ -41,32 +46,37 @@ def translate(exc: Exception, secrets: tuple[str, ...], timeout: float | None) -
     if isinstance(exc, genai_errors.ContinuationInterruptedError):
         # A follow-up request of the SDK's automatic continuation failed: report that failure.
         hop = translate(cause, secrets, timeout) if isinstance(cause, Exception) else None
-        return hop or ProviderError(scrub(str(exc), secrets), provider=NAME)
+        return hop or ProviderError(scrub(str(exc), secrets.values), provider=NAME)
     if isinstance(exc, (json.JSONDecodeError, OSError)) or _from_transport(exc):
-        return error_for_transport(NAME, exc, timeout, secrets) or ProviderError(
-            f"{type(exc).__name__}: {scrub(str(exc), secrets)}", provider=NAME
+        return error_for_transport(NAME, exc, timeout, secrets.values) or ProviderError(
+            f"{type(exc).__name__}: {scrub(str(exc), secrets.values)}", provider=NAME
         )
     if isinstance(exc, RuntimeError) and "client has been closed" in str(exc):
         # The backend was closed while this call was starting; a retry gets a new client.
         return ProviderConnectionError("the HTTP client was closed during the call.", provider=NAME)
     if isinstance(exc, pydantic.ValidationError):
         return ProviderError(
-            f"the response did not fit the SDK's model: {scrub(str(exc), secrets)}",
+            f"the response did not fit the SDK's model: {scrub(str(exc), secrets.values)}",
             provider=NAME,
         )
     if isinstance(exc, ValueError):
         # Raised by the SDK before any I/O, for a request it cannot send.
         return ConfigurationError(
-            f"{NAME}: the SDK refused the request: {scrub(str(exc), secrets)}"
+            f"{NAME}: the SDK refused the request: {scrub(str(exc), secrets.values)}"
         )
     return None
 
 
+def malformed_chunk(exc: BaseException) -> bool:
+    """Whether ``exc`` is the SDK failing to parse a streamed chunk as JSON."""
+    return isinstance(exc, (json.JSONDecodeError, genai_errors.UnknownApiResponseError))
+
+
 def _from_transport(exc: Exception) -> bool:
-    return any(cls.__module__.split(".")[0] in _TRANSPORT_PACKAGES for cls in type(exc).__mro__)
+    return any(cls.__module__.split(".")[0] in TRANSPORT_PACKAGES for cls in type(exc).__mro__)
 
 
-def _status_error(exc: genai_errors.APIError, secrets: tuple[str, ...]) -> ProviderError:
+def _status_error(exc: genai_errors.APIError, secrets: Secrets) -> ProviderError:
     response: Any = getattr(exc, "response", None)
     raw_headers: Any = getattr(response, "headers", None)
     headers = cast("Mapping[str, str]", raw_headers) if isinstance(raw_headers, Mapping) else None
@@ -78,11 +88,11 @@ def _status_error(exc: genai_errors.APIError, secrets: tuple[str, ...]) -> Provi
     request_id = headers.get("x-request-id") if headers else None
     status = exc.code if isinstance(exc.code, int) else None  # pyright: ignore[reportUnnecessaryIsInstance]
     if status is None:
-        return ProviderError(scrub(message, secrets), provider=NAME, retryable=False)
+        return ProviderError(scrub(message, secrets.values), provider=NAME, retryable=False)
     if status == 400 and _rejected_key(body):
         # Gemini answers an invalid key with 400 INVALID_ARGUMENT, reason API_KEY_INVALID.
         return AuthenticationError(
-            f"the provider rejected the credentials: {scrub(message, secrets)}. "
+            f"the provider rejected the credentials: {scrub(message, secrets.values)}. "
             f"To fix: {KEY_HINT}.",
             provider=NAME,
             status_code=status,
@@ -95,7 +105,7 @@ def _status_error(exc: genai_errors.APIError, secrets: tuple[str, ...]) -> Provi
         headers=headers,
         request_id=request_id,
         key_hint=KEY_HINT,
-        secrets=secrets,
+        secrets=secrets.values,
     )
 
 

@@ -1,7 +1,8 @@
 """Encoding for the ``gemini`` backend: alloy ``Request`` → ``generate_content`` arguments.
 
-Pure functions (no I/O). Also the per-model data the encoding depends on: what each model
-family can do (``ModelProfile``), looked up by name prefix.
+Pure functions (no I/O). What the encoding depends on per model (a system instruction, a
+schema alongside tools) comes from the rows of ``_models``; how the output schema is
+enforced comes from ``Request.output_mode``, decided by planning.
 """
 
 from __future__ import annotations
@@ -9,26 +10,27 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, cast
 
 import pydantic
 from google.genai import types
 
-from .._errors import CapabilityError, ConfigurationError
-from .._messages import Message, Request, TextPart, ToolCall, ToolResult, ToolSpec
-from .._schema import for_output, for_tool
-from .base import Capabilities
+from ..._errors import CapabilityError, ConfigurationError
+from ..._messages import (
+    Message,
+    OutputSchema,
+    Request,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    native,
+)
+from ..._schema import for_output, for_tool
+from ..base import ModelProfile
+from ._models import NAME, profile
 
-__all__ = [
-    "CAPABILITIES",
-    "CAPABILITY_TABLE",
-    "GEMMA",
-    "ModelProfile",
-    "NAME",
-    "encode_request",
-    "profile",
-]
+__all__ = ["CLIENT_OPTIONS", "RESERVED_OPTIONS", "encode_request"]
 
 CLIENT_OPTIONS = frozenset(
     {
@@ -64,73 +66,7 @@ RESERVED_OPTIONS = frozenset(
 """``GenerateContentConfig`` fields alloy sets (the backend also refuses their camelCase
 spellings), plus the typed settings' own names for a clearer message."""
 
-NAME = "gemini"
-
-CAPABILITIES = Capabilities(
-    structured_output="json_schema",
-    schema_dialect="gemini",
-    tools=True,
-    parallel_tools=True,
-    tool_error_flag=True,
-    streaming=True,
-)
-"""Gemini models: native JSON-schema output and native parallel function calling. A failed
-tool's result is sent as ``{"error": ...}`` instead of ``{"output": ...}``, the convention
-Gemini's function-calling documentation sets."""
-
-
-@dataclass(frozen=True, slots=True)
-class ModelProfile:
-    """What one family of models served by the Gemini API can do.
-
-    Attributes:
-        capabilities: what the command layer may ask of the model.
-        system_instruction: the model takes ``system_instruction``; if not, the system text
-            goes first in the first user turn.
-        schema_with_tools: the model takes a response schema and function declarations in
-            one request. Gemini 2.x answers 400 ("Function calling with a response mime
-            type: 'application/json' is unsupported"), so on tool turns the schema is left
-            out and the turn without tools that ends the command enforces it.
-    """
-
-    capabilities: Capabilities = CAPABILITIES
-    system_instruction: bool = True
-    schema_with_tools: bool = False
-
-
-GEMMA = Capabilities(
-    structured_output="prompt",
-    schema_dialect="gemini",
-    tools=False,
-    parallel_tools=False,
-    tool_error_flag=False,
-    streaming=True,
-)
-"""Gemma served by the Gemini API rejects JSON mode, function calling and system
-instructions ("... is not enabled for models/gemma-3-27b-it"): schema by instructions,
-tools through ReAct."""
-
-# By name prefix, first match wins; ``models/`` is stripped first, as the SDK does.
-_PROFILES: tuple[tuple[str, ModelProfile], ...] = (
-    ("gemini-3", ModelProfile(schema_with_tools=True)),
-    ("gemma-", ModelProfile(GEMMA, system_instruction=False)),
-)
-_DEFAULT = ModelProfile()
-
-CAPABILITY_TABLE = (("`gemma-*`", GEMMA), ("all other models", CAPABILITIES))
-"""Rows for the generated capability matrix (``alloy.backends._matrix``), as ``profile``
-reads them; the first row matching a model applies."""
-
 _SNAKE = re.compile(r"(?<=[a-z0-9])([A-Z])")  # a camelCase hump, for snake_case keys
-
-
-def profile(model: str) -> ModelProfile:
-    """The profile of ``model`` (``"gemini-2.5-flash"``, ``"models/gemma-3-27b-it"``...)."""
-    name = model.removeprefix("models/")
-    for prefix, found in _PROFILES:
-        if name.startswith(prefix):
-            return found
-    return _DEFAULT
 
 
 def encode_request(request: Request, *, config_dict: bool = False) -> dict[str, Any]:
@@ -143,17 +79,13 @@ def encode_request(request: Request, *, config_dict: bool = False) -> dict[str, 
     (about 0.4 ms of CPU with an output schema) where they validate a dict once.
     """
     model = profile(request.model)
-    caps = model.capabilities
-    if request.tools and not caps.tools:
-        raise CapabilityError(
-            "native tool calling", NAME, request.model, "Use tool_mode='react' for this model."
-        )
+    dialect = model.capabilities.schema_dialect
     contents = _encode_messages(request.messages)
     # Automatic function calling stays off: alloy runs the tools, and with it off the SDK
     # also skips its AFC loop (which deep-copies the config on every call).
     config: dict[str, Any] = {"automatic_function_calling": {"disable": True}}
     if request.system:
-        if model.system_instruction:
+        if model.system_prompt:
             config["system_instruction"] = request.system
         else:
             contents = _prepend_text(contents, request.system)
@@ -161,12 +93,10 @@ def encode_request(request: Request, *, config_dict: bool = False) -> dict[str, 
         config["temperature"] = request.temperature
     if request.max_tokens is not None:
         config["max_output_tokens"] = request.max_tokens
-    native = caps.structured_output == "json_schema"
-    if request.output is not None and native and (model.schema_with_tools or not request.tools):
-        config["response_mime_type"] = "application/json"
-        config["response_json_schema"] = for_output(request.output, caps.schema_dialect).schema
+    if request.output is not None:
+        config.update(_output_config(request.output, request, model))
     if request.tools:
-        declarations = [_encode_tool(tool, caps.schema_dialect) for tool in request.tools]
+        declarations = [_encode_tool(tool, dialect) for tool in request.tools]
         config["tools"] = [{"function_declarations": declarations}]
     if request.timeout is not None:
         # HttpOptions.timeout is in milliseconds; 0 would mean "no timeout" to the SDK.
@@ -178,6 +108,27 @@ def encode_request(request: Request, *, config_dict: bool = False) -> dict[str, 
         "model": request.model,
         "contents": contents,
         "config": config if config_dict else validated,
+    }
+
+
+def _output_config(output: OutputSchema, request: Request, model: ModelProfile) -> dict[str, Any]:
+    """The config fields that enforce ``output`` the way ``request.output_mode`` says."""
+    if request.output_mode == "tool_call":
+        raise CapabilityError(
+            "structured output through a forced tool call",
+            NAME,
+            request.model,
+            "Gemini models enforce output schemas natively (output_mode 'json_schema').",
+        )
+    if request.output_mode == "prompt":
+        return {}  # planning already put the schema in the system prompt
+    if request.tools and not model.schema_with_tools:
+        # Gemini 2.x refuses a schema next to function declarations: the turn without
+        # tools that ends the command enforces it.
+        return {}
+    return {
+        "response_mime_type": "application/json",
+        "response_json_schema": for_output(output, model.capabilities.schema_dialect).schema,
     }
 
 
@@ -252,7 +203,7 @@ def _encode_user(message: Message, wire_ids: Mapping[str, str | None]) -> dict[s
     for part in message.parts:
         if isinstance(part, ToolResult):
             key = "error" if part.is_error else "output"
-            response: dict[str, Any] = {"name": part.name, "response": {key: part.content}}
+            response: dict[str, Any] = {"name": part.name, "response": {key: part.text}}
             wire_id = wire_ids.get(part.call_id)
             if wire_id:
                 response["id"] = wire_id
@@ -281,8 +232,10 @@ def _encode_assistant(message: Message, wire_ids: dict[str, str | None]) -> dict
 
 
 def _encode_call(call: ToolCall) -> dict[str, Any]:
-    if _field(call.provider_data, "function_call") is not None:
-        return dict(call.provider_data)
+    part = native(call.provider_data, NAME)
+    if _field(part, "function_call") is not None:
+        # The part as the model sent it, with its id and thought signature.
+        return dict(cast("dict[str, Any]", part))
     try:
         args: Any = json.loads(call.arguments) if call.arguments else {}
     except ValueError:
@@ -293,13 +246,13 @@ def _encode_call(call: ToolCall) -> dict[str, Any]:
 
 
 def _wire_id(call: ToolCall) -> str | None:
-    wire_id = _field(_field(call.provider_data, "function_call"), "id")
+    wire_id = _field(_field(native(call.provider_data, NAME), "function_call"), "id")
     return wire_id if isinstance(wire_id, str) else None
 
 
-def _echoed_content(data: Any) -> dict[str, Any] | None:
-    """The model turn stored by the decoder in ``provider_data``, if ``data`` is one."""
-    content = _field(data, NAME)
+def _echoed_content(data: object) -> dict[str, Any] | None:
+    """The model turn the decoder kept in ``provider_data``, if it is this backend's."""
+    content = native(data, NAME)
     if isinstance(content, dict) and isinstance(_field(content, "parts"), list):
         return cast("dict[str, Any]", content)
     return None

@@ -2,8 +2,8 @@
 
 encode (``Request`` → ``models.generate_content`` arguments) → one SDK call → decode (the
 SDK's ``GenerateContentResponse`` → alloy ``Response``); the encoder and decoder live in
-``_gemini_encode`` and ``_gemini_decode``. A streamed call sends the same arguments to
-``generate_content_stream``, and ``_gemini_stream`` turns its chunks into deltas.
+``_encode`` and ``_decode``, what each model can do in ``_models``. A streamed call sends the
+same arguments to ``generate_content_stream``, and ``_stream`` turns its chunks into deltas.
 
 How the SDK is driven, and why:
 
@@ -33,42 +33,31 @@ How the SDK is driven, and why:
 
 from __future__ import annotations
 
-import json
 import os
 import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
 from contextvars import ContextVar
-from types import TracebackType
 from typing import Any, ClassVar, cast
 
 import httpx2
 from google import genai
-from google.genai import errors as genai_errors
 from google.genai import types
 
-from .._deltas import Delta
-from .._errors import (
-    AlloyError,
-    ConfigurationError,
-    ProviderError,
-)
-from .._messages import Request, Response
-from ._clients import ClientCache
-from ._gemini_decode import decode_response
-from ._gemini_encode import (
-    CAPABILITY_TABLE,
-    CLIENT_OPTIONS,
-    NAME,
-    RESERVED_OPTIONS,
-    encode_request,
-    profile,
-)
-from ._gemini_errors import KEY_HINT, translate
-from ._gemini_stream import StreamDecoder, broken_stream
-from ._http import scrub
-from .base import Capabilities
+from ..._deltas import Delta
+from ..._errors import ConfigurationError
+from ..._messages import Request, Response
+from .._boundary import ErrorBoundary, Secrets
+from .._clients import ClientCache, build_client
+from ..base import Capabilities
+from ..base import StreamDecoder as Decoder
+from ._decode import decode_response
+from ._encode import CLIENT_OPTIONS, RESERVED_OPTIONS, encode_request
+from ._errors import KEY_HINT, malformed_chunk, translate
+from ._models import NAME
+from ._models import capabilities as model_capabilities
+from ._stream import StreamDecoder
 
-__all__ = ["CAPABILITY_TABLE", "GeminiBackend"]
+__all__ = ["GeminiBackend", "GeminiClients"]
 
 _KEY_ENV = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 _VERTEX_ENV = ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE")
@@ -100,7 +89,7 @@ class GeminiBackend:
 
     def capabilities(self, model: str) -> Capabilities:
         """Per model family: Gemini models have native JSON schema and tools, Gemma neither."""
-        return profile(model).capabilities
+        return model_capabilities(model)
 
     def close(self) -> None:
         """Close the SDK clients (the registry calls this when it drops the backend)."""
@@ -130,7 +119,7 @@ class GeminiBackend:
         """
         params = encode_request(request)
         client = self._clients.sync()
-        decoder = StreamDecoder()
+        decoder: Decoder = StreamDecoder()  # typed as the contract, which it must satisfy
         boundary = self._clients.errors(request.timeout, stream=True)
         with boundary:
             # A generator, typed as an iterator by the SDK: ``close`` reaches the response.
@@ -151,7 +140,7 @@ class GeminiBackend:
         it closes the SDK's chunk generator and the responses it opened."""
         params = encode_request(request, config_dict=True)
         client = await self._clients.aclient()
-        decoder = StreamDecoder()
+        decoder: Decoder = StreamDecoder()  # typed as the contract, which it must satisfy
         boundary = self._clients.errors(request.timeout, stream=True)
         opened: list[httpx2.Response] = []
         with boundary:
@@ -182,8 +171,7 @@ class GeminiClients:
 
     def __init__(self, options: Mapping[str, Any]):
         self._options = dict(options)
-        given = self._options.get("api_key")
-        self._secrets: tuple[str, ...] = (given,) if isinstance(given, str) and given else ()
+        self._secrets = Secrets((self._options.get("api_key"),))
         self._ssl: ssl.SSLContext | None = None
         self._cache: ClientCache[genai.Client, genai.Client] = ClientCache(
             lambda: self._build(for_async=False),
@@ -205,30 +193,35 @@ class GeminiClients:
         self._cache.close()
 
     @property
-    def secrets(self) -> tuple[str, ...]:
+    def secrets(self) -> Secrets:
         """API keys in use, to scrub from error messages."""
         return self._secrets
 
     def errors(self, timeout: float | None, *, stream: bool = False) -> ErrorBoundary:
-        """The boundary that turns SDK and transport exceptions into alloy errors."""
-        return ErrorBoundary(self, timeout, stream)
+        """The boundary that turns SDK and transport exceptions into alloy errors; in a
+        stream, a chunk the SDK cannot parse breaks it even before its first delta."""
+        return ErrorBoundary(
+            translate, self._secrets, timeout, stream=stream, malformed=malformed_chunk
+        )
 
     def _build(self, *, for_async: bool) -> genai.Client:
         options = dict(self._options)
-        try:
+
+        def make() -> genai.Client:
             http_options = _http_options(options, for_async, self._tls())
-            client = genai.Client(**options, http_options=http_options)
-        except ConfigurationError:
-            raise
-        except (ValueError, TypeError) as exc:
-            detail = scrub(str(exc), self._secrets)
-            if isinstance(exc, ValueError) and "No API key" in detail:
+            try:
+                return genai.Client(**options, http_options=http_options)
+            except ValueError as exc:
+                # The SDK says "no key" with a plain ValueError, like any bad setting.
+                if "No API key" not in str(exc):
+                    raise
                 raise ConfigurationError(f"{NAME}: no API key. To fix: {KEY_HINT}.") from exc
-            raise ConfigurationError(
-                f"{NAME}: invalid client settings in provider_options[{NAME!r}]: {detail}"
-            ) from exc
-        keys = [os.environ.get(name) for name in _KEY_ENV]
-        self._secrets = tuple(dict.fromkeys([*self._secrets, *(k for k in keys if k)]))
+
+        client = build_client(
+            make, provider=NAME, secrets=self._secrets, key_hint=KEY_HINT, key_attributes=()
+        )
+        # The SDK keeps the key it found in the environment private: scrub those too.
+        self._secrets.add(os.environ.get(name) for name in _KEY_ENV)
         return client
 
     def _tls(self) -> ssl.SSLContext | None:
@@ -306,46 +299,3 @@ def _http_options(
     updates["client_args"] = client_args
     updates["async_client_args"] = async_args
     return http.model_copy(update=updates)
-
-
-class ErrorBoundary:
-    """Context manager mapping every SDK and transport exception to an ``AlloyError``.
-
-    Used around the single SDK call of ``complete`` and ``acomplete`` (an ``await`` inside a
-    plain ``with`` block is covered too), and around a stream's reading, which sets
-    ``started`` once it has yielded a delta: failures from then on break the stream, and so
-    does a chunk that is not JSON, wherever it comes. The SDK exception is kept as
-    ``__cause__``.
-    """
-
-    __slots__ = ("_clients", "_stream", "_timeout", "started")
-
-    def __init__(self, clients: GeminiClients, timeout: float | None, stream: bool = False):
-        self._clients = clients
-        self._timeout = timeout
-        self._stream = stream
-        self.started = False
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc is None or isinstance(exc, AlloyError) or not isinstance(exc, Exception):
-            return
-        mapped = translate(exc, self._clients.secrets, self._timeout)
-        # A chunk that is not JSON breaks a stream even before its first delta.
-        broken = self.started or (self._stream and _malformed_chunk(exc))
-        if mapped is not None and broken and isinstance(mapped, ProviderError):
-            mapped = broken_stream(mapped)
-        if mapped is not None:
-            raise mapped from exc
-
-
-def _malformed_chunk(exc: BaseException) -> bool:
-    """Whether ``exc`` is the SDK failing to parse a streamed chunk as JSON."""
-    return isinstance(exc, (json.JSONDecodeError, genai_errors.UnknownApiResponseError))

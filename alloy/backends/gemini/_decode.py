@@ -11,8 +11,9 @@ from typing import Any
 
 from google.genai import types
 
-from .._messages import Response, ToolCall
-from .._usage import Usage
+from ..._messages import ProviderData, Response, ToolCall
+from ..._usage import Usage
+from ._models import NAME
 
 __all__ = ["BLOCKED", "call_arguments", "call_id", "decode_response", "token_usage", "wire_value"]
 
@@ -38,8 +39,9 @@ def decode_response(raw: types.GenerateContentResponse) -> Response:
     Thought parts (``thought: true``) become ``reasoning``, never text. Function calls carry
     no id on the Gemini API, so each gets one made from the response id and its position
     (the same every time this reply is decoded). ``provider_data`` holds the model's turn as
-    it came, for the encoder to send back (thought signatures must be echoed). The API sends
-    no request-id header, so ``request_id`` is the reply's ``responseId``.
+    it came (``{"parts": ..., "role": ...}``, thought signatures as bytes), and each call's
+    ``provider_data`` its part, for the encoder to send back (signatures must be echoed).
+    The API sends no request-id header, so ``request_id`` is the reply's ``responseId``.
     """
     candidate = raw.candidates[0] if raw.candidates else None
     content = candidate.content if candidate is not None else None
@@ -49,13 +51,12 @@ def decode_response(raw: types.GenerateContentResponse) -> Response:
     for part in (content.parts if content is not None else None) or ():
         call = part.function_call
         if call is not None:
-            data = part.model_dump(exclude_none=True)
             calls.append(
                 ToolCall(
                     call_id(raw.response_id, len(calls), call),
                     call.name or "",
                     call_arguments(call),
-                    data,
+                    ProviderData(NAME, part.model_dump(exclude_none=True)),
                 )
             )
         elif part.text is not None:
@@ -79,7 +80,9 @@ def decode_response(raw: types.GenerateContentResponse) -> Response:
         refusal=refusal,
         reasoning="".join(thoughts) or None,
         provider_data=(
-            {"gemini": content.model_dump(exclude_none=True)} if content is not None else None
+            ProviderData(NAME, content.model_dump(exclude_none=True))
+            if content is not None
+            else None
         ),
     )
 
