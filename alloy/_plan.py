@@ -19,7 +19,14 @@ from ._messages import Message, OutputMode, OutputSchema, Prompt, Request
 from ._output import OutputSpec
 from ._react import instructions
 from ._tools import ToolBox
-from .backends._registry import get_backend, info, overridden, resolve, split_options
+from .backends._registry import (
+    generation,
+    get_backend,
+    info,
+    overridden,
+    resolve,
+    split_options,
+)
 from .backends.base import Backend, Capabilities
 
 __all__ = ["Plan", "Wrapper", "plan", "select_backend"]
@@ -97,7 +104,35 @@ _wrapped: dict[tuple[int, int, float, tuple[Wrapper, ...]], tuple[Backend, Backe
 def plan(
     prompt: str | Prompt, output: OutputSpec[T], cfg: Config, tools: ToolBox | None = None
 ) -> Plan[T]:
-    """Resolve settings into a ``Plan``; raises before any network call if it cannot work."""
+    """Resolve settings into a ``Plan``; raises before any network call if it cannot work.
+
+    Everything but the prompt depends only on the settings, the output and the tools, so it
+    is resolved once per (config, output, tools) and reused while the registry and the
+    forced test backend stay the same (a command's config is one object for as long as its
+    layers do not change).
+    """
+    forced = overridden()
+    key = (id(cfg), id(output), id(tools), id(forced), generation())
+    found = _resolved.get(key)
+    if found is None or found[0] is not cfg or found[1] is not output or found[2] is not tools:
+        entry = _resolve(output, cfg, tools)
+        if len(_resolved) >= 256:
+            _resolved.clear()  # configs made per call (``ask``) must not pile up
+        _resolved[key] = found = (cfg, output, tools, forced, entry)
+    backend, provider, caps, template, finalize, react = found[4]
+    messages = (Message.user(prompt),)
+    request = replace(template, messages=messages)
+    finalize_request = request if finalize is None else replace(finalize, messages=messages)
+    return Plan(backend, provider, caps, request, output, cfg, tools, react, finalize_request)
+
+
+_Entry = tuple[Backend, str, Capabilities, Request, "Request | None", bool]
+# (ids of config, output, tools, forced backend; registry generation) -> (the objects behind
+# those ids, so that the ids cannot be reused while the entry lives; the resolved plan).
+_resolved: dict[tuple[int, int, int, int, int], tuple[Any, Any, Any, Any, _Entry]] = {}
+
+
+def _resolve(output: OutputSpec[Any], cfg: Config, tools: ToolBox | None) -> _Entry:
     raw, provider, model, request_options = select_backend(cfg)
     backend = wrapped(raw, cfg)
     caps = backend.capabilities(model)
@@ -118,7 +153,7 @@ def plan(
         system = _with_schema_instructions(system, output)
     request = Request(
         model=model,
-        messages=(Message.user(prompt),),
+        messages=(),
         system=system,
         output=output.schema,
         temperature=cfg.temperature,
@@ -127,16 +162,18 @@ def plan(
         options=request_options,
         output_mode=output_mode,
     )
+    if not tools:
+        return backend, provider, caps, request, None, react
     finalize = request
-    if tools and react:
+    if react:
         schema = output.schema.schema if output.schema is not None else None
         taught = instructions(tools.specs(), schema)
         request = replace(
             request, system=f"{system}\n\n{taught}" if system else taught, output=None
         )
-    elif tools:
+    else:
         request = replace(request, tools=tools.specs())
-    return Plan(backend, provider, caps, request, output, cfg, tools, react, finalize)
+    return backend, provider, caps, request, finalize, react
 
 
 def _output_mode(schema: OutputSchema | None, caps: Capabilities) -> OutputMode:

@@ -24,6 +24,7 @@ from .base import Backend
 __all__ = [
     "BackendInfo",
     "clear_instances",
+    "generation",
     "get_backend",
     "info",
     "override",
@@ -64,6 +65,7 @@ class BackendInfo:
 _REGISTRY: dict[str, BackendInfo] = {}
 _instances: dict[tuple[str, str], Backend] = {}
 _lock = threading.Lock()
+_generation = 0  # bumped whenever a name may resolve to another backend instance
 _override: ContextVar[Backend | None] = ContextVar("alloy_backend_override", default=None)
 
 # Bare model names that identify their provider without a prefix.
@@ -76,10 +78,18 @@ _INFERRED: tuple[tuple[tuple[str, ...], str], ...] = (
 
 def register_backend(info: BackendInfo) -> None:
     """Add (or replace) a backend under ``info.name``."""
+    global _generation
     with _lock:
         _REGISTRY[info.name] = info
         for key in [k for k in _instances if k[0] == info.name]:
             del _instances[key]
+        _generation += 1
+
+
+def generation() -> int:
+    """A number that changes whenever ``register_backend`` or ``clear_instances`` runs, so
+    that what was resolved from the registry can be cached until then."""
+    return _generation
 
 
 def info(name: str) -> BackendInfo:
@@ -158,9 +168,11 @@ def get_backend(name: str, client_options: Mapping[str, Any] | None = None) -> B
 
 def clear_instances() -> None:
     """Drop every cached backend (closing its SDK clients), so new ones read fresh settings."""
+    global _generation
     with _lock:
         dropped = list(_instances.values())
         _instances.clear()
+        _generation += 1
     for backend in dropped:
         close = getattr(backend, "close", None)
         if callable(close):

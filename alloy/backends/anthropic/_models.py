@@ -7,6 +7,7 @@ The rows are data: ``capabilities(model)`` reads them for the command layer, and
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from ..base import Capabilities, ModelProfile, profile_for
 
@@ -66,6 +67,7 @@ PROFILES: tuple[ModelProfile, ...] = (
 """Claude's model rows, first match winning."""
 
 
+@lru_cache(maxsize=512)  # pure, and asked on every call by the encoder
 def profile(model: str) -> ModelProfile:
     """The row of ``model``, a name as the Messages API takes it (no normalising needed).
 

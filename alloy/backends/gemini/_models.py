@@ -7,6 +7,8 @@ the same rows. Names are looked up as the API reads them, without a leading ``mo
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..base import Capabilities, ModelProfile, profile_for
 
 __all__ = ["CAPABILITIES", "GEMMA", "NAME", "PROFILES", "capabilities", "profile"]
@@ -50,6 +52,7 @@ PROFILES: tuple[ModelProfile, ...] = (
 """The Gemini API's model families, first match winning."""
 
 
+@lru_cache(maxsize=512)  # pure, and asked on every call by the encoder
 def profile(model: str) -> ModelProfile:
     """The row of ``model`` (``"gemini-2.5-flash"``, ``"models/gemma-3-27b-it"``...).
 

@@ -9,6 +9,7 @@ chat template renders tools and parses tool calls.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from ..base import Capabilities, ModelProfile, profile_for
 
@@ -62,6 +63,7 @@ PROFILES: tuple[ModelProfile, ...] = (
 """The rows behind ``capabilities`` and the docs' capability matrix; the first match wins."""
 
 
+@lru_cache(maxsize=512)  # pure, and asked on every call by the encoder
 def profile(model: str) -> ModelProfile:
     """The row of ``model``, matched as Ollama names models: case-insensitively, without a
     ``namespace/`` (or registry path) and without the ``:tag``.
