@@ -14,7 +14,7 @@ import pytest
 from openai.types.chat import ChatCompletion
 
 from alloy._messages import Message, Request
-from alloy.backends.openai_chat import _decode_response, _encode_request
+from alloy.backends.openai.chat import _decode_response, _encode_request
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 

@@ -13,7 +13,7 @@ from alloy._messages import (
     ToolResult,
     ToolSpec,
 )
-from alloy.backends.openai_chat import _encode_request
+from alloy.backends.openai.chat import _encode_request
 
 STRICT_SCHEMA: dict[str, Any] = {
     "type": "object",

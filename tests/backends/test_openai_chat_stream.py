@@ -23,9 +23,9 @@ from alloy._deltas import (
     UsageDelta,
 )
 from alloy._messages import Message, Request, Response
-from alloy.backends._openai_chat_stream import ChatChunks
-from alloy.backends._openai_sse import ErrorEvent, MalformedChunk
-from alloy.backends.openai_chat import OpenAIChatBackend, _encode_request, _stream_params
+from alloy.backends.openai._sse import ErrorEvent, MalformedChunk
+from alloy.backends.openai._stream_chat import ChatChunks
+from alloy.backends.openai.chat import OpenAIChatBackend, _encode_request, _stream_params
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 

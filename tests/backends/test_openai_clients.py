@@ -14,10 +14,10 @@ import openai
 import pytest
 
 from alloy.backends import clear_instances, get_backend
-from alloy.backends._openai_common import CAPABILITIES, OpenAIClients
 from alloy.backends.base import Backend
 from alloy.backends.openai import OpenAIBackend
-from alloy.backends.openai_chat import OpenAIChatBackend
+from alloy.backends.openai._shared import CAPABILITIES, OpenAIClients
+from alloy.backends.openai.chat import OpenAIChatBackend
 
 KEY = "sk-test-0123456789abcdef"
 

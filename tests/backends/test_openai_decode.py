@@ -15,7 +15,7 @@ import pytest
 from openai.types.responses import Response as SDKResponse
 
 from alloy._messages import Message, Request
-from alloy.backends.openai import _decode_response, _encode_request
+from alloy.backends.openai.responses import _decode_response, _encode_request
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 

@@ -15,9 +15,9 @@ import pytest
 
 import alloy
 from alloy._messages import Message, Request
-from alloy.backends._openai_common import OpenAIClients
 from alloy.backends.openai import OpenAIBackend
-from alloy.backends.openai_chat import OpenAIChatBackend
+from alloy.backends.openai._shared import OpenAIClients
+from alloy.backends.openai.chat import OpenAIChatBackend
 
 KEY = "sk-test-0123456789abcdef"
 URL = "https://api.openai.com/v1/responses"

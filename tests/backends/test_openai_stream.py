@@ -22,9 +22,9 @@ from alloy._deltas import (
     UsageDelta,
 )
 from alloy._messages import Message, Request, Response
-from alloy.backends._openai_sse import ErrorEvent, MalformedChunk, SSEDecoder
-from alloy.backends._openai_stream import ResponseEvents
-from alloy.backends.openai import _decode_response, _encode_request, _stream_params
+from alloy.backends.openai._sse import ErrorEvent, MalformedChunk, SSEDecoder
+from alloy.backends.openai._stream_responses import ResponseEvents
+from alloy.backends.openai.responses import _decode_response, _encode_request, _stream_params
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 

@@ -32,10 +32,10 @@ from typing import Any, Protocol, cast
 import httpx2
 import openai
 
-from .._deltas import Delta
-from .._errors import ProviderError, ProviderTimeout, StreamError
-from ._http import body_message, error_for_transport, scrub
-from ._openai_common import OpenAIClients
+from ..._deltas import Delta
+from ..._errors import ProviderError, ProviderTimeout, StreamError
+from .._http import body_message, error_for_transport, scrub
+from ._shared import OpenAIClients
 
 __all__ = [
     "Classifier",

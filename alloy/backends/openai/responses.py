@@ -23,10 +23,11 @@ from openai.types.responses import (
     ResponseReasoningItem,
 )
 
-from .._deltas import Delta
-from .._messages import Message, Request, Response, TextPart, ToolCall, ToolResult, ToolSpec
-from .._usage import Usage
-from ._openai_common import (
+from ..._deltas import Delta
+from ..._messages import Message, Request, Response, TextPart, ToolCall, ToolResult, ToolSpec
+from ..._usage import Usage
+from ..base import Capabilities
+from ._shared import (
     CAPABILITIES,
     CAPABILITY_TABLE,
     CLIENT_OPTIONS,
@@ -36,9 +37,8 @@ from ._openai_common import (
     function_definition,
     json_schema_format,
 )
-from ._openai_sse import areceive, receive
-from ._openai_stream import ResponseEvents
-from .base import Capabilities
+from ._sse import areceive, receive
+from ._stream_responses import ResponseEvents
 
 __all__ = ["CAPABILITY_TABLE", "OpenAIBackend"]
 

@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 import httpx2
 import openai
 
-from .._errors import AlloyError, ConfigurationError, ProviderError
-from .._messages import OutputSchema, Request, ToolSpec
-from .._schema import for_output, for_tool
-from ._clients import ClientCache
-from ._http import body_message, error_for_status, error_for_transport, scrub
-from .base import Capabilities
+from ..._errors import AlloyError, ConfigurationError, ProviderError
+from ..._messages import OutputSchema, Request, ToolSpec
+from ..._schema import for_output, for_tool
+from .._clients import ClientCache
+from .._http import body_message, error_for_status, error_for_transport, scrub
+from ..base import Capabilities
 
 __all__ = [
     "CAPABILITIES",

@@ -20,11 +20,11 @@ from typing import Any, ClassVar, cast
 from openai import APIResponse, AsyncAPIResponse
 from openai.types.chat import ChatCompletion
 
-from .._deltas import Delta
-from .._messages import Message, Request, Response, TextPart, ToolCall, ToolResult, ToolSpec
-from .._usage import Usage
-from ._openai_chat_stream import ChatChunks
-from ._openai_common import (
+from ..._deltas import Delta
+from ..._messages import Message, Request, Response, TextPart, ToolCall, ToolResult, ToolSpec
+from ..._usage import Usage
+from ..base import Capabilities
+from ._shared import (
     CAPABILITIES,
     CAPABILITY_TABLE,
     CLIENT_OPTIONS,
@@ -34,8 +34,8 @@ from ._openai_common import (
     function_definition,
     json_schema_format,
 )
-from ._openai_sse import areceive, receive
-from .base import Capabilities
+from ._sse import areceive, receive
+from ._stream_chat import ChatChunks
 
 __all__ = ["CAPABILITY_TABLE", "OpenAIChatBackend"]
 

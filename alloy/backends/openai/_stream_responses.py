@@ -26,7 +26,7 @@ from typing import Any
 from openai.types.responses import Response as SDKResponse
 from openai.types.responses import ResponseFunctionToolCall
 
-from .._deltas import (
+from ..._deltas import (
     Delta,
     Finish,
     ReasoningDelta,
@@ -35,8 +35,8 @@ from .._deltas import (
     ToolCallDelta,
     UsageDelta,
 )
-from .._messages import Response
-from ._openai_sse import ErrorEvent, MalformedChunk, load_object, mapping, string
+from ..._messages import Response
+from ._sse import ErrorEvent, MalformedChunk, load_object, mapping, string
 
 __all__ = ["ResponseEvents"]
 

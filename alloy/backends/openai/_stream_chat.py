@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, cast
 
-from .._deltas import (
+from ..._deltas import (
     Delta,
     Finish,
     ReasoningDelta,
@@ -27,8 +27,8 @@ from .._deltas import (
     ToolCallDelta,
     UsageDelta,
 )
-from .._usage import Usage
-from ._openai_sse import ErrorEvent, dig, load_object, mapping, string
+from ..._usage import Usage
+from ._sse import ErrorEvent, dig, load_object, mapping, string
 
 __all__ = ["ChatChunks", "chat_usage"]
 
