@@ -1,37 +1,48 @@
-"""What the two OpenAI backends share: capabilities, SDK clients, and the error boundary.
+"""What the two OpenAI backends share: the backend class itself, SDK clients, the schema and
+tool blocks, option merging, and the usage readers.
 
 ``openai`` (Responses API) and ``openai-chat`` (Chat Completions) talk to the same SDK, so
-they build clients the same way, translate the same exceptions, and read usage counts with
-the same tolerance for missing fields (OpenAI-compatible servers omit many).
+they are one class, ``OpenAIBase``, given one ``Api`` each: the SDK resource it calls, its
+encoder, its decoder and its stream decoder. Usage counts are read with the same tolerance
+for missing fields (OpenAI-compatible servers omit many).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
-from types import TracebackType
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
-import httpx2
 import openai
 
-from ..._errors import AlloyError, ConfigurationError, ProviderError
-from ..._messages import OutputSchema, Request, ToolSpec
-from ..._schema import for_output, for_tool
-from .._clients import ClientCache
-from .._http import body_message, error_for_status, error_for_transport, scrub
-from ..base import Capabilities
+from ..._deltas import Delta
+from ..._errors import AlloyError
+from ..._messages import OutputSchema, Request, Response, ToolSpec
+from ..._schema import DialectSchema, for_output, for_tool
+from ..._usage import Usage
+from .._boundary import ErrorBoundary, Secrets, expect
+from .._clients import ClientCache, build_client
+from ..base import Capabilities, StreamDecoder
+from ._errors import translate
+from ._models import capabilities
+from ._sse import Reading, areceive, receive
 
 __all__ = [
-    "CAPABILITIES",
-    "CAPABILITY_TABLE",
-    "ErrorBoundary",
-    "OpenAIClients",
+    "CLIENT_OPTIONS",
+    "OUTPUT_TOOL",
+    "Api",
+    "OpenAIBase",
+    "chat_usage",
     "count",
     "finish_params",
     "function_definition",
     "json_schema_format",
+    "mapping",
     "merge_options",
+    "output_tool",
+    "responses_usage",
+    "string",
 ]
 
 CLIENT_OPTIONS = frozenset(
@@ -39,174 +50,141 @@ CLIENT_OPTIONS = frozenset(
 )
 """``provider_options`` keys that configure the SDK client (both OpenAI backends)."""
 
-CAPABILITIES = Capabilities(
-    structured_output="json_schema",
-    schema_dialect="openai",
-    tools=True,
-    parallel_tools=True,
-    tool_error_flag=False,
-    streaming=True,
-)
-"""Both OpenAI backends: native JSON schema output, native (parallel) tools, no error flag."""
+OUTPUT_TOOL = "alloy_output"
+"""The tool that carries a structured reply when the request's ``output_mode`` is
+``"tool_call"``; the decoders read its first call as the reply's text."""
 
-CAPABILITY_TABLE = (("all models", CAPABILITIES),)
-"""Rows for the generated capability matrix: the same for every model."""
-
-_T = TypeVar("_T")
-
-# Raw exceptions the SDK lets through from its HTTP stack or JSON parsing (PROVIDERS.md §5).
-_TRANSPORT = (
-    json.JSONDecodeError,
-    httpx2.HTTPError,
-    httpx2.InvalidURL,
-    httpx2.StreamError,
-    OSError,
-)
+R = TypeVar("R")
+_C = TypeVar("_C")
 
 
-class OpenAIClients:
-    """The SDK clients of one backend instance (see ``ClientCache``), plus what the error
-    boundary needs to know: the provider name, the key hint, and the keys to scrub."""
+@dataclass(frozen=True, slots=True)
+class Api(Generic[R]):
+    """One of the two OpenAI APIs, as the backend that speaks it uses it.
 
-    def __init__(self, provider: str, options: Mapping[str, Any], key_hint: str):
-        self.provider = provider
-        self.key_hint = key_hint
-        self._options = dict(options)
-        given = self._options.get("api_key")
-        self._secrets: tuple[str, ...] = (given,) if isinstance(given, str) and given else ()
-        self._cache = ClientCache(
-            lambda: self._build(openai.OpenAI),
-            lambda: self._build(openai.AsyncOpenAI),
-            lambda client: client.close(),
-            lambda client: client.close(),
-        )
-
-    def sync(self) -> openai.OpenAI:
-        """The sync client, created on first use."""
-        return self._cache.sync()
-
-    async def aclient(self) -> openai.AsyncOpenAI:
-        """The async client of the running event loop."""
-        return await self._cache.aclient()
-
-    def close(self) -> None:
-        """Close the clients; they are created again on next use."""
-        self._cache.close()
-
-    def errors(self, timeout: float | None) -> ErrorBoundary:
-        """The boundary that turns SDK and transport exceptions into alloy errors."""
-        return ErrorBoundary(self, timeout)
-
-    def expect(self, raw: object, cls: type[_T]) -> _T:
-        """``raw`` if the SDK parsed the body as ``cls``, else a ``ProviderError``.
-
-        The SDK returns the body as plain text, instead of raising, when a server answers
-        200 with a content type that is not JSON (a proxy page, a misconfigured base URL).
-        """
-        if isinstance(raw, cls):
-            return raw
-        detail = body_message(raw if isinstance(raw, str) else repr(raw), "an empty body")
-        raise ProviderError(
-            f"the server answered without a JSON body ({scrub(detail, self._secrets)}). "
-            "Check the base URL.",
-            provider=self.provider,
-            retryable=False,
-        )
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """API keys in use, to scrub from error messages."""
-        return self._secrets
-
-    def _build(self, cls: Callable[..., _T]) -> _T:
-        try:
-            # max_retries=0: alloy retries itself, uniformly across providers.
-            client = cls(**self._options, max_retries=0)
-        except openai.OpenAIError as exc:
-            raise ConfigurationError(
-                f"{self.provider}: cannot create the OpenAI client: {exc} To fix: {self.key_hint}."
-            ) from exc
-        except (TypeError, ValueError) as exc:
-            raise ConfigurationError(
-                f"{self.provider}: invalid client settings in "
-                f"provider_options[{self.provider!r}]: {scrub(str(exc), self._secrets)}"
-            ) from exc
-        key = getattr(client, "api_key", None)
-        if isinstance(key, str) and key and key not in self._secrets:
-            self._secrets = (*self._secrets, key)
-        return client
-
-
-class ErrorBoundary:
-    """Context manager mapping every SDK and transport exception to an ``AlloyError``.
-
-    Used around the single SDK call of ``complete`` and ``acomplete`` (an ``await`` inside a
-    plain ``with`` block is covered too). The SDK exception is kept as ``__cause__``.
+    Attributes:
+        reply: the SDK's class of a parsed reply.
+        resource: the SDK resource of a client (``client.responses``), sync or async; typed
+            ``Any`` because, with a ``dict[str, Any]`` of arguments, the type checkers
+            cannot pick one of its stream/non-stream overloads anyway.
+        encode: ``Request`` → the keyword arguments of ``create``.
+        stream_params: the same for a streamed call.
+        decode: a parsed reply → ``Response``.
+        stream_decoder: a stream decoder for the response's request id.
     """
 
-    __slots__ = ("_clients", "_timeout")
-
-    def __init__(self, clients: OpenAIClients, timeout: float | None):
-        self._clients = clients
-        self._timeout = timeout
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc is None or isinstance(exc, AlloyError) or not isinstance(exc, Exception):
-            return
-        mapped = _translate(exc, self._clients, self._timeout)
-        if mapped is not None:
-            raise mapped from exc
+    reply: type[R]
+    resource: Callable[[Any], Any]
+    encode: Callable[[Request], dict[str, Any]]
+    stream_params: Callable[[Request], dict[str, Any]]
+    decode: Callable[[R], Response]
+    stream_decoder: Callable[[str | None], StreamDecoder]
 
 
-def _translate(exc: Exception, clients: OpenAIClients, timeout: float | None) -> AlloyError | None:
-    """The alloy error for ``exc``, or ``None`` when it is not the SDK's or the transport's."""
-    provider, secrets = clients.provider, clients.secrets
-    if isinstance(exc, openai.APIStatusError):
-        return error_for_status(
-            provider,
-            exc.status_code,
-            body_message(exc.body, exc.message),
-            headers=exc.response.headers,
-            request_id=exc.request_id,
-            key_hint=clients.key_hint,
-            secrets=secrets,
+class OpenAIBase:
+    """An OpenAI backend: encode → one ``create`` call of its ``api`` → decode.
+
+    ``client_options`` are the SDK client settings from ``provider_options`` (``api_key``,
+    ``base_url``, ``organization``, ``project``, ``default_headers``...); anything unset comes
+    from the SDK's own defaults, so ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` work.
+    Subclasses state ``name``, ``api``, ``key_hint`` and ``reserved_options``.
+    """
+
+    name: str
+    api: ClassVar[Api[Any]]
+    key_hint: ClassVar[str]
+    """How to give the backend a key, for the errors that lack one."""
+    client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
+    reserved_options: ClassVar[frozenset[str]]
+
+    def __init__(self, client_options: Mapping[str, Any] | None = None):
+        options = dict(client_options or {})
+        self._secrets = Secrets([options.get("api_key")])
+        self._clients: ClientCache[openai.OpenAI, openai.AsyncOpenAI] = ClientCache(
+            lambda: self._build(openai.OpenAI, options),
+            lambda: self._build(openai.AsyncOpenAI, options),
+            lambda client: client.close(),
+            lambda client: client.close(),
         )
-    if isinstance(exc, openai.APIConnectionError):
-        # The SDK's own message is a bare "Connection error."; the httpx2 cause says what
-        # happened (refused, reset, DNS) and whether it was a timeout.
-        cause = exc.__cause__
-        mapped = error_for_transport(provider, cause, timeout, secrets) if cause else None
-        return mapped or error_for_transport(provider, exc, timeout, secrets)
-    if isinstance(exc, openai.OpenAIError):
-        # No HTTP error status: an error body inside a 200, a response that failed the SDK's
-        # validation, or a client-side SDK error. Trying again would not help.
-        detail = body_message(exc.body, str(exc)) if isinstance(exc, openai.APIError) else str(exc)
-        return ProviderError(
-            scrub(detail, secrets),
-            provider=provider,
-            status_code=getattr(exc, "status_code", None),
-            retryable=False,
+
+    def capabilities(self, model: str) -> Capabilities:
+        """What ``model`` can do: the same over both APIs (see ``_models``)."""
+        return capabilities(model)
+
+    def close(self) -> None:
+        """Close the SDK clients (the registry calls this when it drops the backend); they
+        are created again on next use."""
+        self._clients.close()
+
+    def complete(self, request: Request) -> Response:
+        """One ``create`` call with the sync client."""
+        params = self.api.encode(request)
+        create: Callable[..., object] = self.api.resource(self._clients.sync()).create
+        with self._boundary(request.timeout):
+            raw = create(**params)
+        return self.api.decode(expect(raw, self.api.reply, self.name, self._secrets))
+
+    async def acomplete(self, request: Request) -> Response:
+        """One ``create`` call with this event loop's async client."""
+        params = self.api.encode(request)
+        client = await self._clients.aclient()
+        create: Callable[..., Awaitable[object]] = self.api.resource(client).create
+        with self._boundary(request.timeout):
+            raw = await create(**params)
+        return self.api.decode(expect(raw, self.api.reply, self.name, self._secrets))
+
+    def stream(self, request: Request) -> Iterator[Delta]:
+        """One streamed ``create`` call with the sync client, as deltas; ``Finish`` comes
+        with the API's terminal event only, and closing the iterator closes the response."""
+
+        def open_stream() -> AbstractContextManager[openai.APIResponse[Any]]:
+            resource = self.api.resource(self._clients.sync())
+            create = cast(
+                "Callable[..., AbstractContextManager[openai.APIResponse[Any]]]",
+                resource.with_streaming_response.create,
+            )
+            return create(**self.api.stream_params(request))
+
+        return receive(open_stream, self._reading(request))
+
+    def astream(self, request: Request) -> AsyncIterator[Delta]:
+        """The async twin of ``stream`` (an async generator), with this loop's client."""
+
+        async def open_stream() -> AbstractAsyncContextManager[openai.AsyncAPIResponse[Any]]:
+            resource = self.api.resource(await self._clients.aclient())
+            create = cast(
+                "Callable[..., AbstractAsyncContextManager[openai.AsyncAPIResponse[Any]]]",
+                resource.with_streaming_response.create,
+            )
+            return create(**self.api.stream_params(request))
+
+        return areceive(open_stream, self._reading(request))
+
+    def _translate(
+        self, exc: Exception, secrets: Secrets, timeout: float | None
+    ) -> AlloyError | None:
+        return translate(exc, secrets, timeout, provider=self.name, key_hint=self.key_hint)
+
+    def _boundary(self, timeout: float | None) -> ErrorBoundary:
+        return ErrorBoundary(self._translate, self._secrets, timeout)
+
+    def _reading(self, request: Request) -> Reading:
+        return Reading(
+            self.name, self._translate, self._secrets, request.timeout, self.api.stream_decoder
         )
-    if isinstance(exc, _TRANSPORT):
-        return error_for_transport(provider, exc, timeout, secrets) or ProviderError(
-            f"{type(exc).__name__}: {scrub(str(exc), secrets)}", provider=provider
+
+    def _build(self, make: Callable[..., _C], options: Mapping[str, Any]) -> _C:
+        return build_client(
+            # max_retries=0: alloy retries itself, uniformly across providers.
+            lambda: make(**options, max_retries=0),
+            provider=self.name,
+            secrets=self._secrets,
+            key_hint=self.key_hint,
+            sdk_errors=(openai.OpenAIError,),
         )
-    if isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc):
-        # Raised by the SDK before any I/O for a provider_options key it does not know.
-        return ConfigurationError(
-            f"{provider}: the OpenAI SDK does not accept a request option ({exc}). Check "
-            f"provider_options[{provider!r}]; send fields the SDK does not know as "
-            "extra_body={...}."
-        )
-    return None
+
+
+# --- what both encoders send ---------------------------------------------------------------
 
 
 def json_schema_format(output: OutputSchema) -> dict[str, Any]:
@@ -221,10 +199,19 @@ def function_definition(tool: ToolSpec) -> dict[str, Any]:
     ``strict`` is always sent (the SDK's Responses ``FunctionToolParam`` requires it): a
     schema that strict mode cannot enforce says ``False`` explicitly.
     """
-    dialect = for_tool(tool, "openai")
-    definition: dict[str, Any] = {"name": tool.name}
-    if tool.description:
-        definition["description"] = tool.description
+    return _definition(tool.name, tool.description, for_tool(tool, "openai"))
+
+
+def output_tool(output: OutputSchema) -> dict[str, Any]:
+    """The definition of the tool that carries the structured reply (``OUTPUT_TOOL``)."""
+    description = f"Give your final answer ({output.name}) by calling this tool with it."
+    return _definition(OUTPUT_TOOL, description, for_output(output, "openai"))
+
+
+def _definition(name: str, description: str, dialect: DialectSchema) -> dict[str, Any]:
+    definition: dict[str, Any] = {"name": name}
+    if description:
+        definition["description"] = description
     definition["parameters"] = dialect.schema
     definition["strict"] = dialect.strict
     return definition
@@ -254,11 +241,48 @@ def merge_options(params: dict[str, Any], options: Mapping[str, Any]) -> dict[st
     return merged
 
 
+# --- what both decoders read ---------------------------------------------------------------
+
+
 def count(obj: object, *path: str) -> int | None:
-    """The integer at ``obj.<path...>``, or ``None`` where any step is missing."""
+    """The integer at ``obj.<path...>`` (attributes of SDK objects, or keys of parsed JSON),
+    or ``None`` where any step is missing."""
     value: Any = obj
     for name in path:
         if value is None:
             return None
-        value = getattr(value, name, None)
+        found = mapping(value)
+        value = found.get(name) if found is not None else getattr(value, name, None)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def responses_usage(usage: object) -> Usage:
+    """The ``Usage`` of a Responses API ``usage`` object."""
+    return Usage.of(
+        count(usage, "input_tokens"),
+        count(usage, "output_tokens"),
+        cached_input_tokens=count(usage, "input_tokens_details", "cached_tokens"),
+        reasoning_tokens=count(usage, "output_tokens_details", "reasoning_tokens"),
+        total_tokens=count(usage, "total_tokens"),
+    )
+
+
+def chat_usage(usage: object) -> Usage:
+    """The ``Usage`` of a Chat Completions ``usage`` object, parsed or streamed."""
+    return Usage.of(
+        count(usage, "prompt_tokens"),
+        count(usage, "completion_tokens"),
+        cached_input_tokens=count(usage, "prompt_tokens_details", "cached_tokens"),
+        reasoning_tokens=count(usage, "completion_tokens_details", "reasoning_tokens"),
+        total_tokens=count(usage, "total_tokens"),
+    )
+
+
+def mapping(value: Any) -> dict[str, Any] | None:
+    """``value`` if it is a JSON object, else ``None``."""
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
+
+
+def string(value: Any) -> str | None:
+    """``value`` if it is a non-empty string, else ``None``."""
+    return value if isinstance(value, str) and value else None

@@ -1,5 +1,5 @@
 """Streaming for both OpenAI backends: open the response, read its server-sent events, map
-the failures. What the events mean is the business of a classifier (one per API).
+the failures. What the events mean is the business of a stream decoder (one per API).
 
 The body is read raw (``with_streaming_response``), not through the SDK's ``Stream``:
 
@@ -26,68 +26,49 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import Any, Protocol, cast
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    AsyncExitStack,
+    ExitStack,
+)
+from dataclasses import dataclass
+from typing import Any, cast
 
-import httpx2
 import openai
 
 from ..._deltas import Delta
-from ..._errors import ProviderError, ProviderTimeout, StreamError
-from .._http import body_message, error_for_transport, scrub
-from ._shared import OpenAIClients
+from ..._errors import AlloyError, ProviderError, StreamError
+from .._boundary import ErrorBoundary, Secrets, Translate
+from ..base import StreamDecoder
+from ._errors import MalformedChunk, StreamFault, stream_error
 
-__all__ = [
-    "Classifier",
-    "ErrorEvent",
-    "MalformedChunk",
-    "SSEDecoder",
-    "StreamFault",
-    "areceive",
-    "dig",
-    "load_object",
-    "mapping",
-    "receive",
-    "string",
-]
+__all__ = ["Reading", "SSEDecoder", "areceive", "load_object", "receive"]
 
-# What reading a response body can raise: httpx2's errors and the sockets' own.
-_READ_ERRORS = (httpx2.HTTPError, httpx2.StreamError, OSError)
 _EOL = re.compile(rb"\r\n|\r|\n")
 _decode_json = json.JSONDecoder().decode
-_RETRYABLE_CODES = ("server_error", "overloaded", "rate_limit", "timeout", "unavailable")
 
 Opener = Callable[[], AbstractContextManager["openai.APIResponse[Any]"]]
 AsyncOpener = Callable[[], Awaitable[AbstractAsyncContextManager["openai.AsyncAPIResponse[Any]"]]]
 
 
-class StreamFault(Exception):
-    """Raised by a classifier; the reader turns it into a ``StreamError``."""
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What reading one stream needs besides the response.
 
+    Attributes:
+        provider: the backend's name, for the errors.
+        translate: the backend's exception translation.
+        secrets: the keys to scrub.
+        timeout: the call's timeout.
+        decoder: builds the stream decoder for the response's request id.
+    """
 
-class MalformedChunk(StreamFault):
-    """An event whose data is not the JSON object the API sends."""
-
-
-class ErrorEvent(StreamFault):
-    """The provider reported an error inside the stream; ``error`` is its error object."""
-
-    def __init__(self, error: Any):
-        super().__init__("error event")
-        self.error = error
-
-
-class Classifier(Protocol):
-    """Turns the data of each server-sent event into deltas (no I/O)."""
-
-    @property
-    def finished(self) -> bool:
-        """Whether the terminal event was seen (nothing after it is read)."""
-        ...
-
-    def event(self, data: bytes) -> list[Delta]:
-        """The deltas of one event, in order; raises ``StreamFault``."""
-        ...
+    provider: str
+    translate: Translate
+    secrets: Secrets
+    timeout: float | None
+    decoder: Callable[[str | None], StreamDecoder]
 
 
 def load_object(data: bytes) -> dict[str, Any]:
@@ -99,27 +80,6 @@ def load_object(data: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise MalformedChunk(f"an event is not a JSON object: {_preview(data)}")
     return cast("dict[str, Any]", value)
-
-
-def dig(obj: Any, *path: str) -> int | None:
-    """The integer at ``obj[path[0]][path[1]]...``, or ``None`` where any step is missing."""
-    value = obj
-    for key in path:
-        current = mapping(value)
-        if current is None:
-            return None
-        value = current.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def mapping(value: Any) -> dict[str, Any] | None:
-    """``value`` if it is a JSON object, else ``None``."""
-    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
-
-
-def string(value: Any) -> str | None:
-    """``value`` if it is a non-empty string, else ``None``."""
-    return value if isinstance(value, str) and value else None
 
 
 def _preview(data: bytes) -> str:
@@ -186,151 +146,96 @@ class SSEDecoder:
 
 
 class _Reader:
-    """One stream's decoder and classifier, and the mapping of its failures."""
+    """One response's events through its stream decoder, and the boundary of its reads."""
 
     def __init__(
-        self,
-        clients: OpenAIClients,
-        timeout: float | None,
-        classifier: Classifier,
-        request_id: str | None,
-        content_type: str,
+        self, reading: Reading, opened: openai.APIResponse[Any] | openai.AsyncAPIResponse[Any]
     ):
-        self._clients = clients
-        self._timeout = timeout
-        self._classifier = classifier
-        self._request_id = request_id
-        self._content_type = content_type
+        self._reading = reading
+        self._request_id = request_id = opened.request_id
+        self._content_type = opened.http_response.headers.get("content-type", "")
+        self._decoder = reading.decoder(request_id)
         self._sse = SSEDecoder()
-        self.started = False
+        self.boundary = ErrorBoundary(
+            self._translate, reading.secrets, reading.timeout, stream=True
+        )
+        """Around every read: once a delta is out (``started``), a failure breaks the stream."""
 
     @property
     def finished(self) -> bool:
-        return self._classifier.finished
+        return self._decoder.finished
 
     def feed(self, chunk: bytes) -> list[Delta]:
-        return self._classify(self._sse.feed(chunk))
+        return self._decode(self._sse.feed(chunk))
 
     def end(self) -> list[Delta]:
-        deltas = self._classify(self._sse.end())
+        deltas = self._decode(self._sse.end())
         if not self._sse.events and "event-stream" not in self._content_type:
             raise StreamError(
                 f"the server answered {self._content_type or 'a body without a content type'} "
                 "instead of an event stream. Check that the base URL is right and that the "
                 "server supports streaming",
-                provider=self._clients.provider,
+                provider=self._reading.provider,
                 request_id=self._request_id,
                 retryable=False,
             )
         return deltas
 
-    def _classify(self, events: list[bytes]) -> list[Delta]:
+    def _decode(self, events: list[bytes]) -> list[Delta]:
         out: list[Delta] = []
-        classifier = self._classifier
+        decoder = self._decoder
         try:
             for data in events:
-                out += classifier.event(data)
-                if classifier.finished:
+                out += decoder.feed(data)
+                if decoder.finished:
                     break
         except StreamFault as fault:
-            raise self._stream_error(fault) from fault.__cause__
+            reading = self._reading
+            error = stream_error(fault, reading.provider, reading.secrets, self._request_id)
+            raise error from fault.__cause__
         if out:
-            self.started = True
+            self.boundary.started = True
         return out
 
-    def _stream_error(self, fault: StreamFault) -> StreamError:
-        provider, secrets = self._clients.provider, self._clients.secrets
-        if not isinstance(fault, ErrorEvent):
-            return StreamError(
-                f"malformed stream: {scrub(str(fault), secrets)}. A proxy or the provider "
-                "corrupted the stream; try again later",
-                provider=provider,
-                request_id=self._request_id,
-                retryable=False,
-            )
-        error = fault.error
-        message = body_message(error, "the provider reported an error")
-        fields = mapping(error) or {}
-        code = str(fields.get("code") or fields.get("type") or "")
-        retryable = any(word in code for word in _RETRYABLE_CODES)
-        return StreamError(
-            f"the provider reported an error in the stream: {scrub(message, secrets)}"
-            + (f" ({code})" if code else "")
-            + ". The reply is incomplete",
-            provider=provider,
-            request_id=self._request_id,
-            retryable=retryable,
-        )
-
-    def broken(self, exc: Exception) -> ProviderError:
-        """The alloy error for a transport failure while reading the body."""
-        provider, secrets = self._clients.provider, self._clients.secrets
-        mapped = error_for_transport(provider, exc, self._timeout, secrets)
-        if mapped is not None and (not self.started or isinstance(mapped, ProviderTimeout)):
-            return mapped
-        return StreamError(
-            f"the stream broke before its end ({type(exc).__name__}: "
-            f"{scrub(str(exc), secrets)}). The reply is incomplete; try again",
-            provider=provider,
-            request_id=self._request_id,
-            retryable=mapped is not None,
-        )
+    def _translate(
+        self, exc: Exception, secrets: Secrets, timeout: float | None
+    ) -> AlloyError | None:
+        # The headers came, so the request id is known: a broken stream keeps it.
+        mapped = self._reading.translate(exc, secrets, timeout)
+        if isinstance(mapped, ProviderError) and mapped.request_id is None:
+            mapped.request_id = self._request_id
+        return mapped
 
 
-def receive(
-    clients: OpenAIClients,
-    open_stream: Opener,
-    timeout: float | None,
-    classifier: Callable[[str | None], Classifier],
-) -> Iterator[Delta]:
+def receive(open_stream: Opener, reading: Reading) -> Iterator[Delta]:
     """The deltas of one streamed call with a sync client.
 
-    ``open_stream`` returns the SDK's ``with_streaming_response`` context manager;
-    ``classifier`` builds the classifier for the response's request id.
+    ``open_stream`` returns the SDK's ``with_streaming_response`` context manager; leaving
+    it closes the response.
     """
-    with clients.errors(timeout):
-        opened = open_stream().__enter__()
-    response = opened.http_response
-    request_id = opened.request_id
-    reader = _Reader(clients, timeout, classifier(request_id), request_id, _content_type(response))
-    try:
-        for chunk in response.iter_bytes():
-            yield from reader.feed(chunk)
-            if reader.finished:
-                return
-        yield from reader.end()
-    except _READ_ERRORS as exc:
-        raise reader.broken(exc) from exc
-    finally:
-        response.close()
+    with ExitStack() as stack:
+        with ErrorBoundary(reading.translate, reading.secrets, reading.timeout):
+            opened = stack.enter_context(open_stream())
+        reader = _Reader(reading, opened)
+        with reader.boundary:
+            for chunk in opened.http_response.iter_bytes():
+                yield from reader.feed(chunk)
+                if reader.finished:
+                    return
+            yield from reader.end()
 
 
-async def areceive(
-    clients: OpenAIClients,
-    open_stream: AsyncOpener,
-    timeout: float | None,
-    classifier: Callable[[str | None], Classifier],
-) -> AsyncIterator[Delta]:
+async def areceive(open_stream: AsyncOpener, reading: Reading) -> AsyncIterator[Delta]:
     """The async twin of ``receive`` (an async generator: ``aclose()`` closes the response)."""
-    with clients.errors(timeout):
-        manager = await open_stream()
-        opened = await manager.__aenter__()
-    response = opened.http_response
-    request_id = opened.request_id
-    reader = _Reader(clients, timeout, classifier(request_id), request_id, _content_type(response))
-    try:
-        async for chunk in response.aiter_bytes():
-            for delta in reader.feed(chunk):
+    async with AsyncExitStack() as stack:
+        with ErrorBoundary(reading.translate, reading.secrets, reading.timeout):
+            opened = await stack.enter_async_context(await open_stream())
+        reader = _Reader(reading, opened)
+        with reader.boundary:
+            async for chunk in opened.http_response.aiter_bytes():
+                for delta in reader.feed(chunk):
+                    yield delta
+                if reader.finished:
+                    return
+            for delta in reader.end():
                 yield delta
-            if reader.finished:
-                return
-        for delta in reader.end():
-            yield delta
-    except _READ_ERRORS as exc:
-        raise reader.broken(exc) from exc
-    finally:
-        await response.aclose()
-
-
-def _content_type(response: httpx2.Response) -> str:
-    return response.headers.get("content-type", "")

@@ -3,17 +3,16 @@
 encode (``Request`` → ``responses.create`` arguments) → one SDK call → decode (the SDK's
 ``Response`` → alloy ``Response``). Conversation state stays on the client: alloy sends the
 whole conversation each turn and never ``store``/``previous_response_id``. An assistant turn
-is sent back as the exact output items it came from (kept in ``provider_data``), so item ids
-and reasoning items survive the round trip.
+is sent back as the exact output items it came from (kept in ``provider_data``, tagged
+``"openai"``), so item ids and reasoning items survive the round trip; a turn another backend
+produced is rebuilt from its parts.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import Any, ClassVar, cast
+from functools import partial
+from typing import Any, ClassVar
 
-from openai import APIResponse, AsyncAPIResponse
 from openai.types.responses import Response as SDKResponse
 from openai.types.responses import (
     ResponseFunctionToolCall,
@@ -23,24 +22,39 @@ from openai.types.responses import (
     ResponseReasoningItem,
 )
 
-from ..._deltas import Delta
-from ..._messages import Message, Request, Response, TextPart, ToolCall, ToolResult, ToolSpec
-from ..._usage import Usage
-from ..base import Capabilities
+from ..._messages import (
+    Message,
+    ProviderData,
+    Request,
+    Response,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    native,
+)
 from ._shared import (
-    CAPABILITIES,
-    CAPABILITY_TABLE,
-    CLIENT_OPTIONS,
-    OpenAIClients,
-    count,
+    OUTPUT_TOOL,
+    Api,
+    OpenAIBase,
     finish_params,
     function_definition,
     json_schema_format,
+    output_tool,
+    responses_usage,
 )
-from ._sse import areceive, receive
-from ._stream_responses import ResponseEvents
+from ._stream_responses import StreamDecoder
 
-__all__ = ["CAPABILITY_TABLE", "OpenAIBackend"]
+__all__ = [
+    "NAME",
+    "RESERVED_OPTIONS",
+    "OpenAIBackend",
+    "decode_response",
+    "encode_request",
+    "stream_params",
+]
+
+NAME = "openai"
+"""The backend's name, and the tag of the provider data it keeps."""
 
 RESERVED_OPTIONS = frozenset(
     {
@@ -56,137 +70,70 @@ RESERVED_OPTIONS = frozenset(
 )
 """``responses.create`` arguments alloy sets from its typed settings."""
 
-_NAME = "openai"
+# The answer to an output-tool call that is followed by another turn (a re-ask): the API
+# refuses a function call without its output.
+_NOT_ACCEPTED = "This output was not accepted; see the next message."
 
 
-class OpenAIBackend:
-    """OpenAI models through the Responses API (``client.responses.create``).
-
-    ``client_options`` are the SDK client settings from
-    ``provider_options={"openai": {...}}`` (``api_key``, ``base_url``, ``organization``,
-    ``project``, ``default_headers``...); anything unset comes from the SDK's own defaults,
-    so ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` work.
-
-    >>> backend = OpenAIBackend({"api_key": "sk-..."})
-    >>> backend.capabilities("gpt-5-mini").structured_output
-    'json_schema'
-    """
-
-    name = _NAME
-    client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
-    reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
-
-    def __init__(self, client_options: Mapping[str, Any] | None = None):
-        self._clients = OpenAIClients(
-            _NAME,
-            client_options or {},
-            key_hint="set OPENAI_API_KEY or pass provider_options={'openai': {'api_key': ...}}",
-        )
-
-    def capabilities(self, model: str) -> Capabilities:
-        """The same for every model: JSON-schema output and native parallel tools."""
-        return CAPABILITIES
-
-    def close(self) -> None:
-        """Close the SDK clients (the registry calls this when it drops the backend)."""
-        self._clients.close()
-
-    def complete(self, request: Request) -> Response:
-        """One ``responses.create`` call with the sync client."""
-        params = _encode_request(request)
-        # Typed as returning ``object``: with a ``dict[str, Any]`` of arguments the type
-        # checkers cannot pick one of the SDK's stream/non-stream overloads.
-        client = self._clients.sync()
-        create = cast("Callable[..., object]", client.responses.create)
-        with self._clients.errors(request.timeout):
-            raw = create(**params)
-        return _decode_response(self._clients.expect(raw, SDKResponse))
-
-    async def acomplete(self, request: Request) -> Response:
-        """One ``responses.create`` call with this event loop's async client."""
-        params = _encode_request(request)
-        client = await self._clients.aclient()
-        create = cast("Callable[..., Awaitable[object]]", client.responses.create)
-        with self._clients.errors(request.timeout):
-            raw = await create(**params)
-        return _decode_response(self._clients.expect(raw, SDKResponse))
-
-    def stream(self, request: Request) -> Iterator[Delta]:
-        """One streamed ``responses.create`` call with the sync client, as deltas.
-
-        ``Finish`` comes with ``response.completed`` or ``response.incomplete`` (see
-        ``_openai_stream``); closing the iterator closes the HTTP response.
-        """
-
-        def open_stream() -> AbstractContextManager[APIResponse[object]]:
-            client = self._clients.sync()
-            create = cast(
-                "Callable[..., AbstractContextManager[APIResponse[object]]]",
-                client.responses.with_streaming_response.create,
-            )
-            return create(**_stream_params(request))
-
-        return receive(self._clients, open_stream, request.timeout, _classifier)
-
-    def astream(self, request: Request) -> AsyncIterator[Delta]:
-        """The async twin of ``stream`` (an async generator), with this loop's client."""
-
-        async def open_stream() -> AbstractAsyncContextManager[AsyncAPIResponse[object]]:
-            client = await self._clients.aclient()
-            create = cast(
-                "Callable[..., AbstractAsyncContextManager[AsyncAPIResponse[object]]]",
-                client.responses.with_streaming_response.create,
-            )
-            return create(**_stream_params(request))
-
-        return areceive(self._clients, open_stream, request.timeout, _classifier)
-
-
-def _classifier(request_id: str | None) -> ResponseEvents:
-    """The stream classifier, decoding the final response object as ``complete`` does."""
-    return ResponseEvents(_decode_response, request_id)
-
-
-# --- encode ------------------------------------------------------------------------------
-
-
-def _encode_request(request: Request) -> dict[str, Any]:
+def encode_request(request: Request) -> dict[str, Any]:
     """The keyword arguments of ``responses.create`` for ``request`` (no I/O)."""
-    params: dict[str, Any] = {
-        "model": request.model,
-        "input": [item for message in request.messages for item in _encode_message(message)],
-    }
+    params: dict[str, Any] = {"model": request.model, "input": _encode_messages(request)}
     if request.system:
         params["instructions"] = request.system
     if request.temperature is not None:
         params["temperature"] = request.temperature
     if request.max_tokens is not None:
         params["max_output_tokens"] = request.max_tokens
-    if request.output is not None:
+    tools = [_encode_tool(function_definition(tool)) for tool in request.tools]
+    if request.output is not None and request.output_mode == "json_schema":
         params["text"] = {"format": {"type": "json_schema", **json_schema_format(request.output)}}
-    if request.tools:
-        params["tools"] = [_encode_tool(tool) for tool in request.tools]
+    elif request.output is not None and request.output_mode == "tool_call":
+        tools.append(_encode_tool(output_tool(request.output)))
+        # With tools of its own the model may still call them first.
+        forced = {"type": "function", "name": OUTPUT_TOOL}
+        params["tool_choice"] = "required" if request.tools else forced
+    if tools:
+        params["tools"] = tools
     return finish_params(params, request)
 
 
-def _stream_params(request: Request) -> dict[str, Any]:
+def stream_params(request: Request) -> dict[str, Any]:
     """The arguments of a streamed call: the same request, with ``stream`` on."""
-    return {**_encode_request(request), "stream": True}
+    return {**encode_request(request), "stream": True}
 
 
-def _encode_tool(tool: ToolSpec) -> dict[str, Any]:
-    return {"type": "function", **function_definition(tool)}
+def _encode_tool(definition: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "function", **definition}
 
 
-def _encode_message(message: Message) -> list[dict[str, Any]]:
-    if message.role == "assistant":
-        echoed = _echo_items(message.provider_data)
-        if echoed is not None:
-            return echoed
-        return _encode_assistant(message)
+def _encode_messages(request: Request) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    unanswered: list[str] = []
+    for message in request.messages:
+        if message.role == "assistant":
+            encoded = _encode_assistant(message)
+            unanswered = [
+                item["call_id"]
+                for item in encoded
+                if item.get("type") == "function_call" and item.get("name") == OUTPUT_TOOL
+            ]
+            items += encoded
+            continue
+        answered = {part.call_id for part in message.parts if isinstance(part, ToolResult)}
+        items += [
+            {"type": "function_call_output", "call_id": call_id, "output": _NOT_ACCEPTED}
+            for call_id in unanswered
+            if call_id not in answered
+        ]
+        unanswered = []
+        items += _encode_user(message)
+    return items
+
+
+def _encode_user(message: Message) -> list[dict[str, Any]]:
     # Tool outputs go before any text of the same turn, right after the calls they answer.
     items: list[dict[str, Any]] = [
-        {"type": "function_call_output", "call_id": part.call_id, "output": part.content}
+        {"type": "function_call_output", "call_id": part.call_id, "output": part.text}
         for part in message.parts
         if isinstance(part, ToolResult)
     ]
@@ -199,6 +146,9 @@ def _encode_message(message: Message) -> list[dict[str, Any]]:
 
 
 def _encode_assistant(message: Message) -> list[dict[str, Any]]:
+    echoed = _echo_items(native(message.provider_data, NAME))
+    if echoed is not None:
+        return echoed
     items: list[dict[str, Any]] = []
     texts = [
         {"type": "output_text", "text": p.text} for p in message.parts if isinstance(p, TextPart)
@@ -212,7 +162,7 @@ def _encode_assistant(message: Message) -> list[dict[str, Any]]:
 
 
 def _echo_call(call: ToolCall) -> dict[str, Any]:
-    data: Any = call.provider_data
+    data: Any = native(call.provider_data, NAME)
     if isinstance(data, dict) and data.get("type") == "function_call":  # pyright: ignore[reportUnknownMemberType]
         return dict(data)  # pyright: ignore[reportUnknownArgumentType]
     return {
@@ -224,7 +174,7 @@ def _echo_call(call: ToolCall) -> dict[str, Any]:
 
 
 def _echo_items(data: Any) -> list[dict[str, Any]] | None:
-    """The output items stored by ``_decode_response``, or ``None`` if ``data`` is not that."""
+    """The output items kept by ``decode_response``, or ``None`` if ``data`` is not that."""
     if not isinstance(data, list) or not data:
         return None
     items: list[dict[str, Any]] = []
@@ -235,15 +185,17 @@ def _echo_items(data: Any) -> list[dict[str, Any]] | None:
     return items
 
 
-# --- decode ------------------------------------------------------------------------------
+def decode_response(raw: SDKResponse) -> Response:
+    """The alloy ``Response`` for the SDK's parsed Responses-API reply (no I/O).
 
-
-def _decode_response(raw: SDKResponse) -> Response:
-    """The alloy ``Response`` for the SDK's parsed Responses-API reply (no I/O)."""
+    The first call of the output tool (``output_mode="tool_call"``) is the structured reply:
+    its arguments become the text.
+    """
     texts: list[str] = []
     refusals: list[str] = []
     summaries: list[str] = []
     calls: list[ToolCall] = []
+    output: str | None = None
     items: list[dict[str, Any]] = []
     for item in raw.output or ():
         data = item.to_dict(mode="json")
@@ -255,27 +207,54 @@ def _decode_response(raw: SDKResponse) -> Response:
                 elif isinstance(part, ResponseOutputRefusal):  # pyright: ignore[reportUnnecessaryIsInstance]
                     refusals.append(part.refusal or "")
         elif isinstance(item, ResponseFunctionToolCall):
-            calls.append(ToolCall(item.call_id, item.name, item.arguments or "", data))
+            arguments = item.arguments or ""
+            if item.name == OUTPUT_TOOL and output is None:
+                output = arguments
+            else:
+                tagged = ProviderData(NAME, data)
+                calls.append(ToolCall(item.call_id, item.name, arguments, tagged))
         elif isinstance(item, ResponseReasoningItem):
             summaries.extend(s.text for s in item.summary or () if s.text)
     finish: str | None = raw.status
     if raw.status == "incomplete" and raw.incomplete_details is not None:
         finish = raw.incomplete_details.reason or finish
-    usage = raw.usage
     return Response(
-        text="".join(texts),
+        text=output if output is not None else "".join(texts),
         tool_calls=tuple(calls),
         finish_reason=finish,
-        usage=Usage.of(
-            count(usage, "input_tokens"),
-            count(usage, "output_tokens"),
-            cached_input_tokens=count(usage, "input_tokens_details", "cached_tokens"),
-            reasoning_tokens=count(usage, "output_tokens_details", "reasoning_tokens"),
-            total_tokens=count(usage, "total_tokens"),
-        ),
+        usage=responses_usage(raw.usage),
         model=raw.model or None,
         request_id=getattr(raw, "_request_id", None),
         refusal="".join(refusals) or None,
         reasoning="\n\n".join(summaries) or None,
-        provider_data=items,
+        provider_data=ProviderData(NAME, items),
     )
+
+
+class OpenAIBackend(OpenAIBase):
+    """OpenAI models through the Responses API (``client.responses.create``).
+
+    ``client_options`` are the SDK client settings from
+    ``provider_options={"openai": {...}}`` (``api_key``, ``base_url``, ``organization``,
+    ``project``, ``default_headers``...); anything unset comes from the SDK's own defaults,
+    so ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` work. A stream's ``Finish`` comes with
+    ``response.completed`` or ``response.incomplete`` (see ``_stream_responses``).
+
+    >>> backend = OpenAIBackend({"api_key": "sk-..."})
+    >>> backend.capabilities("gpt-5-mini").structured_output
+    'json_schema'
+    """
+
+    name = NAME
+    api: ClassVar[Api[Any]] = Api(
+        SDKResponse,
+        lambda client: client.responses,
+        encode_request,
+        stream_params,
+        decode_response,
+        partial(StreamDecoder, decode_response),
+    )
+    key_hint: ClassVar[str] = (
+        "set OPENAI_API_KEY or pass provider_options={'openai': {'api_key': ...}}"
+    )
+    reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
