@@ -213,7 +213,7 @@ def override(backend: Backend) -> Generator[Backend, None, None]:
 
 for _info in (
     BackendInfo("openai", "alloy.backends.openai:OpenAIBackend", extra="openai"),
-    BackendInfo("openai-chat", "alloy.backends.openai_chat:OpenAIChatBackend", extra="openai"),
+    BackendInfo("openai-chat", "alloy.backends.openai:OpenAIChatBackend", extra="openai"),
     BackendInfo("anthropic", "alloy.backends.anthropic:AnthropicBackend", extra="anthropic"),
     BackendInfo("gemini", "alloy.backends.gemini:GeminiBackend", extra="gemini"),
     BackendInfo("ollama", "alloy.backends.ollama:OllamaBackend", extra="ollama"),

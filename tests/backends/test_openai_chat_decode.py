@@ -14,7 +14,7 @@ import pytest
 from openai.types.chat import ChatCompletion
 
 from alloy._messages import Message, Request
-from alloy.backends.openai_chat import _decode_response, _encode_request
+from alloy.backends.openai.chat import decode_response, encode_request
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 
@@ -58,7 +58,7 @@ def corpus() -> Path:
 def test_decode_matches_recorded_expectation(path: Path) -> None:
     case = load(path)
     expect = case["expect"]
-    response = _decode_response(parse(case["interactions"][-1]["response"]["body"]))
+    response = decode_response(parse(case["interactions"][-1]["response"]["body"]))
 
     assert (response.text or None) == expect["text"]
     assert [(c.name, json.loads(c.arguments)) for c in response.tool_calls] == [
@@ -82,12 +82,12 @@ def test_a_recording_of_each_kind_is_covered(corpus: Path) -> None:
 def test_tool_call_ids_and_a_follow_up_turn_match_the_recording(corpus: Path) -> None:
     case = load(corpus / "openai-chat__parallel-tool-calls-followup__sync.json")
     first, second = case["interactions"]
-    reply = _decode_response(parse(first["response"]["body"]))
+    reply = decode_response(parse(first["response"]["body"]))
     assert [c.id for c in reply.tool_calls] == [
         c["id"]
         for c in json.loads(first["response"]["body"])["choices"][0]["message"]["tool_calls"]
     ]
-    params = _encode_request(Request("gpt-4o", (Message.user("secrets?"), reply.message())))
+    params = encode_request(Request("gpt-4o", (Message.user("secrets?"), reply.message())))
     sent = params["messages"][-1]
     recorded_turn = next(
         m for m in second["request"]["body"]["messages"] if m["role"] == "assistant"
@@ -97,7 +97,7 @@ def test_tool_call_ids_and_a_follow_up_turn_match_the_recording(corpus: Path) ->
 
 def test_model_and_total_tokens(corpus: Path) -> None:
     case = load(corpus / "openai-chat__text__sync.json")
-    response = _decode_response(parse(case["interactions"][-1]["response"]["body"]))
+    response = decode_response(parse(case["interactions"][-1]["response"]["body"]))
     assert response.model == "gpt-4o-2024-08-06"
     assert response.usage.total_tokens == 28
 
@@ -125,7 +125,7 @@ def test_missing_usage_and_ids() -> None:
             ],
         }
     )
-    response = _decode_response(raw)
+    response = decode_response(raw)
     assert response.text == ""
     assert response.usage.input_tokens is None
     assert response.usage.total_tokens is None
@@ -136,7 +136,7 @@ def test_missing_usage_and_ids() -> None:
 
 def test_no_choices() -> None:
     raw = parse({"id": "x", "object": "chat.completion", "created": 1, "model": "m", "choices": []})
-    response = _decode_response(raw)
+    response = decode_response(raw)
     assert response.text == ""
     assert response.finish_reason is None
     assert response.tool_calls == ()
@@ -162,6 +162,42 @@ def test_reasoning_text_from_compatible_servers() -> None:
             ],
         }
     )
-    response = _decode_response(raw)
+    response = decode_response(raw)
     assert response.text == "4"
     assert response.reasoning == "2 + 2 is 4."
+
+
+def test_the_first_output_tool_call_is_the_reply_text() -> None:
+    def call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+        return {
+            "id": call_id,
+            "type": "function",
+            "function": {"name": name, "arguments": arguments},
+        }
+
+    raw = parse(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "gpt-test",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "message": {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            call("a", "alloy_output", '{"value": 4}'),
+                            call("b", "get_weather", "{}"),
+                        ],
+                    },
+                }
+            ],
+        }
+    )
+    response = decode_response(raw)
+    assert response.text == '{"value": 4}'
+    assert [(c.id, c.name) for c in response.tool_calls] == [("b", "get_weather")]
+    assert response.provider_data is None

@@ -7,13 +7,14 @@ from typing import Any
 from alloy._messages import (
     Message,
     OutputSchema,
+    ProviderData,
     Request,
     TextPart,
     ToolCall,
     ToolResult,
     ToolSpec,
 )
-from alloy.backends.openai_chat import _encode_request
+from alloy.backends.openai.chat import encode_request
 
 STRICT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -43,20 +44,20 @@ def request(*messages: Message, **fields: Any) -> Request:
 
 
 def test_minimal_request() -> None:
-    assert _encode_request(request()) == {
+    assert encode_request(request()) == {
         "model": "llama3.2",
         "messages": [{"role": "user", "content": "hi"}],
     }
 
 
 def test_system_message_comes_first() -> None:
-    params = _encode_request(request(system="Be brief."))
+    params = encode_request(request(system="Be brief."))
     assert params["messages"][0] == {"role": "system", "content": "Be brief."}
     assert params["messages"][1] == {"role": "user", "content": "hi"}
 
 
 def test_temperature_max_tokens_and_timeout() -> None:
-    params = _encode_request(request(temperature=0.0, max_tokens=64, timeout=3.0))
+    params = encode_request(request(temperature=0.0, max_tokens=64, timeout=3.0))
     assert params["temperature"] == 0.0
     assert params["max_completion_tokens"] == 64
     assert "max_tokens" not in params
@@ -64,13 +65,13 @@ def test_temperature_max_tokens_and_timeout() -> None:
 
 
 def test_unset_settings_are_not_sent() -> None:
-    params = _encode_request(request())
+    params = encode_request(request())
     for key in ("temperature", "max_completion_tokens", "response_format", "tools", "timeout"):
         assert key not in params
 
 
 def test_strict_response_format() -> None:
-    params = _encode_request(request(output=OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)))
+    params = encode_request(request(output=OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)))
     assert params["response_format"] == {
         "type": "json_schema",
         "json_schema": {"name": "Invoice", "schema": STRICT_SCHEMA, "strict": True},
@@ -78,12 +79,12 @@ def test_strict_response_format() -> None:
 
 
 def test_non_strict_response_format() -> None:
-    params = _encode_request(request(output=OutputSchema("Note", LOOSE_SCHEMA, wrapped=False)))
+    params = encode_request(request(output=OutputSchema("Note", LOOSE_SCHEMA, wrapped=False)))
     assert params["response_format"]["json_schema"]["strict"] is False
 
 
 def test_tools_are_nested_function_tools() -> None:
-    params = _encode_request(request(tools=(WEATHER,)))
+    params = encode_request(request(tools=(WEATHER,)))
     assert params["tools"] == [
         {
             "type": "function",
@@ -109,7 +110,7 @@ def test_assistant_tool_calls_and_tool_results() -> None:
         "user",
         (ToolResult("call_1", "get_weather", "rain"), ToolResult("call_2", "get_weather", "sun")),
     )
-    params = _encode_request(request(Message.user("Weather?"), assistant, results))
+    params = encode_request(request(Message.user("Weather?"), assistant, results))
     assert params["messages"][1:] == [
         {
             "role": "assistant",
@@ -135,14 +136,14 @@ def test_assistant_tool_calls_and_tool_results() -> None:
 def test_assistant_text_turns() -> None:
     with_text = Message("assistant", (TextPart("Let me check."), ToolCall("c", "t", "{}")))
     empty = Message("assistant", ())
-    params = _encode_request(request(Message.user("x"), with_text, Message.user("y"), empty))
+    params = encode_request(request(Message.user("x"), with_text, Message.user("y"), empty))
     assert params["messages"][1]["content"] == "Let me check."
     assert params["messages"][3] == {"role": "assistant", "content": ""}
 
 
 def test_tool_results_come_before_user_text_of_the_same_turn() -> None:
     turn = Message("user", (TextPart("Now summarise."), ToolResult("call_1", "t", "42")))
-    assert _encode_request(request(turn))["messages"] == [
+    assert encode_request(request(turn))["messages"] == [
         {"role": "tool", "tool_call_id": "call_1", "content": "42"},
         {"role": "user", "content": "Now summarise."},
     ]
@@ -150,7 +151,59 @@ def test_tool_results_come_before_user_text_of_the_same_turn() -> None:
 
 def test_options_pass_through() -> None:
     options = {"extra_body": {"max_tokens": 10, "top_k": 5}, "seed": 7}
-    params = _encode_request(request(max_tokens=10, options=options))
+    params = encode_request(request(max_tokens=10, options=options))
     assert params["extra_body"] == {"max_tokens": 10, "top_k": 5}
     assert params["seed"] == 7
     assert params["max_completion_tokens"] == 10
+
+
+def test_tool_call_mode_forces_the_output_tool() -> None:
+    output = OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)
+    params = encode_request(request(output=output, output_mode="tool_call"))
+    assert "response_format" not in params
+    assert params["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "alloy_output",
+                "description": "Give your final answer (Invoice) by calling this tool with it.",
+                "parameters": STRICT_SCHEMA,
+                "strict": True,
+            },
+        }
+    ]
+    assert params["tool_choice"] == {"type": "function", "function": {"name": "alloy_output"}}
+    with_tools = encode_request(request(output=output, output_mode="tool_call", tools=(WEATHER,)))
+    assert [t["function"]["name"] for t in with_tools["tools"]] == ["get_weather", "alloy_output"]
+    assert with_tools["tool_choice"] == "required"
+
+
+def test_prompt_mode_sends_nothing_about_the_schema() -> None:
+    output = OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)
+    params = encode_request(request(output=output, output_mode="prompt"))
+    for key in ("response_format", "tools", "tool_choice"):
+        assert key not in params
+
+
+def test_a_turn_tagged_for_another_backend_is_encoded_from_its_parts() -> None:
+    items = [{"type": "function_call", "call_id": "call_1", "name": "get_weather"}]
+    call = ToolCall("call_1", "get_weather", "{}", ProviderData("openai", items[0]))
+    assistant = Message("assistant", (TextPart("Checking."), call), ProviderData("openai", items))
+    assert encode_request(request(Message.user("x"), assistant))["messages"][1] == {
+        "role": "assistant",
+        "content": "Checking.",
+        "tool_calls": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": "{}"},
+            }
+        ],
+    }
+
+
+def test_tool_result_parts_are_sent_as_their_text() -> None:
+    result = ToolResult("call_1", "t", (TextPart("4"), TextPart("2")))
+    assert encode_request(request(Message("user", (result,))))["messages"] == [
+        {"role": "tool", "tool_call_id": "call_1", "content": "42"}
+    ]

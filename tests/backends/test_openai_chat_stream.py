@@ -23,9 +23,10 @@ from alloy._deltas import (
     UsageDelta,
 )
 from alloy._messages import Message, Request, Response
-from alloy.backends._openai_chat_stream import ChatChunks
-from alloy.backends._openai_sse import ErrorEvent, MalformedChunk
-from alloy.backends.openai_chat import OpenAIChatBackend, _encode_request, _stream_params
+from alloy.backends.openai import OpenAIChatBackend
+from alloy.backends.openai._errors import ErrorEvent, MalformedChunk
+from alloy.backends.openai._stream_chat import StreamDecoder
+from alloy.backends.openai.chat import encode_request, stream_params
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 
@@ -45,17 +46,17 @@ def sse_data(body: str) -> list[bytes]:
 
 
 def assemble(events: list[bytes], request_id: str | None = None) -> Response:
-    chunks = ChatChunks(request_id)
+    chunks = StreamDecoder(request_id)
     assembler = Assembler("openai-chat")
     for data in events:
-        for delta in chunks.event(data):
+        for delta in chunks.feed(data):
             assembler.feed(delta)
     return assembler.response()
 
 
 def deltas(*chunks: dict[str, Any]) -> list[Delta]:
-    classifier = ChatChunks()
-    return [d for chunk in chunks for d in classifier.chunk(chunk)]
+    decoder = StreamDecoder()
+    return [d for chunk in chunks for d in decoder.feed_event(chunk)]
 
 
 def choice(delta: dict[str, Any], finish: str | None = None, index: int = 0) -> dict[str, Any]:
@@ -98,13 +99,15 @@ def test_the_recorded_streams_were_found() -> None:
 
 
 def test_only_done_finishes_the_stream() -> None:
-    chunks = ChatChunks("req")
-    assert chunks.chunk({"model": "m", **choice({"content": "Hi"})}) == [TextDelta("Hi")]
-    assert chunks.chunk(choice({}, "stop")) == []
+    chunks = StreamDecoder("req")
+    assert chunks.feed_event({"model": "m", **choice({"content": "Hi"})}) == [TextDelta("Hi")]
+    assert chunks.feed_event(choice({}, "stop")) == []
     usage = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
-    assert chunks.chunk({"choices": [], "usage": usage}) == [UsageDelta(Usage(3, 1, None, None, 4))]
+    assert chunks.feed_event({"choices": [], "usage": usage}) == [
+        UsageDelta(Usage(3, 1, None, None, 4))
+    ]
     assert not chunks.finished
-    assert chunks.event(b" [DONE] ") == [Finish("stop", "m", "req")]
+    assert chunks.feed(b" [DONE] ") == [Finish("stop", "m", "req")]
     assert chunks.finished
 
 
@@ -198,15 +201,17 @@ def test_text_refusal_and_reasoning_pieces() -> None:
 def test_in_stream_error_object() -> None:
     error = {"message": "The server had an error", "type": "server_error", "code": None}
     with pytest.raises(ErrorEvent) as info:
-        ChatChunks().event(json.dumps({"error": error}).encode())
+        StreamDecoder().feed(json.dumps({"error": error}).encode())
     assert info.value.error == error
-    assert ChatChunks().chunk({"error": None, **choice({"content": "ok"})}) == [TextDelta("ok")]
+    assert StreamDecoder().feed_event({"error": None, **choice({"content": "ok"})}) == [
+        TextDelta("ok")
+    ]
 
 
 @pytest.mark.parametrize("data", [b'{"id": "x", "choices": [', b"[1, 2]", b"\xff\xfe", b""])
 def test_malformed_chunks(data: bytes) -> None:
     with pytest.raises(MalformedChunk):
-        ChatChunks().event(data)
+        StreamDecoder().feed(data)
 
 
 def test_odd_shapes_are_tolerated() -> None:
@@ -215,16 +220,33 @@ def test_odd_shapes_are_tolerated() -> None:
     assert deltas(choice({"tool_calls": [None, {"function": None}], "content": 7})) == []
 
 
+def test_the_output_tool_arguments_stream_as_the_reply_text() -> None:
+    def call(fragment: dict[str, Any]) -> dict[str, Any]:
+        return choice({"tool_calls": [fragment]})
+
+    out = deltas(
+        call({"index": 0, "id": "call_a", "function": {"name": "alloy_output", "arguments": ""}}),
+        call({"index": 0, "function": {"arguments": '{"value": '}}),
+        call({"index": 1, "id": "call_b", "function": {"name": "f", "arguments": "{}"}}),
+        call({"index": 0, "function": {"arguments": "4}"}}),
+    )
+    assert out == [
+        TextDelta('{"value": '),
+        ToolCallDelta(1, "call_b", "f", "{}"),
+        TextDelta("4}"),
+    ]
+
+
 def test_stream_params_share_the_request_encoding() -> None:
     request = Request("gpt-test", (Message.user("hi"),), max_tokens=5)
-    params = _stream_params(request)
+    params = stream_params(request)
     assert params.pop("stream") is True
     assert params.pop("stream_options") == {"include_usage": True}
-    assert params == _encode_request(request)
+    assert params == encode_request(request)
     given = Request(
         "gpt-test", (Message.user("hi"),), options={"stream_options": {"include_usage": False}}
     )
-    assert _stream_params(given)["stream_options"] == {"include_usage": False}
+    assert stream_params(given)["stream_options"] == {"include_usage": False}
 
 
 # --- through the backend, with a mock transport ---------------------------------------
@@ -284,7 +306,7 @@ def test_reset_after_a_delta_is_a_stream_error() -> None:
     text = b'data: {"choices": [{"index": 0, "delta": {"content": "Hi"}}]}\n\n'
     backend = backend_answering(broken_body([text]))
     seen: list[Delta] = []
-    with pytest.raises(StreamError, match="broke before its end") as info:
+    with pytest.raises(StreamError, match="broke off") as info:
         seen.extend(backend.stream(REQUEST))
     assert seen == [TextDelta("Hi")]
     assert info.value.retryable and info.value.request_id == "req_9"

@@ -14,16 +14,17 @@ import openai
 import pytest
 
 from alloy.backends import clear_instances, get_backend
-from alloy.backends._openai_common import CAPABILITIES, OpenAIClients
+from alloy.backends._clients import ClientCache
 from alloy.backends.base import Backend
-from alloy.backends.openai import OpenAIBackend
-from alloy.backends.openai_chat import OpenAIChatBackend
+from alloy.backends.openai import PROFILES, OpenAIBackend, OpenAIChatBackend
+from alloy.backends.openai._models import capabilities
 
 KEY = "sk-test-0123456789abcdef"
+CAPABILITIES = capabilities("gpt-5-mini")
 
 
-def clients(**options: object) -> OpenAIClients:
-    return OpenAIClients("openai", {"api_key": KEY, **options}, key_hint="set OPENAI_API_KEY")
+def clients(**options: object) -> ClientCache[openai.OpenAI, openai.AsyncOpenAI]:
+    return OpenAIBackend({"api_key": KEY, **options})._clients
 
 
 def test_backends_satisfy_the_protocol_and_registry() -> None:
@@ -36,6 +37,8 @@ def test_backends_satisfy_the_protocol_and_registry() -> None:
 
 
 def test_capabilities() -> None:
+    assert [row.models for row in PROFILES] == ["all models"]
+    assert PROFILES[-1].capabilities is CAPABILITIES
     assert CAPABILITIES.structured_output == "json_schema"
     assert CAPABILITIES.schema_dialect == "openai"
     assert CAPABILITIES.tools and CAPABILITIES.parallel_tools and CAPABILITIES.streaming
@@ -72,16 +75,16 @@ def test_sync_client_is_shared_across_threads() -> None:
 def test_sdk_environment_variables_apply(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-0000")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/emulated/v1")
-    client = OpenAIClients("openai", {}, key_hint="").sync()
+    client = OpenAIBackend()._clients.sync()
     assert client.api_key == "sk-from-env-0000"
     assert str(client.base_url) == "http://127.0.0.1:9/emulated/v1/"
 
 
 def test_key_from_the_environment_is_scrubbed_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-0000")
-    pool = OpenAIClients("openai", {}, key_hint="")
-    pool.sync()
-    assert "sk-from-env-0000" in pool.secrets
+    backend = OpenAIBackend()
+    backend._clients.sync()
+    assert "sk-from-env-0000" in backend._secrets.values
 
 
 def test_one_async_client_per_loop_closed_when_the_loop_ends() -> None:
@@ -96,7 +99,7 @@ def test_one_async_client_per_loop_closed_when_the_loop_ends() -> None:
     assert first is not second
     assert first.max_retries == 0
     assert first.is_closed() and second.is_closed()
-    assert len(pool._cache._async) == 0
+    assert len(pool._async) == 0
 
 
 def test_concurrent_tasks_share_the_loop_client() -> None:
@@ -129,7 +132,7 @@ def test_a_loop_closed_without_shutdown_is_dropped_on_next_use() -> None:
     loop.close()  # no shutdown_asyncgens: the closer never ran
     fresh = asyncio.run(pool.aclient())
     assert fresh is not stale
-    assert list(pool._cache._async) == []
+    assert list(pool._async) == []
 
 
 async def test_client_of_the_test_loop_is_reused() -> None:
@@ -154,7 +157,7 @@ def test_close_then_immediate_reuse_keeps_the_new_client() -> None:
         second = await backend._clients.aclient()  # before the old closer has run
         for _ in range(3):
             await asyncio.sleep(0)
-        return first, second, second.is_closed() or len(backend._clients._cache._async) == 0
+        return first, second, second.is_closed() or len(backend._clients._async) == 0
 
     first, second, lost = asyncio.run(main())
     assert first.is_closed()

@@ -14,8 +14,8 @@ import pydantic
 import pytest
 from openai.types.responses import Response as SDKResponse
 
-from alloy._messages import Message, Request
-from alloy.backends.openai import _decode_response, _encode_request
+from alloy._messages import Message, ProviderData, Request
+from alloy.backends.openai.responses import decode_response, encode_request
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 
@@ -61,7 +61,7 @@ def corpus() -> Path:
 def test_decode_matches_recorded_expectation(path: Path) -> None:
     case = load(path)
     expect = case["expect"]
-    response = _decode_response(parse(case["interactions"][-1]["response"]["body"]))
+    response = decode_response(parse(case["interactions"][-1]["response"]["body"]))
 
     assert (response.text or None) == expect["text"]
     assert [(c.name, json.loads(c.arguments)) for c in response.tool_calls] == [
@@ -85,38 +85,43 @@ def test_a_recording_of_each_kind_is_covered(corpus: Path) -> None:
 def test_usage_total_model_and_provider_data(corpus: Path) -> None:
     body = load(corpus / "openai-responses__text__sync.json")
     raw = parse(body["interactions"][-1]["response"]["body"])
-    response = _decode_response(raw)
+    response = decode_response(raw)
     assert raw.usage is not None
     assert response.usage.total_tokens == raw.usage.total_tokens
     assert response.model == "gpt-4o-2024-08-06"
-    assert response.provider_data == [item.to_dict(mode="json") for item in raw.output]
-    assert all(type(item) is dict for item in response.provider_data)
+    assert response.provider_data == ProviderData(
+        "openai", [item.to_dict(mode="json") for item in raw.output]
+    )
+    assert all(type(item) is dict for item in response.provider_data.data)
 
 
 def test_tool_calls_keep_call_id_arguments_verbatim_and_their_item(corpus: Path) -> None:
     body = load(corpus / "openai-responses__parallel-tool-calls__sync.json")
     raw = parse(body["interactions"][-1]["response"]["body"])
-    first = _decode_response(raw).tool_calls[0]
+    first = decode_response(raw).tool_calls[0]
     assert first.id == "call_ZuiErmwO3jdjHdDKTX2LH96R"
     assert first.arguments == '{"password":"mellon"}'
-    assert isinstance(first.provider_data, dict)
-    assert first.provider_data["id"] == "fc_0467adec912138780069689b104a108193a87161e6e768199d"
+    assert first.provider_data is not None
+    assert first.provider_data.backend == "openai"
+    assert isinstance(first.provider_data.data, dict)
+    item_id = first.provider_data.data["id"]
+    assert item_id == "fc_0467adec912138780069689b104a108193a87161e6e768199d"
 
 
 def test_request_id_comes_from_the_sdk_object(corpus: Path) -> None:
     body = load(corpus / "openai-responses__text__sync.json")
     raw = parse(body["interactions"][-1]["response"]["body"])
-    assert _decode_response(raw).request_id is None
+    assert decode_response(raw).request_id is None
     raw._request_id = "req_abc"
-    assert _decode_response(raw).request_id == "req_abc"
+    assert decode_response(raw).request_id == "req_abc"
 
 
 def test_follow_up_turn_echoes_the_recorded_function_call_items(corpus: Path) -> None:
     """Decode turn 1, send it back as history: the items match what the recording sent."""
     case = load(corpus / "openai-responses__parallel-tool-calls-followup__sync.json")
     first, second = case["interactions"]
-    reply = _decode_response(parse(first["response"]["body"]))
-    params = _encode_request(Request("gpt-4o", (Message.user("secrets?"), reply.message())))
+    reply = decode_response(parse(first["response"]["body"]))
+    params = encode_request(Request("gpt-4o", (Message.user("secrets?"), reply.message())))
     sent_calls = [i for i in params["input"] if i.get("type") == "function_call"]
     recorded_calls = [
         i for i in second["request"]["body"]["input"] if i.get("type") == "function_call"
@@ -126,8 +131,37 @@ def test_follow_up_turn_echoes_the_recorded_function_call_items(corpus: Path) ->
 
 def test_reasoning_items_are_kept_for_the_next_turn_but_not_in_text(corpus: Path) -> None:
     case = load(corpus / "openai-responses__thinking__sync.json")
-    reply = _decode_response(parse(case["interactions"][-1]["response"]["body"]))
+    reply = decode_response(parse(case["interactions"][-1]["response"]["body"]))
     assert reply.text == "3"
-    assert [item["type"] for item in reply.provider_data] == ["reasoning", "message"]
-    echoed = _encode_request(Request("gpt-5", (Message.user("q"), reply.message())))["input"]
-    assert echoed[1:] == reply.provider_data
+    assert reply.provider_data is not None
+    assert [item["type"] for item in reply.provider_data.data] == ["reasoning", "message"]
+    echoed = encode_request(Request("gpt-5", (Message.user("q"), reply.message())))["input"]
+    assert echoed[1:] == reply.provider_data.data
+
+
+def test_the_first_output_tool_call_is_the_reply_text() -> None:
+    def call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+        return {
+            "type": "function_call",
+            "id": f"fc_{call_id}",
+            "call_id": call_id,
+            "name": name,
+            "arguments": arguments,
+            "status": "completed",
+        }
+
+    output = [
+        call("a", "alloy_output", '{"value": 4}'),
+        call("b", "get_weather", "{}"),
+        call("c", "alloy_output", '{"value": 5}'),
+    ]
+    raw = SDKResponse.construct(
+        id="resp_1", object="response", status="completed", model="gpt-test", output=output
+    )
+    response = decode_response(raw)
+    assert response.text == '{"value": 4}'
+    assert [(c.id, c.name) for c in response.tool_calls] == [
+        ("b", "get_weather"),
+        ("c", "alloy_output"),
+    ]
+    assert response.provider_data == ProviderData("openai", output)

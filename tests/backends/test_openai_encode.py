@@ -7,13 +7,14 @@ from typing import Any
 from alloy._messages import (
     Message,
     OutputSchema,
+    ProviderData,
     Request,
     TextPart,
     ToolCall,
     ToolResult,
     ToolSpec,
 )
-from alloy.backends.openai import _encode_request
+from alloy.backends.openai.responses import encode_request
 
 STRICT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -44,14 +45,14 @@ def request(*messages: Message, **fields: Any) -> Request:
 
 
 def test_minimal_request_is_model_and_one_user_item() -> None:
-    assert _encode_request(request()) == {
+    assert encode_request(request()) == {
         "model": "gpt-5-mini",
         "input": [{"role": "user", "content": [{"type": "input_text", "text": "hi"}]}],
     }
 
 
 def test_system_temperature_max_tokens_and_timeout() -> None:
-    params = _encode_request(
+    params = encode_request(
         request(system="Be brief.", temperature=0.2, max_tokens=50, timeout=7.5)
     )
     assert params["instructions"] == "Be brief."
@@ -63,14 +64,14 @@ def test_system_temperature_max_tokens_and_timeout() -> None:
 
 
 def test_unset_settings_are_not_sent() -> None:
-    params = _encode_request(request())
+    params = encode_request(request())
     for key in ("instructions", "temperature", "max_output_tokens", "text", "tools", "timeout"):
         assert key not in params
 
 
 def test_strict_output_schema() -> None:
     output = OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)
-    fmt = _encode_request(request(output=output))["text"]["format"]
+    fmt = encode_request(request(output=output))["text"]["format"]
     assert fmt == {
         "type": "json_schema",
         "name": "Invoice",
@@ -81,13 +82,13 @@ def test_strict_output_schema() -> None:
 
 def test_output_schema_strict_mode_cannot_enforce_is_sent_non_strict() -> None:
     output = OutputSchema("Note", LOOSE_SCHEMA, wrapped=False)
-    fmt = _encode_request(request(output=output))["text"]["format"]
+    fmt = encode_request(request(output=output))["text"]["format"]
     assert fmt["strict"] is False
     assert fmt["schema"]["properties"]["note"] == {"type": "string", "default": ""}
 
 
 def test_tools_are_flat_function_tools() -> None:
-    params = _encode_request(request(tools=(WEATHER,)))
+    params = encode_request(request(tools=(WEATHER,)))
     assert params["tools"] == [
         {
             "type": "function",
@@ -101,7 +102,7 @@ def test_tools_are_flat_function_tools() -> None:
 
 def test_tool_with_optional_argument_is_not_strict() -> None:
     tool = ToolSpec("note", "", LOOSE_SCHEMA)
-    (encoded,) = _encode_request(request(tools=(tool,)))["tools"]
+    (encoded,) = encode_request(request(tools=(tool,)))["tools"]
     assert encoded["strict"] is False
     assert "description" not in encoded
 
@@ -122,7 +123,7 @@ def test_assistant_turn_without_provider_data_is_rebuilt_from_parts() -> None:
             ToolResult("call_2", "get_weather", "sun"),
         ),
     )
-    params = _encode_request(request(Message.user("Weather?"), assistant, results))
+    params = encode_request(request(Message.user("Weather?"), assistant, results))
     assert params["input"][1:] == [
         {"role": "assistant", "content": [{"type": "output_text", "text": "Checking."}]},
         {
@@ -154,9 +155,29 @@ def test_assistant_turn_echoes_stored_output_items() -> None:
             "status": "completed",
         },
     ]
-    assistant = Message("assistant", (ToolCall("call_1", "get_weather", "{}"),), items)
-    params = _encode_request(request(Message.user("Weather?"), assistant))
+    call = ToolCall("call_1", "get_weather", "{}")
+    assistant = Message("assistant", (call,), ProviderData("openai", items))
+    params = encode_request(request(Message.user("Weather?"), assistant))
     assert params["input"][1:] == items
+
+
+def test_a_turn_tagged_for_another_backend_is_encoded_from_its_parts() -> None:
+    foreign = [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}]
+    call = ToolCall("call_1", "get_weather", "{}", ProviderData("anthropic", foreign[0]))
+    assistant = Message(
+        "assistant", (TextPart("Checking."), call), ProviderData("anthropic", foreign)
+    )
+    chat = ProviderData("openai-chat", [{"type": "function_call", "call_id": "x"}])
+    for turn in (assistant, Message("assistant", assistant.parts, chat)):
+        assert encode_request(request(Message.user("Weather?"), turn))["input"][1:] == [
+            {"role": "assistant", "content": [{"type": "output_text", "text": "Checking."}]},
+            {
+                "type": "function_call",
+                "call_id": "call_1",
+                "name": "get_weather",
+                "arguments": "{}",
+            },
+        ]
 
 
 def test_tool_call_keeps_its_item_when_the_turn_has_no_provider_data() -> None:
@@ -168,13 +189,14 @@ def test_tool_call_keeps_its_item_when_the_turn_has_no_provider_data() -> None:
         "arguments": "{}",
         "status": "completed",
     }
-    assistant = Message("assistant", (ToolCall("call_9", "get_weather", "{}", item),))
-    assert _encode_request(request(Message.user("x"), assistant))["input"][1] == item
+    tagged = ProviderData("openai", item)
+    assistant = Message("assistant", (ToolCall("call_9", "get_weather", "{}", tagged),))
+    assert encode_request(request(Message.user("x"), assistant))["input"][1] == item
 
 
 def test_tool_results_come_before_user_text_of_the_same_turn() -> None:
     turn = Message("user", (TextPart("Now summarise."), ToolResult("call_1", "t", "42")))
-    assert _encode_request(request(turn))["input"] == [
+    assert encode_request(request(turn))["input"] == [
         {"type": "function_call_output", "call_id": "call_1", "output": "42"},
         {"role": "user", "content": [{"type": "input_text", "text": "Now summarise."}]},
     ]
@@ -183,7 +205,7 @@ def test_tool_results_come_before_user_text_of_the_same_turn() -> None:
 def test_options_pass_through_and_merge_into_nested_settings() -> None:
     output = OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)
     options = {"reasoning": {"effort": "low"}, "text": {"verbosity": "low"}, "top_p": 0.5}
-    params = _encode_request(request(output=output, options=options))
+    params = encode_request(request(output=output, options=options))
     assert params["reasoning"] == {"effort": "low"}
     assert params["top_p"] == 0.5
     assert params["text"]["verbosity"] == "low"
@@ -192,6 +214,67 @@ def test_options_pass_through_and_merge_into_nested_settings() -> None:
 
 def test_encoding_does_not_mutate_the_request_schema() -> None:
     output = OutputSchema("Note", LOOSE_SCHEMA, wrapped=False)
-    _encode_request(request(output=output, options={"text": {"verbosity": "low"}}))
+    encode_request(request(output=output, options={"text": {"verbosity": "low"}}))
     assert output.schema == LOOSE_SCHEMA
-    assert "verbosity" not in _encode_request(request(output=output))["text"]
+    assert "verbosity" not in encode_request(request(output=output))["text"]
+
+
+def test_tool_call_mode_forces_the_output_tool() -> None:
+    output = OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)
+    params = encode_request(request(output=output, output_mode="tool_call"))
+    assert "text" not in params
+    assert params["tools"] == [
+        {
+            "type": "function",
+            "name": "alloy_output",
+            "description": "Give your final answer (Invoice) by calling this tool with it.",
+            "parameters": STRICT_SCHEMA,
+            "strict": True,
+        }
+    ]
+    assert params["tool_choice"] == {"type": "function", "name": "alloy_output"}
+
+
+def test_tool_call_mode_with_tools_lets_the_model_call_them_first() -> None:
+    output = OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)
+    params = encode_request(request(output=output, output_mode="tool_call", tools=(WEATHER,)))
+    assert [tool["name"] for tool in params["tools"]] == ["get_weather", "alloy_output"]
+    assert params["tool_choice"] == "required"
+
+
+def test_a_rejected_output_tool_call_is_answered_before_the_re_ask() -> None:
+    items = [
+        {
+            "type": "function_call",
+            "id": "fc_1",
+            "call_id": "call_out",
+            "name": "alloy_output",
+            "arguments": "{}",
+            "status": "completed",
+        }
+    ]
+    assistant = Message("assistant", (TextPart("{}"),), ProviderData("openai", items))
+    params = encode_request(request(Message.user("Invoice?"), assistant, Message.user("Fix it.")))
+    assert params["input"][1:] == [
+        *items,
+        {
+            "type": "function_call_output",
+            "call_id": "call_out",
+            "output": "This output was not accepted; see the next message.",
+        },
+        {"role": "user", "content": [{"type": "input_text", "text": "Fix it."}]},
+    ]
+
+
+def test_prompt_mode_sends_nothing_about_the_schema() -> None:
+    output = OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)
+    params = encode_request(request(output=output, output_mode="prompt"))
+    for key in ("text", "tools", "tool_choice"):
+        assert key not in params
+
+
+def test_tool_result_parts_are_sent_as_their_text() -> None:
+    result = ToolResult("call_1", "t", (TextPart("4"), TextPart("2")))
+    assert encode_request(request(Message("user", (result,))))["input"] == [
+        {"type": "function_call_output", "call_id": "call_1", "output": "42"}
+    ]

@@ -1,4 +1,4 @@
-"""SDK and transport exceptions → alloy errors, at the one boundary both OpenAI backends use.
+"""SDK and transport exceptions → alloy errors, at the boundary both OpenAI backends use.
 
 The exceptions are real SDK instances, built the way the SDK builds them from a response
 (``_make_status_error``) or from an ``httpx2`` failure (``raise APIConnectionError from``).
@@ -15,9 +15,9 @@ import pytest
 
 import alloy
 from alloy._messages import Message, Request
-from alloy.backends._openai_common import OpenAIClients
-from alloy.backends.openai import OpenAIBackend
-from alloy.backends.openai_chat import OpenAIChatBackend
+from alloy.backends._boundary import expect
+from alloy.backends.openai import OpenAIBackend, OpenAIChatBackend
+from alloy.backends.openai._shared import OpenAIBase
 
 KEY = "sk-test-0123456789abcdef"
 URL = "https://api.openai.com/v1/responses"
@@ -31,9 +31,8 @@ STATUS_ERRORS: dict[int, type[openai.APIStatusError]] = {
 }
 
 
-def clients(backend: type[OpenAIBackend | OpenAIChatBackend] = OpenAIBackend) -> OpenAIClients:
-    clients: OpenAIClients = backend({"api_key": KEY})._clients
-    return clients
+def backend(cls: type[OpenAIBase] = OpenAIBackend) -> OpenAIBase:
+    return cls({"api_key": KEY})
 
 
 def status_error(
@@ -67,9 +66,9 @@ def transport_error(
     return error
 
 
-def mapped(exc: BaseException, target: OpenAIClients | None = None, timeout: float = 5.0) -> Any:
+def mapped(exc: BaseException, target: OpenAIBase | None = None, timeout: float = 5.0) -> Any:
     """The alloy error raised when ``exc`` crosses the boundary (its cause must be ``exc``)."""
-    with pytest.raises(alloy.AlloyError) as info, (target or clients()).errors(timeout):
+    with pytest.raises(alloy.AlloyError) as info, (target or backend())._boundary(timeout):
         raise exc
     assert info.value.__cause__ is exc
     return info.value
@@ -93,7 +92,7 @@ def test_401_names_the_env_var_and_scrubs_the_key() -> None:
 
 
 def test_401_on_openai_chat_names_its_own_provider_key() -> None:
-    error = mapped(status_error(401, envelope("bad key")), clients(OpenAIChatBackend))
+    error = mapped(status_error(401, envelope("bad key")), backend(OpenAIChatBackend))
     assert error.provider == "openai-chat"
     assert "provider_options={'openai-chat': {'api_key': ...}}" in str(error)
 
@@ -182,11 +181,11 @@ def test_api_error_without_status() -> None:
 
 def test_other_exceptions_pass_through_unchanged() -> None:
     boom = KeyError("not from the SDK")
-    with pytest.raises(KeyError) as info, clients().errors(None):
+    with pytest.raises(KeyError) as info, backend()._boundary(None):
         raise boom
     assert info.value is boom
     own = alloy.ConfigurationError("already alloy's")
-    with pytest.raises(alloy.ConfigurationError) as caught, clients().errors(None):
+    with pytest.raises(alloy.ConfigurationError) as caught, backend()._boundary(None):
         raise own
     assert caught.value is own
 
@@ -195,14 +194,14 @@ async def test_boundary_covers_awaited_calls() -> None:
     async def call() -> None:
         raise status_error(500, envelope("oops"))
 
-    with pytest.raises(alloy.ProviderError) as info, clients().errors(None):
+    with pytest.raises(alloy.ProviderError) as info, backend()._boundary(None):
         await call()
     assert isinstance(info.value.__cause__, openai.InternalServerError)
 
 
 def test_non_json_body_is_a_provider_error() -> None:
     with pytest.raises(alloy.ProviderError, match="without a JSON body") as info:
-        clients().expect(f"echo: Bearer {KEY}", dict)
+        expect(f"echo: Bearer {KEY}", dict, "openai", backend()._secrets)
     assert KEY not in str(info.value)
 
 
@@ -222,36 +221,36 @@ def no_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("no_key")
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_missing_api_key_is_a_configuration_error(backend: type[OpenAIBackend]) -> None:
+@pytest.mark.parametrize("cls", BACKENDS)
+def test_missing_api_key_is_a_configuration_error(cls: type[OpenAIBase]) -> None:
     with pytest.raises(alloy.ConfigurationError) as info:
-        backend().complete(ask())
+        cls().complete(ask())
     assert "OPENAI_API_KEY" in str(info.value)
-    assert f"provider_options={{'{backend.name}': {{'api_key': ...}}}}" in str(info.value)
+    assert f"provider_options={{'{cls.name}': {{'api_key': ...}}}}" in str(info.value)
     assert isinstance(info.value.__cause__, openai.OpenAIError)
 
 
 @pytest.mark.usefixtures("no_key")
-@pytest.mark.parametrize("backend", BACKENDS)
-async def test_missing_api_key_async(backend: type[OpenAIBackend]) -> None:
+@pytest.mark.parametrize("cls", BACKENDS)
+async def test_missing_api_key_async(cls: type[OpenAIBase]) -> None:
     with pytest.raises(alloy.ConfigurationError, match="OPENAI_API_KEY"):
-        await backend().acomplete(ask())
+        await cls().acomplete(ask())
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_invalid_client_option_is_a_configuration_error(backend: type[OpenAIBackend]) -> None:
+@pytest.mark.parametrize("cls", BACKENDS)
+def test_invalid_client_option_is_a_configuration_error(cls: type[OpenAIBase]) -> None:
     with pytest.raises(alloy.ConfigurationError, match="invalid client settings") as info:
-        backend({"api_key": KEY, "base_url": 42}).complete(ask())
+        cls({"api_key": KEY, "base_url": 42}).complete(ask())
     assert KEY not in str(info.value)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_unknown_request_option_is_a_configuration_error(backend: type[OpenAIBackend]) -> None:
+@pytest.mark.parametrize("cls", BACKENDS)
+def test_unknown_request_option_is_a_configuration_error(cls: type[OpenAIBase]) -> None:
     with pytest.raises(alloy.ConfigurationError, match="extra_body"):
-        backend({"api_key": KEY}).complete(ask(options={"no_such_option": 1}))
+        cls({"api_key": KEY}).complete(ask(options={"no_such_option": 1}))
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-async def test_unknown_request_option_async(backend: type[OpenAIBackend]) -> None:
+@pytest.mark.parametrize("cls", BACKENDS)
+async def test_unknown_request_option_async(cls: type[OpenAIBase]) -> None:
     with pytest.raises(alloy.ConfigurationError, match="no_such_option"):
-        await backend({"api_key": KEY}).acomplete(ask(options={"no_such_option": 1}))
+        await cls({"api_key": KEY}).acomplete(ask(options={"no_such_option": 1}))

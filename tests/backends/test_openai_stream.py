@@ -21,10 +21,11 @@ from alloy._deltas import (
     ToolCallDelta,
     UsageDelta,
 )
-from alloy._messages import Message, Request, Response
-from alloy.backends._openai_sse import ErrorEvent, MalformedChunk, SSEDecoder
-from alloy.backends._openai_stream import ResponseEvents
-from alloy.backends.openai import _decode_response, _encode_request, _stream_params
+from alloy._messages import Message, ProviderData, Request, Response
+from alloy.backends.openai._errors import ErrorEvent, MalformedChunk
+from alloy.backends.openai._sse import SSEDecoder
+from alloy.backends.openai._stream_responses import StreamDecoder
+from alloy.backends.openai.responses import decode_response, encode_request, stream_params
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 
@@ -49,15 +50,15 @@ def body_of(path: Path) -> str:
     return body
 
 
-def classifier(request_id: str | None = None) -> ResponseEvents:
-    return ResponseEvents(_decode_response, request_id)
+def decoder(request_id: str | None = None) -> StreamDecoder:
+    return StreamDecoder(decode_response, request_id)
 
 
 def assemble(events: list[dict[str, Any]] | list[bytes], request_id: str | None = None) -> Response:
-    events_in = classifier(request_id)
+    events_in = decoder(request_id)
     assembler = Assembler("openai")
     for event in events:
-        out = events_in.event(event) if isinstance(event, bytes) else events_in.typed(event)
+        out = events_in.feed(event) if isinstance(event, bytes) else events_in.feed_event(event)
         for delta in out:
             assembler.feed(delta)
     return assembler.response()
@@ -90,10 +91,10 @@ def test_recorded_stream_equals_decoding_its_final_response(path: Path) -> None:
     the output items kept to echo the turn back."""
     events = sse_data(body_of(path))
     final = json.loads(events[-1])["response"]
-    whole = _decode_response(SDKResponse.model_construct(**final))
+    whole = decode_response(SDKResponse.model_construct(**final))
     streamed = assemble(events)
     assert streamed == whole
-    assert streamed.provider_data == final["output"]
+    assert streamed.provider_data == ProviderData("openai", final["output"])
 
 
 def test_the_recorded_streams_were_found() -> None:
@@ -148,7 +149,7 @@ REASONING: dict[str, Any] = {
 
 
 def test_text_call_and_finish() -> None:
-    events_in = classifier("req")
+    events_in = decoder("req")
     out: list[Delta] = []
     for event in [
         {"type": "response.created", "response": final("in_progress")},
@@ -164,7 +165,7 @@ def test_text_call_and_finish() -> None:
         {"type": "response.function_call_arguments.done", "output_index": 1, "arguments": "x"},
         {"type": "response.output_text.done", "output_index": 0, "text": "x"},
     ]:
-        out += events_in.typed(event)
+        out += events_in.feed_event(event)
     assert out == [
         TextDelta("Hel"),
         TextDelta("lo"),
@@ -173,12 +174,14 @@ def test_text_call_and_finish() -> None:
         ToolCallDelta(1, arguments="1}"),
     ]
     assert not events_in.finished
-    end = events_in.typed({"type": "response.completed", "response": final(output=[MESSAGE, CALL])})
+    end = events_in.feed_event(
+        {"type": "response.completed", "response": final(output=[MESSAGE, CALL])}
+    )
     assert events_in.finished
     assert end == [
-        ToolCallDelta(1, "call_1", "f", "", CALL),
+        ToolCallDelta(1, "call_1", "f", "", ProviderData("openai", CALL)),
         UsageDelta(Usage(5, 3, 1, 2, 8)),
-        Finish("completed", "gpt-test", "req", [MESSAGE, CALL]),
+        Finish("completed", "gpt-test", "req", ProviderData("openai", [MESSAGE, CALL])),
     ]
 
 
@@ -215,7 +218,7 @@ def test_only_the_terminal_event_still_gives_the_whole_reply() -> None:
     }
     output: list[dict[str, Any]] = [REASONING, MESSAGE, refusal, CALL]
     response = assemble([{"type": "response.completed", "response": final(output=output)}])
-    assert response == _decode_response(SDKResponse.model_construct(**final(output=output)))
+    assert response == decode_response(SDKResponse.model_construct(**final(output=output)))
     assert (response.text, response.refusal, response.reasoning) == ("Hello", "No.", "one\n\ntwo")
     assert [(c.id, c.name, c.arguments) for c in response.tool_calls] == [
         ("call_1", "f", '{"x": 1}')
@@ -232,42 +235,42 @@ def test_reasoning_summaries_are_joined_like_complete() -> None:
         }
 
     events = [summary(0, "o"), summary(0, "ne"), summary(1, "two")]
-    events_in = classifier()
-    out = [d for e in events for d in events_in.typed(e)]
+    events_in = decoder()
+    out = [d for e in events for d in events_in.feed_event(e)]
     assert out == [ReasoningDelta("o"), ReasoningDelta("ne"), ReasoningDelta("\n\ntwo")]
     done = {"type": "response.completed", "response": final(output=[REASONING])}
     assert assemble([*events, done]).reasoning == "one\n\ntwo"
 
 
 def test_refusal_pieces() -> None:
-    out = classifier().typed({"type": "response.refusal.delta", "output_index": 0, "delta": "No"})
+    out = decoder().feed_event({"type": "response.refusal.delta", "output_index": 0, "delta": "No"})
     assert out == [RefusalDelta("No")]
 
 
 def test_argument_pieces_without_output_index_go_to_the_last_call() -> None:
-    events_in = classifier()
-    events_in.typed({"type": "response.output_item.added", "output_index": 2, "item": CALL})
-    out = events_in.typed({"type": "response.function_call_arguments.delta", "delta": "{}"})
+    events_in = decoder()
+    events_in.feed_event({"type": "response.output_item.added", "output_index": 2, "item": CALL})
+    out = events_in.feed_event({"type": "response.function_call_arguments.delta", "delta": "{}"})
     assert out == [ToolCallDelta(2, arguments="{}")]
 
 
 def test_error_event() -> None:
     event = {"type": "error", "code": "server_error", "message": "boom", "param": None}
     with pytest.raises(ErrorEvent) as info:
-        classifier().event(json.dumps(event).encode())
+        decoder().feed(json.dumps(event).encode())
     assert info.value.error == event
 
 
 def test_failed_response() -> None:
     error = {"code": "server_error", "message": "boom"}
     with pytest.raises(ErrorEvent) as info:
-        classifier().typed({"type": "response.failed", "response": final("failed", error=error)})
+        decoder().feed_event({"type": "response.failed", "response": final("failed", error=error)})
     assert info.value.error == error
 
 
 def test_data_with_an_error_key() -> None:
     with pytest.raises(ErrorEvent) as info:
-        classifier().typed({"error": {"message": "boom", "type": "server_error"}})
+        decoder().feed_event({"error": {"message": "boom", "type": "server_error"}})
     assert info.value.error == {"message": "boom", "type": "server_error"}
 
 
@@ -283,11 +286,11 @@ def test_data_with_an_error_key() -> None:
 )
 def test_malformed_events(data: bytes) -> None:
     with pytest.raises(MalformedChunk):
-        classifier().event(data)
+        decoder().feed(data)
 
 
 def test_other_events_carry_nothing() -> None:
-    events_in = classifier()
+    events_in = decoder()
     events: list[dict[str, Any]] = [
         {"type": "response.in_progress", "response": final("in_progress")},
         {"type": "response.content_part.added", "part": {"type": "output_text", "text": ""}},
@@ -298,14 +301,37 @@ def test_other_events_carry_nothing() -> None:
         {},
     ]
     for event in events:
-        assert events_in.typed(event) == []
+        assert events_in.feed_event(event) == []
 
 
 def test_stream_params_share_the_request_encoding() -> None:
     request = Request("gpt-test", (Message.user("hi"),), max_tokens=5)
-    params = _stream_params(request)
+    params = stream_params(request)
     assert params.pop("stream") is True
-    assert params == _encode_request(request)
+    assert params == encode_request(request)
+
+
+def test_the_output_tool_arguments_stream_as_the_reply_text() -> None:
+    output_call = {**CALL, "call_id": "call_0", "name": "alloy_output", "arguments": "{}"}
+    events: list[dict[str, Any]] = [
+        {"type": "response.output_item.added", "output_index": 0, "item": output_call},
+        {"type": "response.function_call_arguments.delta", "output_index": 0, "delta": "{"},
+        {"type": "response.function_call_arguments.delta", "delta": "}"},
+        {"type": "response.output_item.added", "output_index": 1, "item": CALL},
+        {"type": "response.function_call_arguments.delta", "output_index": 1, "delta": '{"x": 1}'},
+    ]
+    events_in = decoder()
+    assert [d for e in events for d in events_in.feed_event(e)] == [
+        TextDelta("{"),
+        TextDelta("}"),
+        ToolCallDelta(1, "call_1", "f"),
+        ToolCallDelta(1, arguments='{"x": 1}'),
+    ]
+    done = {"type": "response.completed", "response": final(output=[output_call, CALL])}
+    whole = decode_response(SDKResponse.model_construct(**done["response"]))
+    assert (whole.text, [c.id for c in whole.tool_calls]) == ("{}", ["call_1"])
+    assert assemble([*events, done]) == whole
+    assert assemble([done]) == whole
 
 
 # --- the shared server-sent-events decoder -------------------------------------------------

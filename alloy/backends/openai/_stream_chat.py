@@ -9,7 +9,8 @@ stream that ends without it was cut, whatever it carried before. A data object w
 Tool-call fragments are keyed by their ``index``; servers that omit it (Ollama's
 OpenAI-compatible endpoint sends each call whole, without ``index``) are keyed by call id,
 or by position: a fragment with neither starts a new call when it names a function, and
-continues the last call otherwise. Like ``complete``, only the first choice is read.
+continues the last call otherwise. Like ``complete``, only the first choice is read, and the
+arguments of the first output-tool call (``output_mode="tool_call"``) are the reply's text.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, cast
 
-from .._deltas import (
+from ..._deltas import (
     Delta,
     Finish,
     ReasoningDelta,
@@ -27,10 +28,11 @@ from .._deltas import (
     ToolCallDelta,
     UsageDelta,
 )
-from .._usage import Usage
-from ._openai_sse import ErrorEvent, dig, load_object, mapping, string
+from ._errors import ErrorEvent
+from ._shared import OUTPUT_TOOL, chat_usage, mapping, string
+from ._sse import load_object
 
-__all__ = ["ChatChunks", "chat_usage"]
+__all__ = ["StreamDecoder"]
 
 _DONE = b"[DONE]"
 # Not OpenAI's fields: vLLM, DeepSeek and OpenRouter stream reasoning under these names
@@ -38,28 +40,26 @@ _DONE = b"[DONE]"
 _REASONING_FIELDS = ("reasoning_content", "reasoning")
 
 
-def chat_usage(usage: Mapping[str, Any]) -> Usage:
-    """The ``Usage`` of a Chat Completions ``usage`` object, as ``complete`` reads it."""
-    return Usage.of(
-        dig(usage, "prompt_tokens"),
-        dig(usage, "completion_tokens"),
-        cached_input_tokens=dig(usage, "prompt_tokens_details", "cached_tokens"),
-        reasoning_tokens=dig(usage, "completion_tokens_details", "reasoning_tokens"),
-        total_tokens=dig(usage, "total_tokens"),
-    )
+class StreamDecoder:
+    """The decoder of one Chat Completions stream (see the module docstring).
 
-
-class ChatChunks:
-    """The classifier of one Chat Completions stream (see the module docstring).
-
-    >>> chunks = ChatChunks("req-1")
-    >>> chunks.event(b'{"model": "m", "choices": [{"index": 0, "delta": {"content": "Hi"}}]}')
+    >>> decoder = StreamDecoder("req-1")
+    >>> decoder.feed(b'{"model": "m", "choices": [{"index": 0, "delta": {"content": "Hi"}}]}')
     [TextDelta(text='Hi')]
-    >>> chunks.event(b"[DONE]")
+    >>> decoder.feed(b"[DONE]")
     [Finish(reason=None, model='m', request_id='req-1', provider_data=None)]
     """
 
-    __slots__ = ("_by_id", "_finish_reason", "_last", "_model", "_next", "_request_id", "finished")
+    __slots__ = (
+        "_by_id",
+        "_finish_reason",
+        "_last",
+        "_model",
+        "_next",
+        "_output",
+        "_request_id",
+        "finished",
+    )
 
     def __init__(self, request_id: str | None = None):
         self._request_id = request_id
@@ -68,16 +68,17 @@ class ChatChunks:
         self._by_id: dict[str, int] = {}
         self._last: int | None = None
         self._next = 0
+        self._output: int | None = None
         self.finished = False
 
-    def event(self, data: bytes) -> list[Delta]:
+    def feed(self, chunk: bytes) -> list[Delta]:
         """The deltas of one event's data; ``Finish`` for ``[DONE]``."""
-        if not data.startswith(b"{") and data.strip() == _DONE:
+        if not chunk.startswith(b"{") and chunk.strip() == _DONE:
             self.finished = True
             return [Finish(self._finish_reason, self._model, self._request_id)]
-        return self.chunk(load_object(data))
+        return self.feed_event(load_object(chunk))
 
-    def chunk(self, chunk: Mapping[str, Any]) -> list[Delta]:
+    def feed_event(self, chunk: Mapping[str, Any]) -> list[Delta]:
         """The deltas of one parsed ``chat.completion.chunk``."""
         error = chunk.get("error")
         if error:
@@ -141,6 +142,12 @@ class ChatChunks:
         if not isinstance(arguments, str):
             # Some compatible servers send the arguments as an object, as Ollama's API does.
             arguments = "" if arguments is None else json.dumps(arguments)
+        if name == OUTPUT_TOOL and self._output is None:
+            self._output = index
+        if index == self._output:
+            if arguments:
+                out.append(TextDelta(arguments))
+            return
         out.append(ToolCallDelta(index, call_id, name, arguments))
 
     def _position(self, call_id: str | None, name: str | None) -> int:

@@ -15,7 +15,9 @@ finish reason, the model and the output items kept as ``provider_data`` (echoed 
 turn) are exactly what ``complete`` gives. The pieces before it are streamed as they come:
 text, refusal, reasoning summaries (joined by a blank line, as ``complete`` joins them) and
 function-call arguments keyed by ``output_index``. A piece a server never streamed is taken
-from the final object, so a server that only sends the terminal event still works.
+from the final object, so a server that only sends the terminal event still works. The
+arguments of the first output-tool call (``output_mode="tool_call"``) are the reply's text,
+as ``complete`` reads them.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 from openai.types.responses import Response as SDKResponse
 from openai.types.responses import ResponseFunctionToolCall
 
-from .._deltas import (
+from ..._deltas import (
     Delta,
     Finish,
     ReasoningDelta,
@@ -35,26 +37,30 @@ from .._deltas import (
     ToolCallDelta,
     UsageDelta,
 )
-from .._messages import Response
-from ._openai_sse import ErrorEvent, MalformedChunk, load_object, mapping, string
+from ..._messages import Response
+from ._errors import ErrorEvent, MalformedChunk
+from ._shared import OUTPUT_TOOL, mapping, string
+from ._sse import load_object
 
-__all__ = ["ResponseEvents"]
+__all__ = ["StreamDecoder"]
 
 _TERMINAL = frozenset({"response.completed", "response.incomplete"})
 _FAILED = frozenset({"error", "response.failed"})
 _SUMMARY_BREAK = "\n\n"
 
 
-class ResponseEvents:
-    """The classifier of one Responses API stream (see the module docstring).
+class StreamDecoder:
+    """The decoder of one Responses API stream (see the module docstring).
 
-    ``decode`` is the backend's decoder of a whole (non-stream) response.
+    ``decode`` is the backend's decoder of a whole (non-stream) response, given rather than
+    imported: the backend's module imports this one.
     """
 
     __slots__ = (
         "_argued",
         "_decode",
         "_last_call",
+        "_output",
         "_reasoned",
         "_refused",
         "_request_id",
@@ -69,14 +75,15 @@ class ResponseEvents:
         self._texted = self._refused = self._reasoned = False
         self._argued: set[int] = set()
         self._last_call = 0
+        self._output: int | None = None
         self._summary: tuple[Any, Any] | None = None
         self.finished = False
 
-    def event(self, data: bytes) -> list[Delta]:
+    def feed(self, chunk: bytes) -> list[Delta]:
         """The deltas of one event's data."""
-        return self.typed(load_object(data))
+        return self.feed_event(load_object(chunk))
 
-    def typed(self, event: Mapping[str, Any]) -> list[Delta]:
+    def feed_event(self, event: Mapping[str, Any]) -> list[Delta]:
         """The deltas of one parsed event (most frequent kinds first)."""
         kind: Any = event.get("type")
         if not isinstance(kind, str):
@@ -112,6 +119,9 @@ class ResponseEvents:
         index = event.get("output_index")
         if not isinstance(index, int):
             index = self._last_call
+        if index == self._output:
+            self._texted = True
+            return [TextDelta(delta)]
         self._argued.add(index)
         return [ToolCallDelta(index, arguments=delta)]
 
@@ -134,6 +144,9 @@ class ResponseEvents:
         if item is None or not isinstance(index, int) or item.get("type") != "function_call":
             return []
         self._last_call = index
+        if item.get("name") == OUTPUT_TOOL and self._output is None:
+            self._output = index
+            return []
         return [ToolCallDelta(index, string(item.get("call_id")), string(item.get("name")))]
 
     def _terminal(self, event: Mapping[str, Any]) -> list[Delta]:
@@ -152,19 +165,28 @@ class ResponseEvents:
             out.append(RefusalDelta(reply.refusal))
         if reply.reasoning and not self._reasoned:
             out.append(ReasoningDelta(reply.reasoning))
-        # The decoder makes one call per function_call item, in output order.
-        positions = [
-            index
-            for index, item in enumerate(final.output or ())
-            if isinstance(item, ResponseFunctionToolCall)
-        ]
-        for index, call in zip(positions, reply.tool_calls, strict=False):
+        for index, call in zip(_call_positions(final), reply.tool_calls, strict=False):
             arguments = "" if index in self._argued else call.arguments
             out.append(ToolCallDelta(index, call.id, call.name, arguments, call.provider_data))
         out.append(UsageDelta(reply.usage))
         out.append(Finish(reply.finish_reason, reply.model, self._request_id, reply.provider_data))
         self.finished = True
         return out
+
+
+def _call_positions(final: SDKResponse) -> list[int]:
+    """The output index of each call the decoder makes: one per function_call item, in output
+    order, but for the first output-tool call (the reply's text)."""
+    positions: list[int] = []
+    output_seen = False
+    for index, item in enumerate(final.output or ()):
+        if not isinstance(item, ResponseFunctionToolCall):
+            continue
+        if item.name == OUTPUT_TOOL and not output_seen:
+            output_seen = True
+        else:
+            positions.append(index)
+    return positions
 
 
 def _error_of(event: Mapping[str, Any]) -> Any:

@@ -1,0 +1,41 @@
+"""What the OpenAI models can do, for both OpenAI backends.
+
+One row today: every model takes a JSON schema natively and calls tools in parallel, over
+the Responses API and Chat Completions alike. An OpenAI-compatible server behind
+``openai-chat`` that lacks either says so in its error reply.
+"""
+
+from __future__ import annotations
+
+from ..base import Capabilities, ModelProfile, profile_for
+
+__all__ = ["PROFILES", "capabilities", "profile"]
+
+PROFILES: tuple[ModelProfile, ...] = (
+    ModelProfile(
+        Capabilities(
+            structured_output="json_schema",
+            schema_dialect="openai",
+            tools=True,
+            parallel_tools=True,
+            tool_error_flag=False,
+            streaming=True,
+        ),
+        label="all models",
+    ),
+)
+"""Per-model rows, first match winning; the last row stands for every other model."""
+
+
+def profile(model: str) -> ModelProfile:
+    """The row of ``model``, named as the API takes it (no prefix to remove)."""
+    return profile_for(PROFILES, model)
+
+
+def capabilities(model: str) -> Capabilities:
+    """What the command layer may ask of ``model``.
+
+    >>> capabilities("gpt-5-mini").structured_output
+    'json_schema'
+    """
+    return profile(model).capabilities

@@ -1,0 +1,288 @@
+"""What the two OpenAI backends share: the backend class itself, SDK clients, the schema and
+tool blocks, option merging, and the usage readers.
+
+``openai`` (Responses API) and ``openai-chat`` (Chat Completions) talk to the same SDK, so
+they are one class, ``OpenAIBase``, given one ``Api`` each: the SDK resource it calls, its
+encoder, its decoder and its stream decoder. Usage counts are read with the same tolerance
+for missing fields (OpenAI-compatible servers omit many).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar, cast
+
+import openai
+
+from ..._deltas import Delta
+from ..._errors import AlloyError
+from ..._messages import OutputSchema, Request, Response, ToolSpec
+from ..._schema import DialectSchema, for_output, for_tool
+from ..._usage import Usage
+from .._boundary import ErrorBoundary, Secrets, expect
+from .._clients import ClientCache, build_client
+from ..base import Capabilities, StreamDecoder
+from ._errors import translate
+from ._models import capabilities
+from ._sse import Reading, areceive, receive
+
+__all__ = [
+    "CLIENT_OPTIONS",
+    "OUTPUT_TOOL",
+    "Api",
+    "OpenAIBase",
+    "chat_usage",
+    "count",
+    "finish_params",
+    "function_definition",
+    "json_schema_format",
+    "mapping",
+    "merge_options",
+    "output_tool",
+    "responses_usage",
+    "string",
+]
+
+CLIENT_OPTIONS = frozenset(
+    {"api_key", "base_url", "organization", "project", "default_headers", "websocket_base_url"}
+)
+"""``provider_options`` keys that configure the SDK client (both OpenAI backends)."""
+
+OUTPUT_TOOL = "alloy_output"
+"""The tool that carries a structured reply when the request's ``output_mode`` is
+``"tool_call"``; the decoders read its first call as the reply's text."""
+
+R = TypeVar("R")
+_C = TypeVar("_C")
+
+
+@dataclass(frozen=True, slots=True)
+class Api(Generic[R]):
+    """One of the two OpenAI APIs, as the backend that speaks it uses it.
+
+    Attributes:
+        reply: the SDK's class of a parsed reply.
+        resource: the SDK resource of a client (``client.responses``), sync or async; typed
+            ``Any`` because, with a ``dict[str, Any]`` of arguments, the type checkers
+            cannot pick one of its stream/non-stream overloads anyway.
+        encode: ``Request`` → the keyword arguments of ``create``.
+        stream_params: the same for a streamed call.
+        decode: a parsed reply → ``Response``.
+        stream_decoder: a stream decoder for the response's request id.
+    """
+
+    reply: type[R]
+    resource: Callable[[Any], Any]
+    encode: Callable[[Request], dict[str, Any]]
+    stream_params: Callable[[Request], dict[str, Any]]
+    decode: Callable[[R], Response]
+    stream_decoder: Callable[[str | None], StreamDecoder]
+
+
+class OpenAIBase:
+    """An OpenAI backend: encode → one ``create`` call of its ``api`` → decode.
+
+    ``client_options`` are the SDK client settings from ``provider_options`` (``api_key``,
+    ``base_url``, ``organization``, ``project``, ``default_headers``...); anything unset comes
+    from the SDK's own defaults, so ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` work.
+    Subclasses state ``name``, ``api``, ``key_hint`` and ``reserved_options``.
+    """
+
+    name: str
+    api: ClassVar[Api[Any]]
+    key_hint: ClassVar[str]
+    """How to give the backend a key, for the errors that lack one."""
+    client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
+    reserved_options: ClassVar[frozenset[str]]
+
+    def __init__(self, client_options: Mapping[str, Any] | None = None):
+        options = dict(client_options or {})
+        self._secrets = Secrets([options.get("api_key")])
+        self._clients: ClientCache[openai.OpenAI, openai.AsyncOpenAI] = ClientCache(
+            lambda: self._build(openai.OpenAI, options),
+            lambda: self._build(openai.AsyncOpenAI, options),
+            lambda client: client.close(),
+            lambda client: client.close(),
+        )
+
+    def capabilities(self, model: str) -> Capabilities:
+        """What ``model`` can do: the same over both APIs (see ``_models``)."""
+        return capabilities(model)
+
+    def close(self) -> None:
+        """Close the SDK clients (the registry calls this when it drops the backend); they
+        are created again on next use."""
+        self._clients.close()
+
+    def complete(self, request: Request) -> Response:
+        """One ``create`` call with the sync client."""
+        params = self.api.encode(request)
+        create: Callable[..., object] = self.api.resource(self._clients.sync()).create
+        with self._boundary(request.timeout):
+            raw = create(**params)
+        return self.api.decode(expect(raw, self.api.reply, self.name, self._secrets))
+
+    async def acomplete(self, request: Request) -> Response:
+        """One ``create`` call with this event loop's async client."""
+        params = self.api.encode(request)
+        client = await self._clients.aclient()
+        create: Callable[..., Awaitable[object]] = self.api.resource(client).create
+        with self._boundary(request.timeout):
+            raw = await create(**params)
+        return self.api.decode(expect(raw, self.api.reply, self.name, self._secrets))
+
+    def stream(self, request: Request) -> Iterator[Delta]:
+        """One streamed ``create`` call with the sync client, as deltas; ``Finish`` comes
+        with the API's terminal event only, and closing the iterator closes the response."""
+
+        def open_stream() -> AbstractContextManager[openai.APIResponse[Any]]:
+            resource = self.api.resource(self._clients.sync())
+            create = cast(
+                "Callable[..., AbstractContextManager[openai.APIResponse[Any]]]",
+                resource.with_streaming_response.create,
+            )
+            return create(**self.api.stream_params(request))
+
+        return receive(open_stream, self._reading(request))
+
+    def astream(self, request: Request) -> AsyncIterator[Delta]:
+        """The async twin of ``stream`` (an async generator), with this loop's client."""
+
+        async def open_stream() -> AbstractAsyncContextManager[openai.AsyncAPIResponse[Any]]:
+            resource = self.api.resource(await self._clients.aclient())
+            create = cast(
+                "Callable[..., AbstractAsyncContextManager[openai.AsyncAPIResponse[Any]]]",
+                resource.with_streaming_response.create,
+            )
+            return create(**self.api.stream_params(request))
+
+        return areceive(open_stream, self._reading(request))
+
+    def _translate(
+        self, exc: Exception, secrets: Secrets, timeout: float | None
+    ) -> AlloyError | None:
+        return translate(exc, secrets, timeout, provider=self.name, key_hint=self.key_hint)
+
+    def _boundary(self, timeout: float | None) -> ErrorBoundary:
+        return ErrorBoundary(self._translate, self._secrets, timeout)
+
+    def _reading(self, request: Request) -> Reading:
+        return Reading(
+            self.name, self._translate, self._secrets, request.timeout, self.api.stream_decoder
+        )
+
+    def _build(self, make: Callable[..., _C], options: Mapping[str, Any]) -> _C:
+        return build_client(
+            # max_retries=0: alloy retries itself, uniformly across providers.
+            lambda: make(**options, max_retries=0),
+            provider=self.name,
+            secrets=self._secrets,
+            key_hint=self.key_hint,
+            sdk_errors=(openai.OpenAIError,),
+        )
+
+
+# --- what both encoders send ---------------------------------------------------------------
+
+
+def json_schema_format(output: OutputSchema) -> dict[str, Any]:
+    """The ``{name, schema, strict}`` block both APIs use for structured output."""
+    dialect = for_output(output, "openai")
+    return {"name": output.name, "schema": dialect.schema, "strict": dialect.strict}
+
+
+def function_definition(tool: ToolSpec) -> dict[str, Any]:
+    """The ``{name, description, parameters, strict}`` block both APIs use for a tool.
+
+    ``strict`` is always sent (the SDK's Responses ``FunctionToolParam`` requires it): a
+    schema that strict mode cannot enforce says ``False`` explicitly.
+    """
+    return _definition(tool.name, tool.description, for_tool(tool, "openai"))
+
+
+def output_tool(output: OutputSchema) -> dict[str, Any]:
+    """The definition of the tool that carries the structured reply (``OUTPUT_TOOL``)."""
+    description = f"Give your final answer ({output.name}) by calling this tool with it."
+    return _definition(OUTPUT_TOOL, description, for_output(output, "openai"))
+
+
+def _definition(name: str, description: str, dialect: DialectSchema) -> dict[str, Any]:
+    definition: dict[str, Any] = {"name": name}
+    if description:
+        definition["description"] = description
+    definition["parameters"] = dialect.schema
+    definition["strict"] = dialect.strict
+    return definition
+
+
+def finish_params(params: dict[str, Any], request: Request) -> dict[str, Any]:
+    """Add the per-request timeout and the provider options, the last step of encoding."""
+    if request.timeout is not None:
+        # Per request, not ``with_options``: that copies the whole client on every call.
+        params["timeout"] = request.timeout
+    return merge_options(params, request.options) if request.options else params
+
+
+def merge_options(params: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with ``options`` on top; nested mappings merge instead of replacing.
+
+    So ``provider_options={"openai": {"text": {"verbosity": "low"}}}`` keeps the
+    structured-output ``text.format`` alloy set.
+    """
+    merged = dict(params)
+    for key, value in options.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            merged[key] = merge_options(current, value)  # pyright: ignore[reportUnknownArgumentType]
+        else:
+            merged[key] = value
+    return merged
+
+
+# --- what both decoders read ---------------------------------------------------------------
+
+
+def count(obj: object, *path: str) -> int | None:
+    """The integer at ``obj.<path...>`` (attributes of SDK objects, or keys of parsed JSON),
+    or ``None`` where any step is missing."""
+    value: Any = obj
+    for name in path:
+        if value is None:
+            return None
+        found = mapping(value)
+        value = found.get(name) if found is not None else getattr(value, name, None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def responses_usage(usage: object) -> Usage:
+    """The ``Usage`` of a Responses API ``usage`` object."""
+    return Usage.of(
+        count(usage, "input_tokens"),
+        count(usage, "output_tokens"),
+        cached_input_tokens=count(usage, "input_tokens_details", "cached_tokens"),
+        reasoning_tokens=count(usage, "output_tokens_details", "reasoning_tokens"),
+        total_tokens=count(usage, "total_tokens"),
+    )
+
+
+def chat_usage(usage: object) -> Usage:
+    """The ``Usage`` of a Chat Completions ``usage`` object, parsed or streamed."""
+    return Usage.of(
+        count(usage, "prompt_tokens"),
+        count(usage, "completion_tokens"),
+        cached_input_tokens=count(usage, "prompt_tokens_details", "cached_tokens"),
+        reasoning_tokens=count(usage, "completion_tokens_details", "reasoning_tokens"),
+        total_tokens=count(usage, "total_tokens"),
+    )
+
+
+def mapping(value: Any) -> dict[str, Any] | None:
+    """``value`` if it is a JSON object, else ``None``."""
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
+
+
+def string(value: Any) -> str | None:
+    """``value`` if it is a non-empty string, else ``None``."""
+    return value if isinstance(value, str) and value else None

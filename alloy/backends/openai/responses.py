@@ -1,0 +1,260 @@
+"""The ``openai`` backend: OpenAI's Responses API through the official ``openai`` SDK.
+
+encode (``Request`` → ``responses.create`` arguments) → one SDK call → decode (the SDK's
+``Response`` → alloy ``Response``). Conversation state stays on the client: alloy sends the
+whole conversation each turn and never ``store``/``previous_response_id``. An assistant turn
+is sent back as the exact output items it came from (kept in ``provider_data``, tagged
+``"openai"``), so item ids and reasoning items survive the round trip; a turn another backend
+produced is rebuilt from its parts.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, ClassVar
+
+from openai.types.responses import Response as SDKResponse
+from openai.types.responses import (
+    ResponseFunctionToolCall,
+    ResponseOutputMessage,
+    ResponseOutputRefusal,
+    ResponseOutputText,
+    ResponseReasoningItem,
+)
+
+from ..._messages import (
+    Message,
+    ProviderData,
+    Request,
+    Response,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    native,
+)
+from ._shared import (
+    OUTPUT_TOOL,
+    Api,
+    OpenAIBase,
+    finish_params,
+    function_definition,
+    json_schema_format,
+    output_tool,
+    responses_usage,
+)
+from ._stream_responses import StreamDecoder
+
+__all__ = [
+    "NAME",
+    "RESERVED_OPTIONS",
+    "OpenAIBackend",
+    "decode_response",
+    "encode_request",
+    "stream_params",
+]
+
+NAME = "openai"
+"""The backend's name, and the tag of the provider data it keeps."""
+
+RESERVED_OPTIONS = frozenset(
+    {
+        "model",
+        "input",
+        "instructions",
+        "temperature",
+        "max_output_tokens",
+        "tools",
+        "stream",
+        "timeout",
+    }
+)
+"""``responses.create`` arguments alloy sets from its typed settings."""
+
+# The answer to an output-tool call that is followed by another turn (a re-ask): the API
+# refuses a function call without its output.
+_NOT_ACCEPTED = "This output was not accepted; see the next message."
+
+
+def encode_request(request: Request) -> dict[str, Any]:
+    """The keyword arguments of ``responses.create`` for ``request`` (no I/O)."""
+    params: dict[str, Any] = {"model": request.model, "input": _encode_messages(request)}
+    if request.system:
+        params["instructions"] = request.system
+    if request.temperature is not None:
+        params["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        params["max_output_tokens"] = request.max_tokens
+    tools = [_encode_tool(function_definition(tool)) for tool in request.tools]
+    if request.output is not None and request.output_mode == "json_schema":
+        params["text"] = {"format": {"type": "json_schema", **json_schema_format(request.output)}}
+    elif request.output is not None and request.output_mode == "tool_call":
+        tools.append(_encode_tool(output_tool(request.output)))
+        # With tools of its own the model may still call them first.
+        forced = {"type": "function", "name": OUTPUT_TOOL}
+        params["tool_choice"] = "required" if request.tools else forced
+    if tools:
+        params["tools"] = tools
+    return finish_params(params, request)
+
+
+def stream_params(request: Request) -> dict[str, Any]:
+    """The arguments of a streamed call: the same request, with ``stream`` on."""
+    return {**encode_request(request), "stream": True}
+
+
+def _encode_tool(definition: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "function", **definition}
+
+
+def _encode_messages(request: Request) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    unanswered: list[str] = []
+    for message in request.messages:
+        if message.role == "assistant":
+            encoded = _encode_assistant(message)
+            unanswered = [
+                item["call_id"]
+                for item in encoded
+                if item.get("type") == "function_call" and item.get("name") == OUTPUT_TOOL
+            ]
+            items += encoded
+            continue
+        answered = {part.call_id for part in message.parts if isinstance(part, ToolResult)}
+        items += [
+            {"type": "function_call_output", "call_id": call_id, "output": _NOT_ACCEPTED}
+            for call_id in unanswered
+            if call_id not in answered
+        ]
+        unanswered = []
+        items += _encode_user(message)
+    return items
+
+
+def _encode_user(message: Message) -> list[dict[str, Any]]:
+    # Tool outputs go before any text of the same turn, right after the calls they answer.
+    items: list[dict[str, Any]] = [
+        {"type": "function_call_output", "call_id": part.call_id, "output": part.text}
+        for part in message.parts
+        if isinstance(part, ToolResult)
+    ]
+    texts = [
+        {"type": "input_text", "text": p.text} for p in message.parts if isinstance(p, TextPart)
+    ]
+    if texts:
+        items.append({"role": "user", "content": texts})
+    return items
+
+
+def _encode_assistant(message: Message) -> list[dict[str, Any]]:
+    echoed = _echo_items(native(message.provider_data, NAME))
+    if echoed is not None:
+        return echoed
+    items: list[dict[str, Any]] = []
+    texts = [
+        {"type": "output_text", "text": p.text} for p in message.parts if isinstance(p, TextPart)
+    ]
+    if texts:
+        items.append({"role": "assistant", "content": texts})
+    for part in message.parts:
+        if isinstance(part, ToolCall):
+            items.append(_echo_call(part))
+    return items
+
+
+def _echo_call(call: ToolCall) -> dict[str, Any]:
+    data: Any = native(call.provider_data, NAME)
+    if isinstance(data, dict) and data.get("type") == "function_call":  # pyright: ignore[reportUnknownMemberType]
+        return dict(data)  # pyright: ignore[reportUnknownArgumentType]
+    return {
+        "type": "function_call",
+        "call_id": call.id,
+        "name": call.name,
+        "arguments": call.arguments,
+    }
+
+
+def _echo_items(data: Any) -> list[dict[str, Any]] | None:
+    """The output items kept by ``decode_response``, or ``None`` if ``data`` is not that."""
+    if not isinstance(data, list) or not data:
+        return None
+    items: list[dict[str, Any]] = []
+    for item in data:  # pyright: ignore[reportUnknownVariableType]
+        if not isinstance(item, dict) or "type" not in item:
+            return None
+        items.append(item)  # pyright: ignore[reportUnknownArgumentType]
+    return items
+
+
+def decode_response(raw: SDKResponse) -> Response:
+    """The alloy ``Response`` for the SDK's parsed Responses-API reply (no I/O).
+
+    The first call of the output tool (``output_mode="tool_call"``) is the structured reply:
+    its arguments become the text.
+    """
+    texts: list[str] = []
+    refusals: list[str] = []
+    summaries: list[str] = []
+    calls: list[ToolCall] = []
+    output: str | None = None
+    items: list[dict[str, Any]] = []
+    for item in raw.output or ():
+        data = item.to_dict(mode="json")
+        items.append(data)
+        if isinstance(item, ResponseOutputMessage):
+            for part in item.content or ():
+                if isinstance(part, ResponseOutputText):
+                    texts.append(part.text or "")
+                elif isinstance(part, ResponseOutputRefusal):  # pyright: ignore[reportUnnecessaryIsInstance]
+                    refusals.append(part.refusal or "")
+        elif isinstance(item, ResponseFunctionToolCall):
+            arguments = item.arguments or ""
+            if item.name == OUTPUT_TOOL and output is None:
+                output = arguments
+            else:
+                tagged = ProviderData(NAME, data)
+                calls.append(ToolCall(item.call_id, item.name, arguments, tagged))
+        elif isinstance(item, ResponseReasoningItem):
+            summaries.extend(s.text for s in item.summary or () if s.text)
+    finish: str | None = raw.status
+    if raw.status == "incomplete" and raw.incomplete_details is not None:
+        finish = raw.incomplete_details.reason or finish
+    return Response(
+        text=output if output is not None else "".join(texts),
+        tool_calls=tuple(calls),
+        finish_reason=finish,
+        usage=responses_usage(raw.usage),
+        model=raw.model or None,
+        request_id=getattr(raw, "_request_id", None),
+        refusal="".join(refusals) or None,
+        reasoning="\n\n".join(summaries) or None,
+        provider_data=ProviderData(NAME, items),
+    )
+
+
+class OpenAIBackend(OpenAIBase):
+    """OpenAI models through the Responses API (``client.responses.create``).
+
+    ``client_options`` are the SDK client settings from
+    ``provider_options={"openai": {...}}`` (``api_key``, ``base_url``, ``organization``,
+    ``project``, ``default_headers``...); anything unset comes from the SDK's own defaults,
+    so ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` work. A stream's ``Finish`` comes with
+    ``response.completed`` or ``response.incomplete`` (see ``_stream_responses``).
+
+    >>> backend = OpenAIBackend({"api_key": "sk-..."})
+    >>> backend.capabilities("gpt-5-mini").structured_output
+    'json_schema'
+    """
+
+    name = NAME
+    api: ClassVar[Api[Any]] = Api(
+        SDKResponse,
+        lambda client: client.responses,
+        encode_request,
+        stream_params,
+        decode_response,
+        partial(StreamDecoder, decode_response),
+    )
+    key_hint: ClassVar[str] = (
+        "set OPENAI_API_KEY or pass provider_options={'openai': {'api_key': ...}}"
+    )
+    reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
