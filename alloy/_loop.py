@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Generator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import OutputValidationError, ToolLoopLimitExceeded, problems
@@ -91,6 +91,7 @@ def steps(p: Plan[T]) -> Flow[T]:
     request = p.request
     messages = request.messages
     usage = Usage()
+    calls = 0  # model calls so far
     attempts = 1
     tool_turns = 0
     traces: list[ToolTrace] = []
@@ -104,11 +105,11 @@ def steps(p: Plan[T]) -> Flow[T]:
             raise ToolLoopLimitExceeded(max_turns, tool_turns, response.text)
 
     while True:
-        request = (
-            replace(request, messages=messages) if request.messages is not messages else request
-        )
+        if request.messages is not messages:
+            request = request.with_messages(messages)
         response: Response = yield request
-        usage = usage + response.usage
+        usage = response.usage if calls == 0 else usage + response.usage
+        calls += 1
         text, refusal = response.text, response.refusal
 
         if tools_active and p.react:

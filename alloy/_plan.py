@@ -121,8 +121,8 @@ def plan(
         _resolved[key] = found = (cfg, output, tools, forced, entry)
     backend, provider, caps, template, finalize, react = found[4]
     messages = (Message.user(prompt),)
-    request = replace(template, messages=messages)
-    finalize_request = request if finalize is None else replace(finalize, messages=messages)
+    request = template.with_messages(messages)
+    finalize_request = request if finalize is None else finalize.with_messages(messages)
     return Plan(backend, provider, caps, request, output, cfg, tools, react, finalize_request)
 
 

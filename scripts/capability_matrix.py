@@ -31,10 +31,7 @@ def table(backend: str) -> Sequence[Row]:
     factory = info(backend).factory
     module_name = factory.partition(":")[0] if isinstance(factory, str) else factory.__module__
     module = importlib.import_module(module_name)
-    profiles: Sequence[ModelProfile] | None = getattr(module, "PROFILES", None)
-    if profiles is None:
-        legacy: Sequence[Row] = module.CAPABILITY_TABLE
-        return legacy
+    profiles: Sequence[ModelProfile] = module.PROFILES
     rows: list[Row] = []
     for row in profiles:
         if rows and rows[-1][1] == row.capabilities:

@@ -174,3 +174,16 @@ def test_any_json_provider_data_round_trips(data: Any, text: str, role: Any) -> 
     assert loaded.parts == message.parts and loaded.role == role
     assert loaded.provider_data is not None
     assert loaded.provider_data.data == _canonical(data)
+
+
+def test_with_messages_keeps_every_other_field() -> None:
+    import dataclasses
+
+    request = _request()
+    changed = request.with_messages(_history()[:1])
+    assert changed == dataclasses.replace(request, messages=_history()[:1])
+    # Every field but messages must differ from its default above, or this proves nothing.
+    defaults = Request(model="x", messages=())
+    for f in dataclasses.fields(Request):
+        if f.name not in ("messages", "model"):
+            assert getattr(request, f.name) != getattr(defaults, f.name), f.name
