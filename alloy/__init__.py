@@ -9,34 +9,43 @@ Everything public is importable from here; backends and test support live in
 ``alloy.backends`` and ``alloy.testing``. Importing alloy imports no provider SDK.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from ._ask import ask
-from ._command import AsyncCommand, Command, command
-from ._config import Config, configure, use_config
-from ._contracts import ensure, require
-from ._errors import (
-    AlloyError,
-    AuthenticationError,
-    CapabilityError,
-    CommandError,
-    ConfigurationError,
-    OutputValidationError,
-    ProviderConnectionError,
-    ProviderError,
-    ProviderTimeout,
-    RateLimitError,
-    StreamError,
-    ToolError,
-    ToolLoopLimitExceeded,
-)
-from ._media import Audio, Document, Image
-from ._result import Result, ToolTrace
+from ._command import AsyncCommand
+from ._command import Command
+from ._command import command
+from ._config import Config
+from ._config import configure
+from ._config import use_config
+from ._contracts import ensure
+from ._contracts import require
+from ._errors import AlloyError
+from ._errors import AuthenticationError
+from ._errors import CapabilityError
+from ._errors import CommandError
+from ._errors import ConfigurationError
+from ._errors import OutputValidationError
+from ._errors import ProviderConnectionError
+from ._errors import ProviderError
+from ._errors import ProviderTimeout
+from ._errors import RateLimitError
+from ._errors import StreamError
+from ._errors import ToolError
+from ._errors import ToolLoopLimitExceeded
+from ._media import Audio
+from ._media import Document
+from ._media import Image
+from ._result import Result
+from ._result import ToolTrace
 from ._usage import Usage
 
 if TYPE_CHECKING:
-    from ._stream import AsyncStream, Stream
-    from ._tools import Tool, tool
+    from ._stream import AsyncStream
+    from ._stream import Stream
+    from ._tools import Tool
+    from ._tools import tool
 
 __all__ = [
     "AlloyError",

@@ -5,10 +5,21 @@ from __future__ import annotations
 import dataclasses
 import threading
 import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, overload
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypedDict
+from typing import TypeVar
+from typing import overload
 
-from ._config import Config, ToolMode, Wrapper, effective, make_config
+from ._config import Config
+from ._config import ToolMode
+from ._config import Wrapper
+from ._config import effective
+from ._config import make_config
 from ._errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -17,7 +28,8 @@ if TYPE_CHECKING:
     from ._messages import Prompt
     from ._output import OutputSpec
     from ._plan import Plan
-    from ._stream import AsyncStream, Stream
+    from ._stream import AsyncStream
+    from ._stream import Stream
     from ._tools import ToolBox
 
 # Like commands, ``ask`` imports what a call needs on its first call (see ``_command``).

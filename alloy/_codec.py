@@ -18,21 +18,21 @@ import base64
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Mapping
-from typing import Any, cast
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
+from typing import cast
 
-from ._messages import (
-    Message,
-    OutputSchema,
-    Part,
-    ProviderData,
-    Request,
-    Response,
-    TextPart,
-    ToolCall,
-    ToolResult,
-    ToolSpec,
-)
+from ._messages import Message
+from ._messages import OutputSchema
+from ._messages import Part
+from ._messages import ProviderData
+from ._messages import Request
+from ._messages import Response
+from ._messages import TextPart
+from ._messages import ToolCall
+from ._messages import ToolResult
+from ._messages import ToolSpec
 from ._usage import Usage
 
 __all__ = [

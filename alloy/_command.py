@@ -15,10 +15,20 @@ from __future__ import annotations
 
 import functools
 import typing
-from collections.abc import Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
+from collections.abc import Callable
+from collections.abc import Coroutine
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Generic
+from typing import ParamSpec
+from typing import Protocol
+from typing import TypeVar
+from typing import overload
 
-from ._config import Config, base_config, make_config
+from ._config import Config
+from ._config import base_config
+from ._config import make_config
 from ._errors import ConfigurationError
 from ._types import MISSING
 
@@ -29,7 +39,8 @@ if TYPE_CHECKING:
     from ._output import OutputSpec
     from ._plan import Plan
     from ._result import Result
-    from ._stream import AsyncStream, Stream
+    from ._stream import AsyncStream
+    from ._stream import Stream
 
 # What a command needs only once it is decorated or called is imported then: ``import
 # alloy`` stays cheap. Planning and driving are bound as modules at the first decoration, so

@@ -10,14 +10,23 @@ by key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable
+from collections.abc import Generator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from dataclasses import dataclass
+from dataclasses import fields
+from dataclasses import replace
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Literal
+from typing import get_args
 
 from . import _env
-from ._errors import ConfigurationError, OutputValidationError
+from ._errors import ConfigurationError
+from ._errors import OutputValidationError
 
 if TYPE_CHECKING:
     from .backends.base import Backend

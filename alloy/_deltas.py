@@ -9,11 +9,15 @@ and joins them once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
 
 from ._errors import StreamError
-from ._messages import ProviderData, Response, ToolCall
+from ._messages import ProviderData
+from ._messages import Response
+from ._messages import ToolCall
 from ._usage import Usage
 
 __all__ = [

@@ -23,8 +23,10 @@ contain a secret.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any
+from typing import cast
 
 __all__ = [
     "AlloyError",

@@ -17,13 +17,25 @@ import json
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
 
-from ._errors import OutputValidationError, ToolLoopLimitExceeded, problems
-from ._messages import Message, Request, Response, ToolCall, ToolResult
+from ._errors import OutputValidationError
+from ._errors import ToolLoopLimitExceeded
+from ._errors import problems
+from ._messages import Message
+from ._messages import Request
+from ._messages import Response
+from ._messages import ToolCall
+from ._messages import ToolResult
 from ._output import strip_fence
-from ._react import Action, ReactFormatError, observation, parse_step
-from ._result import Result, ToolTrace
+from ._react import Action
+from ._react import ReactFormatError
+from ._react import observation
+from ._react import parse_step
+from ._result import Result
+from ._result import ToolTrace
 from ._usage import Usage
 
 if TYPE_CHECKING:

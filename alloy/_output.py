@@ -16,11 +16,20 @@ import sys
 import types
 import typing
 from collections.abc import Mapping
-from typing import Annotated, Any, Generic, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated
+from typing import Any
+from typing import Generic
+from typing import Literal
+from typing import TypeVar
+from typing import Union
+from typing import get_args
+from typing import get_origin
 
-from ._errors import ConfigurationError, OutputValidationError
+from ._errors import ConfigurationError
+from ._errors import OutputValidationError
 from ._messages import OutputSchema
-from ._schema import is_object_root, wrap
+from ._schema import is_object_root
+from ._schema import wrap
 
 __all__ = ["OutputSpec", "output_spec", "schema_generator"]
 

@@ -9,25 +9,33 @@ and the ``Request`` is built with the output strategy decided once (``output_mod
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace
 from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from typing import Any
+from typing import Generic
+from typing import TypeVar
 
-from ._config import Config, Wrapper
-from ._errors import CapabilityError, ConfigurationError
-from ._messages import Message, OutputMode, OutputSchema, Prompt, Request
+from ._config import Config
+from ._config import Wrapper
+from ._errors import CapabilityError
+from ._errors import ConfigurationError
+from ._messages import Message
+from ._messages import OutputMode
+from ._messages import OutputSchema
+from ._messages import Prompt
+from ._messages import Request
 from ._output import OutputSpec
 from ._react import instructions
 from ._tools import ToolBox
-from .backends._registry import (
-    generation,
-    get_backend,
-    info,
-    overridden,
-    resolve,
-    split_options,
-)
-from .backends.base import Backend, Capabilities
+from .backends._registry import generation
+from .backends._registry import get_backend
+from .backends._registry import info
+from .backends._registry import overridden
+from .backends._registry import resolve
+from .backends._registry import split_options
+from .backends.base import Backend
+from .backends.base import Capabilities
 
 __all__ = ["Plan", "Wrapper", "plan", "select_backend"]
 

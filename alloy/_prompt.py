@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
-from ._errors import CapabilityError, ConfigurationError
+from ._errors import CapabilityError
+from ._errors import ConfigurationError
 from ._media import Media
-from ._messages import Prompt, TextPart
+from ._messages import Prompt
+from ._messages import TextPart
 
 __all__ = ["PromptBuilder"]
 

@@ -9,7 +9,8 @@ after exponential backoff with full jitter. The retrying itself is a backend wra
 
 from __future__ import annotations
 
-from ._errors import ProviderError, RateLimitError
+from ._errors import ProviderError
+from ._errors import RateLimitError
 
 __all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "delay_for"]
 

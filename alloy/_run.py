@@ -10,11 +10,20 @@ generator serves ``run_sync`` / ``run_async`` and ``Stream`` / ``AsyncStream``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Generator, Iterable
-from typing import Any, Literal, Protocol, TypeVar
+from collections.abc import AsyncGenerator
+from collections.abc import Callable
+from collections.abc import Generator
+from collections.abc import Iterable
+from typing import Any
+from typing import Literal
+from typing import Protocol
+from typing import TypeVar
 
-from ._deltas import Delta, aclose_deltas, close_deltas
-from ._loop import RunTools, steps
+from ._deltas import Delta
+from ._deltas import aclose_deltas
+from ._deltas import close_deltas
+from ._loop import RunTools
+from ._loop import steps
 from ._messages import Response
 from ._plan import Plan
 from ._result import Result

@@ -13,16 +13,31 @@ until the first delta has arrived.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator
-from typing import Any, Generic, Literal, TypeVar, get_args, get_origin
+from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Iterator
+from typing import Any
+from typing import Generic
+from typing import Literal
+from typing import TypeVar
+from typing import get_args
+from typing import get_origin
 
-from ._deltas import Assembler, Delta, TextDelta
-from ._errors import CapabilityError, ConfigurationError, OutputValidationError
+from ._deltas import Assembler
+from ._deltas import Delta
+from ._deltas import TextDelta
+from ._errors import CapabilityError
+from ._errors import ConfigurationError
+from ._errors import OutputValidationError
 from ._messages import Response
-from ._partial import NOTHING, JsonScanner
+from ._partial import NOTHING
+from ._partial import JsonScanner
 from ._plan import Plan
 from ._result import Result
-from ._run import Event, adrive, drive
+from ._run import Event
+from ._run import adrive
+from ._run import drive
 
 __all__ = ["AsyncStream", "Stream"]
 

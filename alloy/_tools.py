@@ -14,14 +14,26 @@ import functools
 import inspect
 import json
 import typing
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any
+from typing import Generic
+from typing import ParamSpec
+from typing import TypeVar
+from typing import overload
 
-from ._contracts import Arguments, Contract, contracts_of
+from ._contracts import Arguments
+from ._contracts import Contract
+from ._contracts import contracts_of
 from ._docstrings import parse_docstring
-from ._errors import ConfigurationError, ToolError, problems
-from ._messages import ToolCall, ToolResult, ToolSpec
+from ._errors import ConfigurationError
+from ._errors import ToolError
+from ._errors import problems
+from ._messages import ToolCall
+from ._messages import ToolResult
+from ._messages import ToolSpec
 from ._result import ToolTrace
 
 __all__ = ["Tool", "ToolBox", "tool"]
@@ -186,7 +198,9 @@ def _generator() -> Any:
 
 
 def _arguments_model(name: str, fn: Any, signature: inspect.Signature) -> Any:
-    from pydantic import ConfigDict, Field, create_model
+    from pydantic import ConfigDict
+    from pydantic import Field
+    from pydantic import create_model
 
     target = getattr(fn, "__wrapped__", fn)
     try:

@@ -3,7 +3,8 @@ extraction, the same for alloy and for the raw SDKs, and the emulator reply that
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 from typing import Any
 
 from alloy import command

@@ -41,24 +41,23 @@ import gc
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _emulator import emulator_process
-from _workload import (
-    BACKENDS,
-    MODELS,
-    REPLY,
-    TEXT,
-    TIMEOUT,
-    Contact,
-    alloy_command,
-    prompt_for,
-    same_value,
-)
+from _workload import BACKENDS
+from _workload import MODELS
+from _workload import REPLY
+from _workload import TEXT
+from _workload import TIMEOUT
+from _workload import Contact
+from _workload import alloy_command
+from _workload import prompt_for
+from _workload import same_value
 
 from alloy.backends import clear_instances
 from alloy.testing.emulator import RemoteEmulator

@@ -47,20 +47,20 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _emulator import emulator_process
-from _workload import (
-    BACKENDS,
-    EXPECTED,
-    MODELS,
-    REPLY,
-    TEXT,
-    TIMEOUT,
-    Contact,
-    alloy_command,
-    prompt_for,
-    same_value,
-)
+from _workload import BACKENDS
+from _workload import EXPECTED
+from _workload import MODELS
+from _workload import REPLY
+from _workload import TEXT
+from _workload import TIMEOUT
+from _workload import Contact
+from _workload import alloy_command
+from _workload import prompt_for
+from _workload import same_value
 
-from alloy.testing.emulator import RemoteEmulator, Reply, ToolCall
+from alloy.testing.emulator import RemoteEmulator
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import ToolCall
 
 TARGET = 1.05
 
@@ -291,7 +291,8 @@ def _instructor(scenario: RemoteEmulator) -> tuple[Call, dict[str, Any]]:
 
 
 def _magentic(scenario: RemoteEmulator) -> tuple[Call, dict[str, Any]]:
-    from magentic import OpenaiChatModel, prompt
+    from magentic import OpenaiChatModel
+    from magentic import prompt
 
     chat_model = OpenaiChatModel(
         MODELS["openai-chat"], api_key="bench", base_url=scenario.base_url("openai")
@@ -326,7 +327,8 @@ def _mirascope(scenario: RemoteEmulator) -> tuple[Call, dict[str, Any]]:
 
 
 def _pydantic_ai(scenario: RemoteEmulator) -> tuple[Call, dict[str, Any]]:
-    from pydantic_ai import Agent, NativeOutput
+    from pydantic_ai import Agent
+    from pydantic_ai import NativeOutput
     from pydantic_ai.models.openai import OpenAIChatModel
     from pydantic_ai.providers.openai import OpenAIProvider
 

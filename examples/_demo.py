@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 from alloy.backends import Request
-from alloy.testing import FakeBackend, use_backend
+from alloy.testing import FakeBackend
+from alloy.testing import use_backend
 
 
 @contextlib.contextmanager

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
 from _demo import provider
 

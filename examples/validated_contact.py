@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from _demo import provider
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel
+from pydantic import Field
+from pydantic import field_validator
 
 from alloy import command
 

@@ -15,8 +15,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from alloy.backends import info, registered
-from alloy.backends.base import Capabilities, ModelProfile
+from alloy.backends import info
+from alloy.backends import registered
+from alloy.backends.base import Capabilities
+from alloy.backends.base import ModelProfile
 
 __all__ = ["END", "START", "capability_matrix", "table", "update_page"]
 

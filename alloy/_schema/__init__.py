@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import importlib
 
-from .._messages import OutputSchema, ToolSpec
-from ._core import Dialect, DialectSchema, JsonSchema, is_object_root, json_dialect, walk, wrap
+from .._messages import OutputSchema
+from .._messages import ToolSpec
+from ._core import Dialect
+from ._core import DialectSchema
+from ._core import JsonSchema
+from ._core import is_object_root
+from ._core import json_dialect
+from ._core import walk
+from ._core import wrap
 
 __all__ = [
     "DIALECTS",

@@ -7,7 +7,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ._core import DialectSchema, JsonSchema, walk
+from ._core import DialectSchema
+from ._core import JsonSchema
+from ._core import walk
 
 # What Anthropic's constrained decoding (``output_config.format`` and strict tools) accepts,
 # taken from the anthropic SDK's own transform (``anthropic.transform_schema``, which

@@ -6,7 +6,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from ._core import DialectSchema, JsonSchema, walk
+from ._core import DialectSchema
+from ._core import JsonSchema
+from ._core import walk
 
 # The keywords Gemini's JSON-schema fields (``response_json_schema`` and
 # ``parameters_json_schema``) are documented to support: google-genai 3.4,

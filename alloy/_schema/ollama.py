@@ -6,7 +6,12 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from ._core import SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_ONE, DialectSchema, JsonSchema, walk
+from ._core import SCHEMA_LISTS
+from ._core import SCHEMA_MAPS
+from ._core import SCHEMA_ONE
+from ._core import DialectSchema
+from ._core import JsonSchema
+from ._core import walk
 
 # Ollama turns ``format`` into a llama.cpp grammar (json-schema-to-grammar), which enforces
 # type, properties, required, additionalProperties, items, prefixItems, min/maxItems, enum,

@@ -6,12 +6,10 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from ._core import (
-    DialectSchema,
-    JsonSchema,
-    is_object_root,
-    walk,
-)
+from ._core import DialectSchema
+from ._core import JsonSchema
+from ._core import is_object_root
+from ._core import walk
 
 # Keywords OpenAI's strict mode rejects; a schema using them is sent with strict=false.
 _OPENAI_STRICT_UNSUPPORTED = frozenset(

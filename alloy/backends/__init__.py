@@ -6,37 +6,34 @@ module (or folder), imported on first use.
 
 from __future__ import annotations
 
-from .._deltas import (
-    Delta,
-    Finish,
-    ReasoningDelta,
-    RefusalDelta,
-    TextDelta,
-    ToolCallDelta,
-    UsageDelta,
-)
-from .._messages import (
-    Message,
-    OutputSchema,
-    ProviderData,
-    Request,
-    Response,
-    TextPart,
-    ToolCall,
-    ToolResult,
-    ToolSpec,
-)
+from .._deltas import Delta
+from .._deltas import Finish
+from .._deltas import ReasoningDelta
+from .._deltas import RefusalDelta
+from .._deltas import TextDelta
+from .._deltas import ToolCallDelta
+from .._deltas import UsageDelta
+from .._messages import Message
+from .._messages import OutputSchema
+from .._messages import ProviderData
+from .._messages import Request
+from .._messages import Response
+from .._messages import TextPart
+from .._messages import ToolCall
+from .._messages import ToolResult
+from .._messages import ToolSpec
 from .._usage import Usage
-from ._registry import (
-    BackendInfo,
-    clear_instances,
-    get_backend,
-    info,
-    register_backend,
-    registered,
-    resolve,
-)
-from .base import Backend, Capabilities, ModelProfile, WrapperBackend
+from ._registry import BackendInfo
+from ._registry import clear_instances
+from ._registry import get_backend
+from ._registry import info
+from ._registry import register_backend
+from ._registry import registered
+from ._registry import resolve
+from .base import Backend
+from .base import Capabilities
+from .base import ModelProfile
+from .base import WrapperBackend
 
 __all__ = [
     "Backend",

@@ -10,12 +10,16 @@ breaks the stream instead of looking like a failed call that alloy could simply 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from types import TracebackType
+from collections.abc import Callable
+from collections.abc import Iterable
 from typing import TypeVar
 
-from .._errors import AlloyError, ProviderConnectionError, ProviderError, StreamError
-from ._http import body_message, scrub
+from .._errors import AlloyError
+from .._errors import ProviderConnectionError
+from .._errors import ProviderError
+from .._errors import StreamError
+from ._http import body_message
+from ._http import scrub
 
 __all__ = ["ErrorBoundary", "Secrets", "Translate", "broken_stream", "expect"]
 
@@ -82,12 +86,7 @@ class ErrorBoundary:
     def __enter__(self) -> ErrorBoundary:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if exc is None or isinstance(exc, AlloyError) or not isinstance(exc, Exception):
             return
         mapped = self._translate(exc, self._secrets, self._timeout)

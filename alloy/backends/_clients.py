@@ -12,8 +12,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
-from typing import Generic, TypeVar
+from collections.abc import AsyncGenerator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterable
+from typing import Generic
+from typing import TypeVar
 
 from .._errors import ConfigurationError
 from ._boundary import Secrets

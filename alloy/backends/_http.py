@@ -14,13 +14,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from .._errors import (
-    AuthenticationError,
-    ProviderConnectionError,
-    ProviderError,
-    ProviderTimeout,
-    RateLimitError,
-)
+from .._errors import AuthenticationError
+from .._errors import ProviderConnectionError
+from .._errors import ProviderError
+from .._errors import ProviderTimeout
+from .._errors import RateLimitError
 
 __all__ = ["body_message", "error_for_status", "error_for_transport", "retry_after", "scrub"]
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable
+from collections.abc import Generator
+from collections.abc import Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass

@@ -10,13 +10,18 @@ stream's (``StreamError``, or the error's own class).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from collections.abc import Iterator
 
 from .. import _retry
-from .._deltas import Delta, aclose_deltas, close_deltas
+from .._deltas import Delta
+from .._deltas import aclose_deltas
+from .._deltas import close_deltas
 from .._errors import ProviderError
-from .._messages import Request, Response
-from .base import Backend, WrapperBackend
+from .._messages import Request
+from .._messages import Response
+from .base import Backend
+from .base import WrapperBackend
 
 __all__ = ["Retrying"]
 

@@ -9,12 +9,18 @@ caching, tracing, rate limits) is a ``WrapperBackend``: a backend around another
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator
+from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
+from typing import Protocol
+from typing import runtime_checkable
 
 from .._deltas import Delta
-from .._messages import OutputMode, Request, Response
+from .._messages import OutputMode
+from .._messages import Request
+from .._messages import Response
 
 __all__ = [
     "Backend",

@@ -13,16 +13,28 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._deltas import Delta, Finish, RefusalDelta, TextDelta, ToolCallDelta, UsageDelta
+from .._deltas import Delta
+from .._deltas import Finish
+from .._deltas import RefusalDelta
+from .._deltas import TextDelta
+from .._deltas import ToolCallDelta
+from .._deltas import UsageDelta
 from .._errors import ProviderError
-from .._messages import Request, Response, ToolCall
+from .._messages import Request
+from .._messages import Response
+from .._messages import ToolCall
 from .._types import MISSING
 from .._usage import Usage
-from .base import Capabilities, ModelProfile
+from .base import Capabilities
+from .base import ModelProfile
 
 __all__ = ["PROFILES", "FakeBackend", "create", "schema_value"]
 

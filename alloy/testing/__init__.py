@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from ..backends._registry import override
 from ..backends.base import Backend
-from ..backends.fake import FakeBackend, schema_value
+from ..backends.fake import FakeBackend
+from ..backends.fake import schema_value
 
 if TYPE_CHECKING:
-    from .emulator import Emulator, Fault, RecordedRequest, Reply, ToolCall, load_recording
+    from .emulator import Emulator
+    from .emulator import Fault
+    from .emulator import RecordedRequest
+    from .emulator import Reply
+    from .emulator import ToolCall
+    from .emulator import load_recording
 
 __all__ = [
     "Emulator",

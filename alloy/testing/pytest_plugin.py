@@ -12,11 +12,13 @@ test (set before its first call) and not to the next one.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 import pytest
 
-from .. import _env, backends
+from .. import _env
+from .. import backends
 from ..backends.fake import FakeBackend
 from . import use_backend
 

@@ -10,10 +10,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from anthropic.types import Message, TextBlock, ThinkingBlock, ToolUseBlock
+from anthropic.types import Message
+from anthropic.types import TextBlock
+from anthropic.types import ThinkingBlock
+from anthropic.types import ToolUseBlock
 
-from ..._messages import ProviderData, Response, ToolCall
+from ..._messages import ProviderData
+from ..._messages import Response
+from ..._messages import ToolCall
 from ..._usage import Usage
+from .._params import as_int
 from ._encode import OUTPUT_TOOL
 from ._models import NAME
 
@@ -78,10 +84,10 @@ def token_counts(usage: object) -> Usage:
     """
     details = getattr(usage, "output_tokens_details", None)
     return Usage(
-        _int(getattr(usage, "input_tokens", None)),
-        _int(getattr(usage, "output_tokens", None)),
-        cached_input_tokens=_int(getattr(usage, "cache_read_input_tokens", None)),
-        reasoning_tokens=_int(getattr(details, "thinking_tokens", None)),
+        as_int(getattr(usage, "input_tokens", None)),
+        as_int(getattr(usage, "output_tokens", None)),
+        cached_input_tokens=as_int(getattr(usage, "cache_read_input_tokens", None)),
+        reasoning_tokens=as_int(getattr(details, "thinking_tokens", None)),
     )
 
 
@@ -93,7 +99,3 @@ def _usage(raw: Message) -> Usage:
         counts.cached_input_tokens,
         counts.reasoning_tokens,
     )
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -7,20 +7,22 @@ Pure functions, no I/O. How each setting travels is described in
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any
+from typing import cast
 
-from ..._messages import (
-    Message,
-    OutputSchema,
-    Request,
-    TextPart,
-    ToolCall,
-    ToolResult,
-    ToolSpec,
-    native,
-)
-from ..._schema import for_output, for_tool
+from ..._messages import Message
+from ..._messages import OutputSchema
+from ..._messages import Request
+from ..._messages import TextPart
+from ..._messages import ToolCall
+from ..._messages import ToolResult
+from ..._messages import ToolSpec
+from ..._messages import native
+from ..._schema import for_output
+from ..._schema import for_tool
+from .._params import merge_options
 from ._models import NAME
 
 __all__ = [
@@ -100,7 +102,7 @@ def encode_request(request: Request) -> dict[str, Any]:
         params["extra_body"] = {"temperature": request.temperature}
     if request.timeout is not None:
         params["timeout"] = request.timeout
-    return _merge(params, request.options) if request.options else params
+    return merge_options(params, request.options) if request.options else params
 
 
 def encode_tool(tool: ToolSpec) -> dict[str, Any]:
@@ -226,17 +228,3 @@ def _output_choice(request: Request) -> dict[str, Any]:
     if request.tools:
         return {"type": "any"}  # the model may still call the command's own tools first
     return {"type": "tool", "name": OUTPUT_TOOL}
-
-
-def _merge(params: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
-    """``params`` under ``options``; mappings merge key by key (``extra_body`` keeps
-    ``temperature``, ``output_config`` keeps the format)."""
-    for key, value in options.items():
-        mine = params.get(key)
-        if isinstance(mine, dict) and isinstance(value, Mapping):
-            params[key] = _merge(
-                dict(cast("dict[str, Any]", mine)), cast("Mapping[str, Any]", value)
-            )
-        else:
-            params[key] = value
-    return params

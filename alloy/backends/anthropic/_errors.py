@@ -12,9 +12,14 @@ from typing import cast
 import anthropic
 import httpx2
 
-from ..._errors import AlloyError, ConfigurationError, ProviderError
+from ..._errors import AlloyError
+from ..._errors import ConfigurationError
+from ..._errors import ProviderError
 from .._boundary import Secrets
-from .._http import body_message, error_for_status, error_for_transport, scrub
+from .._http import body_message
+from .._http import error_for_status
+from .._http import error_for_transport
+from .._http import scrub
 from ._models import NAME
 
 __all__ = [

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from ..base import Capabilities, ModelProfile, profile_for
+from ..base import Capabilities
+from ..base import ModelProfile
+from ..base import profile_for
 
 __all__ = [
     "FORCED_TOOL",
@@ -24,13 +26,11 @@ __all__ = [
 NAME = "anthropic"
 """The backend's name, which also tags the provider data it produces."""
 
+# Fields left out keep ``Capabilities``' defaults: native JSON schema output, native
+# parallel tools, streaming.
 NATIVE = Capabilities(
-    structured_output="json_schema",
     schema_dialect="anthropic",
-    tools=True,
-    parallel_tools=True,
     tool_error_flag=True,
-    streaming=True,
     # Constrained decoding takes only schemas the ``anthropic`` dialect can make strict; an
     # open map (``dict[str, T]``) or a recursive type goes through the forced output tool.
     loose_schema_output="tool_call",

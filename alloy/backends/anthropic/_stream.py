@@ -24,33 +24,32 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Literal
 
-from anthropic.types import (
-    InputJSONDelta,
-    RawContentBlockDeltaEvent,
-    RawContentBlockStartEvent,
-    RawContentBlockStopEvent,
-    RawMessageDeltaEvent,
-    RawMessageStartEvent,
-    RawMessageStopEvent,
-    SignatureDelta,
-    ThinkingDelta,
-)
+from anthropic.types import InputJSONDelta
+from anthropic.types import RawContentBlockDeltaEvent
+from anthropic.types import RawContentBlockStartEvent
+from anthropic.types import RawContentBlockStopEvent
+from anthropic.types import RawMessageDeltaEvent
+from anthropic.types import RawMessageStartEvent
+from anthropic.types import RawMessageStopEvent
+from anthropic.types import SignatureDelta
 from anthropic.types import TextDelta as SDKTextDelta
+from anthropic.types import ThinkingDelta
 
-from ..._deltas import (
-    Delta,
-    Finish,
-    ReasoningDelta,
-    RefusalDelta,
-    TextDelta,
-    ToolCallDelta,
-    UsageDelta,
-)
+from ..._deltas import Delta
+from ..._deltas import Finish
+from ..._deltas import ReasoningDelta
+from ..._deltas import RefusalDelta
+from ..._deltas import TextDelta
+from ..._deltas import ToolCallDelta
+from ..._deltas import UsageDelta
 from ..._messages import ProviderData
-from ._decode import refusal_text, token_counts
+from ._decode import refusal_text
+from ._decode import token_counts
 from ._encode import OUTPUT_TOOL
 from ._models import NAME
 

@@ -29,21 +29,38 @@ encode (``_encode``) → one ``client.messages.create`` call → decode (``_deco
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from typing import Any, ClassVar, TypeVar, cast
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from typing import Any
+from typing import ClassVar
+from typing import TypeVar
+from typing import cast
 
 import anthropic
 from anthropic.types import Message as SDKMessage
 
 from ..._deltas import Delta
-from ..._messages import Request, Response
-from .._boundary import ErrorBoundary, Secrets, expect
-from .._clients import ClientCache, build_client
+from ..._messages import Request
+from ..._messages import Response
+from .._boundary import ErrorBoundary
+from .._boundary import Secrets
+from .._boundary import expect
+from .._clients import ClientCache
+from .._clients import build_client
 from ..base import Capabilities
 from ._decode import decode_response
-from ._encode import CLIENT_OPTIONS, RESERVED_OPTIONS, encode_request, offers_output_tool
-from ._errors import KEY_HINT, malformed, translate
-from ._models import NAME, capabilities
+from ._encode import CLIENT_OPTIONS
+from ._encode import RESERVED_OPTIONS
+from ._encode import encode_request
+from ._encode import offers_output_tool
+from ._errors import KEY_HINT
+from ._errors import malformed
+from ._errors import translate
+from ._models import NAME
+from ._models import capabilities
 from ._stream import StreamDecoder
 
 __all__ = ["AnthropicBackend"]

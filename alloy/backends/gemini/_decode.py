@@ -11,8 +11,11 @@ from typing import Any
 
 from google.genai import types
 
-from ..._messages import ProviderData, Response, ToolCall
+from ..._messages import ProviderData
+from ..._messages import Response
+from ..._messages import ToolCall
 from ..._usage import Usage
+from .._params import as_int
 from ._models import NAME
 
 __all__ = ["BLOCKED", "call_arguments", "call_id", "decode_response", "token_usage", "wire_value"]
@@ -120,4 +123,4 @@ def wire_value(reason: Any) -> str | None:
 
 def _count(usage: types.GenerateContentResponseUsageMetadata | None, field: str) -> int | None:
     value: Any = getattr(usage, field, None) if usage is not None else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return as_int(value)

@@ -10,25 +10,28 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 import pydantic
 from google.genai import types
 
-from ..._errors import CapabilityError, ConfigurationError
-from ..._messages import (
-    Message,
-    OutputSchema,
-    Request,
-    TextPart,
-    ToolCall,
-    ToolResult,
-    ToolSpec,
-    native,
-)
-from ..._schema import for_output, for_tool
+from ..._errors import CapabilityError
+from ..._errors import ConfigurationError
+from ..._messages import Message
+from ..._messages import OutputSchema
+from ..._messages import Request
+from ..._messages import TextPart
+from ..._messages import ToolCall
+from ..._messages import ToolResult
+from ..._messages import ToolSpec
+from ..._messages import native
+from ..._schema import for_output
+from ..._schema import for_tool
+from .._params import merge_options
 from ..base import ModelProfile
-from ._models import NAME, profile
+from ._models import NAME
+from ._models import profile
 
 __all__ = ["CLIENT_OPTIONS", "RESERVED_OPTIONS", "encode_request"]
 
@@ -102,7 +105,7 @@ def encode_request(request: Request, *, config_dict: bool = False) -> dict[str, 
         # HttpOptions.timeout is in milliseconds; 0 would mean "no timeout" to the SDK.
         config["http_options"] = {"timeout": max(1, round(request.timeout * 1000))}
     if request.options:
-        config = _merge(config, _request_options(request.options))
+        config = merge_options(config, _request_options(request.options))
     validated = _validated(config)
     return {
         "model": request.model,
@@ -161,18 +164,6 @@ def _request_options(options: Mapping[str, Any]) -> dict[str, Any]:
             "timeout, output type, tools) instead."
         )
     return snake
-
-
-def _merge(params: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
-    """``params`` with ``options`` on top; nested mappings merge instead of replacing."""
-    merged = dict(params)
-    for key, value in options.items():
-        current = merged.get(key)
-        if isinstance(current, dict) and isinstance(value, Mapping):
-            merged[key] = _merge(current, value)  # pyright: ignore[reportUnknownArgumentType]
-        else:
-            merged[key] = value
-    return merged
 
 
 def _encode_tool(tool: ToolSpec, dialect: str) -> dict[str, Any]:

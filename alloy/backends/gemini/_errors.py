@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 import pydantic
 from google.genai import errors as genai_errors
 
-from ..._errors import (
-    AlloyError,
-    AuthenticationError,
-    ConfigurationError,
-    ProviderConnectionError,
-    ProviderError,
-)
+from ..._errors import AlloyError
+from ..._errors import AuthenticationError
+from ..._errors import ConfigurationError
+from ..._errors import ProviderConnectionError
+from ..._errors import ProviderError
 from .._boundary import Secrets
-from .._http import body_message, error_for_status, error_for_transport, scrub
+from .._http import body_message
+from .._http import error_for_status
+from .._http import error_for_transport
+from .._http import scrub
 from ._models import NAME
 
 __all__ = ["KEY_HINT", "TRANSPORT_PACKAGES", "malformed_chunk", "translate"]

@@ -9,32 +9,24 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..base import Capabilities, ModelProfile, profile_for
+from ..base import Capabilities
+from ..base import ModelProfile
+from ..base import profile_for
 
 __all__ = ["CAPABILITIES", "GEMMA", "NAME", "PROFILES", "capabilities", "profile"]
 
 NAME = "gemini"
 """The backend's registry name, and the tag on the provider data it keeps."""
 
-CAPABILITIES = Capabilities(
-    structured_output="json_schema",
-    schema_dialect="gemini",
-    tools=True,
-    parallel_tools=True,
-    tool_error_flag=True,
-    streaming=True,
-)
+# Fields left out keep ``Capabilities``' defaults: native JSON schema output, native
+# parallel tools, streaming.
+CAPABILITIES = Capabilities(schema_dialect="gemini", tool_error_flag=True)
 """Gemini models: native JSON-schema output and native parallel function calling. A failed
 tool's result is sent as ``{"error": ...}`` instead of ``{"output": ...}``, the convention
 Gemini's function-calling documentation sets."""
 
 GEMMA = Capabilities(
-    structured_output="prompt",
-    schema_dialect="gemini",
-    tools=False,
-    parallel_tools=False,
-    tool_error_flag=False,
-    streaming=True,
+    structured_output="prompt", schema_dialect="gemini", tools=False, parallel_tools=False
 )
 """Gemma served by the Gemini API rejects JSON mode, function calling and system
 instructions ("... is not enabled for models/gemma-3-27b-it"): schema by instructions,

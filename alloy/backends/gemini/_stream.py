@@ -25,17 +25,19 @@ from typing import Any
 
 from google.genai import types
 
-from ..._deltas import (
-    Delta,
-    Finish,
-    ReasoningDelta,
-    RefusalDelta,
-    TextDelta,
-    ToolCallDelta,
-    UsageDelta,
-)
+from ..._deltas import Delta
+from ..._deltas import Finish
+from ..._deltas import ReasoningDelta
+from ..._deltas import RefusalDelta
+from ..._deltas import TextDelta
+from ..._deltas import ToolCallDelta
+from ..._deltas import UsageDelta
 from ..._messages import ProviderData
-from ._decode import BLOCKED, call_arguments, call_id, token_usage, wire_value
+from ._decode import BLOCKED
+from ._decode import call_arguments
+from ._decode import call_id
+from ._decode import token_usage
+from ._decode import wire_value
 from ._models import NAME
 
 __all__ = ["StreamDecoder"]

@@ -35,9 +35,15 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
+from collections.abc import Generator
+from collections.abc import Iterator
+from collections.abc import Mapping
 from contextvars import ContextVar
-from typing import Any, ClassVar, cast
+from typing import Any
+from typing import ClassVar
+from typing import cast
 
 import httpx2
 from google import genai
@@ -45,14 +51,21 @@ from google.genai import types
 
 from ..._deltas import Delta
 from ..._errors import ConfigurationError
-from ..._messages import Request, Response
-from .._boundary import ErrorBoundary, Secrets
-from .._clients import ClientCache, build_client
+from ..._messages import Request
+from ..._messages import Response
+from .._boundary import ErrorBoundary
+from .._boundary import Secrets
+from .._clients import ClientCache
+from .._clients import build_client
 from ..base import Capabilities
 from ..base import StreamDecoder as Decoder
 from ._decode import decode_response
-from ._encode import CLIENT_OPTIONS, RESERVED_OPTIONS, encode_request
-from ._errors import KEY_HINT, malformed_chunk, translate
+from ._encode import CLIENT_OPTIONS
+from ._encode import RESERVED_OPTIONS
+from ._encode import encode_request
+from ._errors import KEY_HINT
+from ._errors import malformed_chunk
+from ._errors import translate
 from ._models import NAME
 from ._models import capabilities as model_capabilities
 from ._stream import StreamDecoder

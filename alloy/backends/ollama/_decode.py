@@ -19,9 +19,12 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ollama import ChatResponse, Message
+from ollama import ChatResponse
+from ollama import Message
 
-from ..._messages import ProviderData, Response, ToolCall
+from ..._messages import ProviderData
+from ..._messages import Response
+from ..._messages import ToolCall
 from ..._usage import Usage
 from ._models import NAME
 

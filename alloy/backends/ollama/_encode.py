@@ -20,12 +20,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 from ..._errors import ConfigurationError
-from ..._messages import Message, Request, TextPart, ToolCall, ToolResult, ToolSpec, native
-from ..._schema import for_output, for_tool
-from ._models import DIALECT, NAME
+from ..._messages import Message
+from ..._messages import Request
+from ..._messages import TextPart
+from ..._messages import ToolCall
+from ..._messages import ToolResult
+from ..._messages import ToolSpec
+from ..._messages import native
+from ..._schema import for_output
+from ..._schema import for_tool
+from ._models import DIALECT
+from ._models import NAME
 
 __all__ = [
     "CLIENT_OPTIONS",

@@ -17,15 +17,16 @@ import httpx
 import ollama
 import pydantic
 
-from ..._errors import (
-    AlloyError,
-    ConfigurationError,
-    ProviderConnectionError,
-    ProviderError,
-    StreamError,
-)
+from ..._errors import AlloyError
+from ..._errors import ConfigurationError
+from ..._errors import ProviderConnectionError
+from ..._errors import ProviderError
+from ..._errors import StreamError
 from .._boundary import Secrets
-from .._http import body_message, error_for_status, error_for_transport, scrub
+from .._http import body_message
+from .._http import error_for_status
+from .._http import error_for_transport
+from .._http import scrub
 from ._models import NAME
 
 __all__ = ["KEY_HINT", "malformed_line", "translate", "translate_read"]

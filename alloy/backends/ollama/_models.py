@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from ..base import Capabilities, ModelProfile, profile_for
+from ..base import Capabilities
+from ..base import ModelProfile
+from ..base import profile_for
 
 __all__ = ["DIALECT", "NAME", "NO_TOOLS", "PROFILES", "TOOLS", "capabilities", "profile"]
 
@@ -21,13 +23,10 @@ NAME = "ollama"
 DIALECT = "ollama"
 """The schema dialect of ``alloy._schema`` this backend sends (``format`` and tools)."""
 
+# Fields left out keep ``Capabilities``' defaults: native JSON schema output, native
+# parallel tools, streaming.
 TOOLS = Capabilities(
-    structured_output="json_schema",
     schema_dialect=DIALECT,
-    tools=True,
-    parallel_tools=True,
-    tool_error_flag=False,
-    streaming=True,
     # ``format`` constrains decoding but is not shown to the model (ollama/ollama#8162).
     schema_in_prompt=True,
 )

@@ -19,9 +19,15 @@ from __future__ import annotations
 
 from ollama import ChatResponse
 
-from ..._deltas import Delta, Finish, ReasoningDelta, TextDelta, ToolCallDelta, UsageDelta
+from ..._deltas import Delta
+from ..._deltas import Finish
+from ..._deltas import ReasoningDelta
+from ..._deltas import TextDelta
+from ..._deltas import ToolCallDelta
+from ..._deltas import UsageDelta
 from ..._usage import Usage
-from ._decode import decode_call, thinking_data
+from ._decode import decode_call
+from ._decode import thinking_data
 
 __all__ = ["StreamDecoder"]
 

@@ -20,24 +20,42 @@ Ollama turns into a grammar). Native tool calling depends on the model: see
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
-from contextvars import ContextVar, Token
+from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Generator
+from collections.abc import Iterator
+from collections.abc import Mapping
+from contextvars import ContextVar
+from contextvars import Token
 from functools import lru_cache
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any
+from typing import ClassVar
+from typing import TypeVar
+from typing import cast
 
 import httpx
 import ollama
 
 from ..._deltas import Delta
 from ..._errors import ConfigurationError
-from ..._messages import Request, Response
-from .._boundary import ErrorBoundary, Secrets
-from .._clients import ClientCache, build_client
+from ..._messages import Request
+from ..._messages import Response
+from .._boundary import ErrorBoundary
+from .._boundary import Secrets
+from .._clients import ClientCache
+from .._clients import build_client
 from ..base import Capabilities
 from ._decode import decode_response
-from ._encode import CLIENT_OPTIONS, RESERVED_OPTIONS, encode_request
-from ._errors import KEY_HINT, malformed_line, translate, translate_read
-from ._models import NAME, capabilities
+from ._encode import CLIENT_OPTIONS
+from ._encode import RESERVED_OPTIONS
+from ._encode import encode_request
+from ._errors import KEY_HINT
+from ._errors import malformed_line
+from ._errors import translate
+from ._errors import translate_read
+from ._models import NAME
+from ._models import capabilities
 from ._stream import StreamDecoder
 
 __all__ = ["OllamaBackend"]

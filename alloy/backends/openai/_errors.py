@@ -9,14 +9,21 @@ sees for each.
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 import httpx2
 import openai
 
-from ..._errors import AlloyError, ConfigurationError, ProviderError, StreamError
+from ..._errors import AlloyError
+from ..._errors import ConfigurationError
+from ..._errors import ProviderError
+from ..._errors import StreamError
 from .._boundary import Secrets
-from .._http import body_message, error_for_status, error_for_transport, scrub
+from .._http import body_message
+from .._http import error_for_status
+from .._http import error_for_transport
+from .._http import scrub
 
 __all__ = [
     "TRANSPORT_ERRORS",

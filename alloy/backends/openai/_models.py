@@ -7,22 +7,16 @@ the Responses API and Chat Completions alike. An OpenAI-compatible server behind
 
 from __future__ import annotations
 
-from ..base import Capabilities, ModelProfile, profile_for
+from ..base import Capabilities
+from ..base import ModelProfile
+from ..base import profile_for
 
 __all__ = ["PROFILES", "capabilities", "profile"]
 
 PROFILES: tuple[ModelProfile, ...] = (
-    ModelProfile(
-        Capabilities(
-            structured_output="json_schema",
-            schema_dialect="openai",
-            tools=True,
-            parallel_tools=True,
-            tool_error_flag=False,
-            streaming=True,
-        ),
-        label="all models",
-    ),
+    # Native JSON schema output and native parallel tools (``Capabilities``' defaults); the
+    # wire has no error flag for tool results.
+    ModelProfile(Capabilities(schema_dialect="openai"), label="all models"),
 )
 """Per-model rows, first match winning; the last row stands for every other model."""
 

@@ -9,24 +9,46 @@ for missing fields (OpenAI-compatible servers omit many).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Any
+from typing import ClassVar
+from typing import Generic
+from typing import TypeVar
+from typing import cast
 
 import openai
 
 from ..._deltas import Delta
 from ..._errors import AlloyError
-from ..._messages import OutputSchema, Request, Response, ToolSpec
-from ..._schema import DialectSchema, for_output, for_tool
+from ..._messages import OutputSchema
+from ..._messages import Request
+from ..._messages import Response
+from ..._messages import ToolSpec
+from ..._schema import DialectSchema
+from ..._schema import for_output
+from ..._schema import for_tool
 from ..._usage import Usage
-from .._boundary import ErrorBoundary, Secrets, expect
-from .._clients import ClientCache, build_client
-from ..base import Capabilities, StreamDecoder
+from .._boundary import ErrorBoundary
+from .._boundary import Secrets
+from .._boundary import expect
+from .._clients import ClientCache
+from .._clients import build_client
+from .._params import as_int
+from .._params import merge_options
+from ..base import Capabilities
+from ..base import StreamDecoder
 from ._errors import translate
 from ._models import capabilities
-from ._sse import Reading, areceive, receive
+from ._sse import Reading
+from ._sse import areceive
+from ._sse import receive
 
 __all__ = [
     "CLIENT_OPTIONS",
@@ -39,7 +61,6 @@ __all__ = [
     "function_definition",
     "json_schema_format",
     "mapping",
-    "merge_options",
     "output_tool",
     "responses_usage",
     "string",
@@ -225,22 +246,6 @@ def finish_params(params: dict[str, Any], request: Request) -> dict[str, Any]:
     return merge_options(params, request.options) if request.options else params
 
 
-def merge_options(params: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
-    """``params`` with ``options`` on top; nested mappings merge instead of replacing.
-
-    So ``provider_options={"openai": {"text": {"verbosity": "low"}}}`` keeps the
-    structured-output ``text.format`` alloy set.
-    """
-    merged = dict(params)
-    for key, value in options.items():
-        current = merged.get(key)
-        if isinstance(current, dict) and isinstance(value, Mapping):
-            merged[key] = merge_options(current, value)  # pyright: ignore[reportUnknownArgumentType]
-        else:
-            merged[key] = value
-    return merged
-
-
 # --- what both decoders read ---------------------------------------------------------------
 
 
@@ -253,27 +258,26 @@ def count(obj: object, *path: str) -> int | None:
             return None
         found = mapping(value)
         value = found.get(name) if found is not None else getattr(value, name, None)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return as_int(value)
 
 
 def responses_usage(usage: object) -> Usage:
     """The ``Usage`` of a Responses API ``usage`` object."""
-    return Usage.of(
-        count(usage, "input_tokens"),
-        count(usage, "output_tokens"),
-        cached_input_tokens=count(usage, "input_tokens_details", "cached_tokens"),
-        reasoning_tokens=count(usage, "output_tokens_details", "reasoning_tokens"),
-        total_tokens=count(usage, "total_tokens"),
-    )
+    return _usage(usage, "input_tokens", "output_tokens")
 
 
 def chat_usage(usage: object) -> Usage:
     """The ``Usage`` of a Chat Completions ``usage`` object, parsed or streamed."""
+    return _usage(usage, "prompt_tokens", "completion_tokens")
+
+
+def _usage(usage: object, inputs: str, outputs: str) -> Usage:
+    # The two APIs name the same counts after their own words for input and output.
     return Usage.of(
-        count(usage, "prompt_tokens"),
-        count(usage, "completion_tokens"),
-        cached_input_tokens=count(usage, "prompt_tokens_details", "cached_tokens"),
-        reasoning_tokens=count(usage, "completion_tokens_details", "reasoning_tokens"),
+        count(usage, inputs),
+        count(usage, outputs),
+        cached_input_tokens=count(usage, f"{inputs}_details", "cached_tokens"),
+        reasoning_tokens=count(usage, f"{outputs}_details", "reasoning_tokens"),
         total_tokens=count(usage, "total_tokens"),
     )
 

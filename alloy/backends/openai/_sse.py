@@ -25,23 +25,31 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import (
-    AbstractAsyncContextManager,
-    AbstractContextManager,
-    AsyncExitStack,
-    ExitStack,
-)
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractContextManager
+from contextlib import AsyncExitStack
+from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 import openai
 
 from ..._deltas import Delta
-from ..._errors import AlloyError, ProviderError, StreamError
-from .._boundary import ErrorBoundary, Secrets, Translate
+from ..._errors import AlloyError
+from ..._errors import ProviderError
+from ..._errors import StreamError
+from .._boundary import ErrorBoundary
+from .._boundary import Secrets
+from .._boundary import Translate
 from ..base import StreamDecoder
-from ._errors import MalformedChunk, StreamFault, stream_error
+from ._errors import MalformedChunk
+from ._errors import StreamFault
+from ._errors import stream_error
 
 __all__ = ["Reading", "SSEDecoder", "areceive", "load_object", "receive"]
 

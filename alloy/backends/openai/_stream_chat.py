@@ -17,19 +17,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
-from ..._deltas import (
-    Delta,
-    Finish,
-    ReasoningDelta,
-    RefusalDelta,
-    TextDelta,
-    ToolCallDelta,
-    UsageDelta,
-)
+from ..._deltas import Delta
+from ..._deltas import Finish
+from ..._deltas import ReasoningDelta
+from ..._deltas import RefusalDelta
+from ..._deltas import TextDelta
+from ..._deltas import ToolCallDelta
+from ..._deltas import UsageDelta
 from ._errors import ErrorEvent
-from ._shared import OUTPUT_TOOL, chat_usage, mapping, string
+from ._shared import OUTPUT_TOOL
+from ._shared import chat_usage
+from ._shared import mapping
+from ._shared import string
 from ._sse import load_object
 
 __all__ = ["StreamDecoder"]

@@ -22,24 +22,26 @@ as ``complete`` reads them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 from openai.types.responses import Response as SDKResponse
 from openai.types.responses import ResponseFunctionToolCall
 
-from ..._deltas import (
-    Delta,
-    Finish,
-    ReasoningDelta,
-    RefusalDelta,
-    TextDelta,
-    ToolCallDelta,
-    UsageDelta,
-)
+from ..._deltas import Delta
+from ..._deltas import Finish
+from ..._deltas import ReasoningDelta
+from ..._deltas import RefusalDelta
+from ..._deltas import TextDelta
+from ..._deltas import ToolCallDelta
+from ..._deltas import UsageDelta
 from ..._messages import Response
-from ._errors import ErrorEvent, MalformedChunk
-from ._shared import OUTPUT_TOOL, mapping, string
+from ._errors import ErrorEvent
+from ._errors import MalformedChunk
+from ._shared import OUTPUT_TOOL
+from ._shared import mapping
+from ._shared import string
 from ._sse import load_object
 
 __all__ = ["StreamDecoder"]

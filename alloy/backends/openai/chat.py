@@ -17,21 +17,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
+from typing import ClassVar
 
 from openai.types.chat import ChatCompletion
 
-from ..._messages import Message, Request, Response, TextPart, ToolCall, ToolResult
-from ._shared import (
-    OUTPUT_TOOL,
-    Api,
-    OpenAIBase,
-    chat_usage,
-    finish_params,
-    function_definition,
-    json_schema_format,
-    output_tool,
-)
+from ..._messages import Message
+from ..._messages import Request
+from ..._messages import Response
+from ..._messages import TextPart
+from ..._messages import ToolCall
+from ..._messages import ToolResult
+from ._shared import OUTPUT_TOOL
+from ._shared import Api
+from ._shared import OpenAIBase
+from ._shared import chat_usage
+from ._shared import finish_params
+from ._shared import function_definition
+from ._shared import json_schema_format
+from ._shared import output_tool
 from ._stream_chat import StreamDecoder
 
 __all__ = [

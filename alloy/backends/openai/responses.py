@@ -11,37 +11,32 @@ produced is rebuilt from its parts.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any
+from typing import ClassVar
 
 from openai.types.responses import Response as SDKResponse
-from openai.types.responses import (
-    ResponseFunctionToolCall,
-    ResponseOutputMessage,
-    ResponseOutputRefusal,
-    ResponseOutputText,
-    ResponseReasoningItem,
-)
+from openai.types.responses import ResponseFunctionToolCall
+from openai.types.responses import ResponseOutputMessage
+from openai.types.responses import ResponseOutputRefusal
+from openai.types.responses import ResponseOutputText
+from openai.types.responses import ResponseReasoningItem
 
-from ..._messages import (
-    Message,
-    ProviderData,
-    Request,
-    Response,
-    TextPart,
-    ToolCall,
-    ToolResult,
-    native,
-)
-from ._shared import (
-    OUTPUT_TOOL,
-    Api,
-    OpenAIBase,
-    finish_params,
-    function_definition,
-    json_schema_format,
-    output_tool,
-    responses_usage,
-)
+from ..._messages import Message
+from ..._messages import ProviderData
+from ..._messages import Request
+from ..._messages import Response
+from ..._messages import TextPart
+from ..._messages import ToolCall
+from ..._messages import ToolResult
+from ..._messages import native
+from ._shared import OUTPUT_TOOL
+from ._shared import Api
+from ._shared import OpenAIBase
+from ._shared import finish_params
+from ._shared import function_definition
+from ._shared import json_schema_format
+from ._shared import output_tool
+from ._shared import responses_usage
 from ._stream_responses import StreamDecoder
 
 __all__ = [

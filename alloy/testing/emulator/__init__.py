@@ -22,8 +22,14 @@ Run ``python -m alloy.testing.emulator`` to serve out of process, and script tha
 
 from __future__ import annotations
 
-from ._items import Fault, Reply, ToolCall, Verbatim
-from ._record import Interaction, RecordedRequest, Recording, load_recording
+from ._items import Fault
+from ._items import Reply
+from ._items import ToolCall
+from ._items import Verbatim
+from ._record import Interaction
+from ._record import RecordedRequest
+from ._record import Recording
+from ._record import load_recording
 from ._remote import RemoteEmulator
 from ._scenario import Scenario
 from ._server import Emulator

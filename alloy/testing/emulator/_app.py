@@ -8,16 +8,31 @@ import http
 import json
 import time
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 from ._control import handle_control
-from ._exchange import Exchange, Receive, Scope, Send
-from ._items import Fault, Reply, Verbatim
+from ._exchange import Exchange
+from ._exchange import Receive
+from ._exchange import Scope
+from ._exchange import Send
+from ._items import Fault
+from ._items import Reply
+from ._items import Verbatim
 from ._record import RecordedRequest
-from ._routing import Route, parse_route, split_scenario
-from ._state import Mismatch, Registry, ScenarioState
-from .wire import WIRES, EventStream, JsonBody, RenderContext, WireFormat
-from .wire._base import cut_point, dumps
+from ._routing import Route
+from ._routing import parse_route
+from ._routing import split_scenario
+from ._state import Mismatch
+from ._state import Registry
+from ._state import ScenarioState
+from .wire import WIRES
+from .wire import EventStream
+from .wire import JsonBody
+from .wire import RenderContext
+from .wire import WireFormat
+from .wire._base import cut_point
+from .wire._base import dumps
 
 __all__ = ["EmulatorApp"]
 

@@ -13,15 +13,21 @@ Endpoints (JSON in, JSON out; ``scenario`` null or absent means the default scen
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any, cast
+from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Any
+from typing import cast
 from urllib.parse import parse_qs
 
-from ._exchange import Receive, Scope, Send, encode_headers
+from ._exchange import Receive
+from ._exchange import Scope
+from ._exchange import Send
+from ._exchange import encode_headers
 from ._items import item_from_json
 from ._record import request_to_json
 from ._routing import DEFAULT_SCENARIO
-from ._state import Registry, ScenarioState
+from ._state import Registry
+from ._state import ScenarioState
 
 __all__ = ["handle_control"]
 

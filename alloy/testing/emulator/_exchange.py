@@ -8,7 +8,10 @@ import logging
 import socket
 import struct
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import MutableMapping
 from typing import Any
 
 from ._record import RecordedRequest

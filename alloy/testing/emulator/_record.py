@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from ._items import Item, Verbatim, item_from_json, item_to_json
+from ._items import Item
+from ._items import Verbatim
+from ._items import item_from_json
+from ._items import item_to_json
 
 __all__ = [
     "Interaction",

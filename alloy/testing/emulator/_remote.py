@@ -9,9 +9,14 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from ._items import Item, item_to_json
-from ._record import RecordedRequest, Recording, request_from_json
-from ._routing import api_base_url, sdk_env, valid_scenario_name
+from ._items import Item
+from ._items import item_to_json
+from ._record import RecordedRequest
+from ._record import Recording
+from ._record import request_from_json
+from ._routing import api_base_url
+from ._routing import sdk_env
+from ._routing import valid_scenario_name
 
 __all__ = ["RemoteEmulator"]
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ._items import Item
-from ._record import RecordedRequest, Recording
-from ._routing import api_base_url, sdk_env
-from ._state import Default, ScenarioState
+from ._record import RecordedRequest
+from ._record import Recording
+from ._routing import api_base_url
+from ._routing import sdk_env
+from ._state import Default
+from ._state import ScenarioState
 
 __all__ = ["Scenario"]
 

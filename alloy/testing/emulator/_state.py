@@ -9,11 +9,17 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace
 
-from ._items import Fault, Item, Reply, Verbatim
+from ._items import Fault
+from ._items import Item
+from ._items import Reply
+from ._items import Verbatim
 from ._record import RecordedRequest
-from ._routing import DEFAULT_SCENARIO, same_endpoint, valid_scenario_name
+from ._routing import DEFAULT_SCENARIO
+from ._routing import same_endpoint
+from ._routing import valid_scenario_name
 
 __all__ = ["Default", "Mismatch", "Registry", "Responder", "ScenarioState"]
 

@@ -6,8 +6,16 @@ in ``WIRES`` below; the core routes requests to it by the provider name.
 
 from __future__ import annotations
 
-from . import anthropic, gemini, ollama, openai_chat, openai_responses
-from ._base import EventStream, JsonBody, RenderContext, Rendered, WireFormat
+from . import anthropic
+from . import gemini
+from . import ollama
+from . import openai_chat
+from . import openai_responses
+from ._base import EventStream
+from ._base import JsonBody
+from ._base import RenderContext
+from ._base import Rendered
+from ._base import WireFormat
 
 __all__ = ["EventStream", "JsonBody", "RenderContext", "Rendered", "WIRES", "WireFormat"]
 

@@ -25,10 +25,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
-from .._items import Reply, new_id
-from ._base import EventStream, JsonBody, RenderContext, Rendered, WireFormat, pieces, sse
+from .._items import Reply
+from .._items import new_id
+from ._base import EventStream
+from ._base import JsonBody
+from ._base import RenderContext
+from ._base import Rendered
+from ._base import WireFormat
+from ._base import pieces
+from ._base import sse
 
 __all__ = ["WIRE", "error_body", "render"]
 

@@ -25,8 +25,16 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .._items import Reply, ToolCall, new_id
-from ._base import EventStream, JsonBody, RenderContext, Rendered, WireFormat, dumps, pieces
+from .._items import Reply
+from .._items import ToolCall
+from .._items import new_id
+from ._base import EventStream
+from ._base import JsonBody
+from ._base import RenderContext
+from ._base import Rendered
+from ._base import WireFormat
+from ._base import dumps
+from ._base import pieces
 
 __all__ = ["WIRE", "error_body", "render"]
 

@@ -16,10 +16,18 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
-from .._items import Reply, ToolCall
-from ._base import EventStream, JsonBody, RenderContext, Rendered, WireFormat, dumps, pieces
+from .._items import Reply
+from .._items import ToolCall
+from ._base import EventStream
+from ._base import JsonBody
+from ._base import RenderContext
+from ._base import Rendered
+from ._base import WireFormat
+from ._base import dumps
+from ._base import pieces
 
 __all__ = ["WIRE", "error_body", "render"]
 
