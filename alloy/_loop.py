@@ -102,8 +102,7 @@ def steps(p: Plan[T]) -> Flow[T]:
     max_turns = cfg.max_tool_turns if cfg.max_tool_turns is not None else 10
     request = p.request
     messages = request.messages
-    usage = Usage()
-    calls = 0  # model calls so far
+    usage: Usage | None = None  # summed over the model calls so far
     attempts = 1
     tool_turns = 0
     traces: list[ToolTrace] = []
@@ -120,8 +119,7 @@ def steps(p: Plan[T]) -> Flow[T]:
         if request.messages is not messages:
             request = request.with_messages(messages)
         response: Response = yield request
-        usage = response.usage if calls == 0 else usage + response.usage
-        calls += 1
+        usage = response.usage if usage is None else usage + response.usage
         text, refusal = response.text, response.refusal
 
         if tools_active and p.react:
