@@ -30,6 +30,7 @@ from ._deltas import TextDelta
 from ._errors import CapabilityError
 from ._errors import ConfigurationError
 from ._errors import OutputValidationError
+from ._errors import StreamError
 from ._messages import Response
 from ._partial import NOTHING
 from ._partial import JsonScanner
@@ -137,8 +138,9 @@ def _check(p: Plan[Any]) -> None:
 
 
 class Stream(Generic[T]):
-    """A command's reply, streamed. Use it in a ``with`` block or call ``close()`` when you
-    stop early: that closes the HTTP response.
+    """A command's reply, streamed. Leaving a ``for`` over it early (``break``), a ``with``
+    block, or ``close()`` closes the HTTP response at once; the result of a stream closed
+    before its end is not known, and ``result()`` then raises ``StreamError``.
 
     >>> with summarize.stream(text) as stream:  # doctest: +SKIP
     ...     for piece in stream:
@@ -163,27 +165,34 @@ class Stream(Generic[T]):
     def __iter__(self) -> Iterator[Any]:
         """Text pieces (text commands) or growing JSON snapshots (typed commands)."""
         self._wants.want = "snapshots"
-        while (event := self._next_event()) is not None:
-            kind, payload = event
-            if kind != "items":
-                yield payload
+        try:
+            while (event := self._next_event()) is not None:
+                kind, payload = event
+                if kind != "items":
+                    yield payload
+        except GeneratorExit:
+            self.close()  # the reader left the loop: do not wait for garbage collection
+            raise
 
     def items(self) -> Iterator[Any]:
         """Each element of a ``list[T]`` output, validated, as soon as it is complete."""
         adapter = _item_adapter(self._plan)
         self._wants.want = "items"
-        while (event := self._next_event()) is not None:
-            kind, payload = event
-            if kind == "items":
-                for text in payload:
-                    yield _validate_item(adapter, text, self._plan)
+        try:
+            while (event := self._next_event()) is not None:
+                kind, payload = event
+                if kind == "items":
+                    for text in payload:
+                        yield _validate_item(adapter, text, self._plan)
+        except GeneratorExit:
+            self.close()
+            raise
 
     def result(self) -> Result[T]:
         """The final ``Result``, reading the rest of the stream first."""
         while self._next_event() is not None:
             pass
-        assert self._result is not None
-        return self._result
+        return _finished(self._result, self._plan)
 
     def close(self) -> None:
         """Stop reading and close the HTTP response."""
@@ -234,25 +243,32 @@ class AsyncStream(Generic[T]):
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         self._wants.want = "snapshots"
-        async for kind, payload in self._drive:
-            if kind != "items":
-                yield payload
+        try:
+            async for kind, payload in self._drive:
+                if kind != "items":
+                    yield payload
+        except GeneratorExit:
+            await self._drive.aclose()
+            raise
 
     async def items(self) -> AsyncIterator[Any]:
         """Each element of a ``list[T]`` output, validated, as soon as it is complete."""
         adapter = _item_adapter(await self._resolve())
         self._wants.want = "items"
-        async for kind, payload in self._drive:
-            if kind == "items":
-                for text in payload:
-                    yield _validate_item(adapter, text, self._plan)
+        try:
+            async for kind, payload in self._drive:
+                if kind == "items":
+                    for text in payload:
+                        yield _validate_item(adapter, text, self._plan)
+        except GeneratorExit:
+            await self._drive.aclose()
+            raise
 
     async def result(self) -> Result[T]:
         """The final ``Result``, reading the rest of the stream first."""
         async for _ in self._drive:
             pass
-        assert self._result is not None
-        return self._result
+        return _finished(self._result, await self._resolve())
 
     async def aclose(self) -> None:
         """Stop reading and close the HTTP response."""
@@ -267,6 +283,17 @@ class AsyncStream(Generic[T]):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _finished(result: Result[T] | None, p: Plan[Any]) -> Result[T]:
+    if result is None:
+        raise StreamError(
+            "the stream was closed before its end, so its result is not known. Read it to "
+            "the end (or call result() without closing it) to get the result",
+            provider=p.provider,
+            retryable=False,
+        )
+    return result
 
 
 def _item_adapter(p: Plan[Any]) -> Any:
