@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from alloy import _config, _env
+from alloy import _config
+from alloy import _env
 
 _real_connect = socket.socket.connect
 _real_getaddrinfo = socket.getaddrinfo

@@ -8,12 +8,20 @@ from __future__ import annotations
 import datetime
 import enum
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import timezone
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Optional, TypedDict, Union
+from typing import Annotated
+from typing import Any
+from typing import Literal
+from typing import Optional
+from typing import TypedDict
+from typing import Union
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel
+from pydantic import Field
+from pydantic import field_validator
 from typing_extensions import NotRequired
 
 UTC = timezone.utc

@@ -7,7 +7,10 @@ from alloy.backends import registered
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from capability_matrix import END, START, table, update_page  # noqa: E402
+from capability_matrix import END  # noqa: E402
+from capability_matrix import START  # noqa: E402
+from capability_matrix import table  # noqa: E402
+from capability_matrix import update_page  # noqa: E402
 
 PAGE = ROOT / "docs" / "providers.md"
 

@@ -10,17 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alloy import _codec
-from alloy._messages import (
-    Message,
-    OutputSchema,
-    ProviderData,
-    Request,
-    Response,
-    TextPart,
-    ToolCall,
-    ToolResult,
-    ToolSpec,
-)
+from alloy._messages import Message
+from alloy._messages import OutputSchema
+from alloy._messages import ProviderData
+from alloy._messages import Request
+from alloy._messages import Response
+from alloy._messages import TextPart
+from alloy._messages import ToolCall
+from alloy._messages import ToolResult
+from alloy._messages import ToolSpec
 from alloy._usage import Usage
 
 SCHEMA = OutputSchema(

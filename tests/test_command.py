@@ -3,17 +3,16 @@ from dataclasses import dataclass
 
 import pytest
 
-from alloy import (
-    ConfigurationError,
-    OutputValidationError,
-    ProviderError,
-    RateLimitError,
-    Result,
-    Usage,
-    ask,
-    command,
-)
-from alloy.testing import FakeBackend, use_backend
+from alloy import ConfigurationError
+from alloy import OutputValidationError
+from alloy import ProviderError
+from alloy import RateLimitError
+from alloy import Result
+from alloy import Usage
+from alloy import ask
+from alloy import command
+from alloy.testing import FakeBackend
+from alloy.testing import use_backend
 
 
 @dataclass

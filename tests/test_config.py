@@ -3,9 +3,15 @@ import threading
 
 import pytest
 
-from alloy import Config, ConfigurationError, OutputValidationError, command, configure, use_config
+from alloy import Config
+from alloy import ConfigurationError
+from alloy import OutputValidationError
+from alloy import command
+from alloy import configure
+from alloy import use_config
 from alloy._config import effective
-from alloy.testing import FakeBackend, use_backend
+from alloy.testing import FakeBackend
+from alloy.testing import use_backend
 
 
 def test_defaults() -> None:

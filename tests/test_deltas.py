@@ -2,18 +2,22 @@ import asyncio
 
 import pytest
 
-from alloy import StreamError, Usage
-from alloy._deltas import (
-    Assembler,
-    Finish,
-    ReasoningDelta,
-    RefusalDelta,
-    TextDelta,
-    ToolCallDelta,
-    UsageDelta,
-)
-from alloy.backends import Message, ProviderData, Request, Response, ToolCall
-from alloy.backends.fake import FakeBackend, as_deltas
+from alloy import StreamError
+from alloy import Usage
+from alloy._deltas import Assembler
+from alloy._deltas import Finish
+from alloy._deltas import ReasoningDelta
+from alloy._deltas import RefusalDelta
+from alloy._deltas import TextDelta
+from alloy._deltas import ToolCallDelta
+from alloy._deltas import UsageDelta
+from alloy.backends import Message
+from alloy.backends import ProviderData
+from alloy.backends import Request
+from alloy.backends import Response
+from alloy.backends import ToolCall
+from alloy.backends.fake import FakeBackend
+from alloy.backends.fake import as_deltas
 
 
 def test_assembles_text_tools_usage_and_finish() -> None:

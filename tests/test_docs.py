@@ -24,24 +24,27 @@ import subprocess
 import sys
 import textwrap
 import types
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from contextlib import ExitStack
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from alloy import backends
-from alloy.backends import (
-    Backend,
-    Request,
-    Response,
-    ToolCall,
-    ToolResult,
-    _registry,  # noqa: F401  (backends._registry._REGISTRY below)
-)
-from alloy.testing import FakeBackend, use_backend
+from alloy.backends import Backend
+from alloy.backends import Request
+from alloy.backends import Response
+from alloy.backends import ToolCall
+from alloy.backends import ToolResult
+from alloy.backends import _registry  # noqa: F401  (backends._registry._REGISTRY below)
+from alloy.testing import FakeBackend
+from alloy.testing import use_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]

@@ -7,12 +7,15 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from alloy import OutputValidationError
 from alloy._output import output_spec
-from tests.output_types import JSON_CASES, Case
+from tests.output_types import JSON_CASES
+from tests.output_types import Case
 
 _JSON_VALUES = st.recursive(
     st.none()

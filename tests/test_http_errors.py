@@ -2,14 +2,15 @@ import json
 
 import pytest
 
-from alloy import (
-    AuthenticationError,
-    ProviderConnectionError,
-    ProviderError,
-    ProviderTimeout,
-    RateLimitError,
-)
-from alloy.backends._http import body_message, error_for_status, error_for_transport, retry_after
+from alloy import AuthenticationError
+from alloy import ProviderConnectionError
+from alloy import ProviderError
+from alloy import ProviderTimeout
+from alloy import RateLimitError
+from alloy.backends._http import body_message
+from alloy.backends._http import error_for_status
+from alloy.backends._http import error_for_transport
+from alloy.backends._http import retry_after
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,15 @@ from typing import Any
 
 import pytest
 
-from alloy import ConfigurationError, OutputValidationError
-from alloy._output import output_spec, strip_fence
+from alloy import ConfigurationError
+from alloy import OutputValidationError
+from alloy._output import output_spec
+from alloy._output import strip_fence
 from alloy.backends.fake import schema_value
-from tests.output_types import JSON_CASES, Case, Invoice, Person
+from tests.output_types import JSON_CASES
+from tests.output_types import Case
+from tests.output_types import Invoice
+from tests.output_types import Person
 
 
 def _reply(case: Case, wrapped: bool) -> str:

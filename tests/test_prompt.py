@@ -4,7 +4,10 @@ from typing import Any
 import pytest
 from typing_extensions import TypedDict
 
-from alloy import AsyncCommand, Command, ConfigurationError, command
+from alloy import AsyncCommand
+from alloy import Command
+from alloy import ConfigurationError
+from alloy import command
 
 
 def test_style_one_body_returns_the_prompt() -> None:
@@ -139,7 +142,8 @@ def test_wrong_arguments_are_a_type_error() -> None:
 
 
 def test_media_arguments_are_refused_before_any_call() -> None:
-    from alloy import CapabilityError, Image
+    from alloy import CapabilityError
+    from alloy import Image
 
     @command
     def describe(picture: Image) -> str:

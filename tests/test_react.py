@@ -1,10 +1,15 @@
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from alloy._react import Action, Final, ReactFormatError, instructions, parse_step
+from alloy._react import Action
+from alloy._react import Final
+from alloy._react import ReactFormatError
+from alloy._react import instructions
+from alloy._react import parse_step
 from alloy.backends import ToolSpec
 
 

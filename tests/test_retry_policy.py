@@ -2,8 +2,12 @@ import random
 
 import pytest
 
-from alloy import ProviderConnectionError, ProviderError, RateLimitError
-from alloy._retry import BACKOFF_BASE, BACKOFF_CAP, delay_for
+from alloy import ProviderConnectionError
+from alloy import ProviderError
+from alloy import RateLimitError
+from alloy._retry import BACKOFF_BASE
+from alloy._retry import BACKOFF_CAP
+from alloy._retry import delay_for
 
 
 def test_retry_after_is_honoured() -> None:

@@ -2,8 +2,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from alloy._output import output_spec
-from alloy._schema import for_output, walk
-from alloy._schema.openai import openai_dialect, strict_compatible
+from alloy._schema import for_output
+from alloy._schema import walk
+from alloy._schema.openai import openai_dialect
+from alloy._schema.openai import strict_compatible
 from tests.output_types import JSON_CASES
 
 

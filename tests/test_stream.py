@@ -5,13 +5,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from alloy import CapabilityError, ConfigurationError, OutputValidationError, command
-from alloy._partial import NOTHING, JsonScanner
+from alloy import CapabilityError
+from alloy import ConfigurationError
+from alloy import OutputValidationError
+from alloy import command
+from alloy._partial import NOTHING
+from alloy._partial import JsonScanner
 from alloy.backends import Capabilities
-from alloy.testing import FakeBackend, use_backend
+from alloy.testing import FakeBackend
+from alloy.testing import use_backend
 
 
 @dataclass

@@ -1,24 +1,25 @@
 import asyncio
 import threading
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
+from typing import Any
 
 import pytest
 from pydantic import Field
 
-from alloy import (
-    CapabilityError,
-    ConfigurationError,
-    ToolError,
-    ToolLoopLimitExceeded,
-    Usage,
-    command,
-    ensure,
-    require,
-    tool,
-)
-from alloy.backends import Capabilities, ToolResult
-from alloy.testing import FakeBackend, use_backend
+from alloy import CapabilityError
+from alloy import ConfigurationError
+from alloy import ToolError
+from alloy import ToolLoopLimitExceeded
+from alloy import Usage
+from alloy import command
+from alloy import ensure
+from alloy import require
+from alloy import tool
+from alloy.backends import Capabilities
+from alloy.backends import ToolResult
+from alloy.testing import FakeBackend
+from alloy.testing import use_backend
 
 
 @tool

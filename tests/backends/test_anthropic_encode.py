@@ -7,26 +7,22 @@ from dataclasses import replace
 from typing import Any
 
 from alloy._config import Config
-from alloy._messages import (
-    Message,
-    OutputSchema,
-    ProviderData,
-    Request,
-    Response,
-    TextPart,
-    ToolCall,
-    ToolResult,
-    ToolSpec,
-)
+from alloy._messages import Message
+from alloy._messages import OutputSchema
+from alloy._messages import ProviderData
+from alloy._messages import Request
+from alloy._messages import Response
+from alloy._messages import TextPart
+from alloy._messages import ToolCall
+from alloy._messages import ToolResult
+from alloy._messages import ToolSpec
 from alloy._output import output_spec
 from alloy._plan import plan
 from alloy.backends.anthropic import AnthropicBackend
-from alloy.backends.anthropic._encode import (
-    DEFAULT_MAX_TOKENS,
-    OUTPUT_TOOL,
-    encode_messages,
-    encode_request,
-)
+from alloy.backends.anthropic._encode import DEFAULT_MAX_TOKENS
+from alloy.backends.anthropic._encode import OUTPUT_TOOL
+from alloy.backends.anthropic._encode import encode_messages
+from alloy.backends.anthropic._encode import encode_request
 
 HELLO = (Message.user("hello"),)
 TOOL = ToolSpec(

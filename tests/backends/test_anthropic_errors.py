@@ -16,11 +16,14 @@ import httpx2
 import pytest
 
 import alloy
-from alloy._messages import Message, Request
+from alloy._messages import Message
+from alloy._messages import Request
 from alloy.backends._boundary import Secrets
 from alloy.backends.anthropic import AnthropicBackend
 from alloy.backends.anthropic._errors import translate
-from alloy.testing.emulator import Fault, Reply, Scenario
+from alloy.testing.emulator import Fault
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
 
 KEY = "sk-ant-test-0123456789abcdef"
 URL = "https://api.anthropic.com/v1/messages"

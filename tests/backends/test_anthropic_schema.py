@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
 
 from alloy._output import output_spec
 from alloy._schema.anthropic import anthropic_dialect

@@ -18,13 +18,24 @@ import pytest
 from anthropic.types import Message as SDKMessage
 from anthropic.types import RawMessageStreamEvent
 
-from alloy import ProviderConnectionError, ProviderError, RateLimitError, StreamError
-from alloy._deltas import Assembler, Delta, Finish, ReasoningDelta, TextDelta, ToolCallDelta
-from alloy._messages import Message, ProviderData, Response
+from alloy import ProviderConnectionError
+from alloy import ProviderError
+from alloy import RateLimitError
+from alloy import StreamError
+from alloy._deltas import Assembler
+from alloy._deltas import Delta
+from alloy._deltas import Finish
+from alloy._deltas import ReasoningDelta
+from alloy._deltas import TextDelta
+from alloy._deltas import ToolCallDelta
+from alloy._messages import Message
+from alloy._messages import ProviderData
+from alloy._messages import Response
 from alloy.backends import base
 from alloy.backends._boundary import broken_stream
 from alloy.backends.anthropic._decode import decode_response
-from alloy.backends.anthropic._encode import OUTPUT_TOOL, encode_messages
+from alloy.backends.anthropic._encode import OUTPUT_TOOL
+from alloy.backends.anthropic._encode import encode_messages
 from alloy.backends.anthropic._errors import in_stream_status
 from alloy.backends.anthropic._stream import StreamDecoder
 

@@ -17,11 +17,15 @@ import httpx2
 import pytest
 from google import genai
 
-from alloy.backends import Message, Request, clear_instances, get_backend
+from alloy.backends import Message
+from alloy.backends import Request
+from alloy.backends import clear_instances
+from alloy.backends import get_backend
 from alloy.backends.base import Backend
 from alloy.backends.gemini import GeminiBackend
 from alloy.backends.gemini.backend import GeminiClients
-from alloy.testing.emulator import Reply, Scenario
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
 
 KEY = "AIza-test-0123456789abcdef"
 

@@ -16,7 +16,10 @@ import pytest
 from google import genai
 from google.genai import types
 
-from alloy._messages import Message, ProviderData, Request, native
+from alloy._messages import Message
+from alloy._messages import ProviderData
+from alloy._messages import Request
+from alloy._messages import native
 from alloy.backends.gemini._decode import decode_response
 from alloy.backends.gemini._encode import encode_request
 

@@ -7,7 +7,8 @@ read the JSON the SDK puts on the wire.
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 import httpx2
 import pytest
@@ -15,17 +16,16 @@ from google import genai
 from google.genai import types
 
 import alloy
-from alloy._messages import (
-    Message,
-    OutputSchema,
-    ProviderData,
-    Request,
-    TextPart,
-    ToolCall,
-    ToolResult,
-    ToolSpec,
-)
-from alloy.backends.gemini import PROFILES, GeminiBackend
+from alloy._messages import Message
+from alloy._messages import OutputSchema
+from alloy._messages import ProviderData
+from alloy._messages import Request
+from alloy._messages import TextPart
+from alloy._messages import ToolCall
+from alloy._messages import ToolResult
+from alloy._messages import ToolSpec
+from alloy.backends.gemini import PROFILES
+from alloy.backends.gemini import GeminiBackend
 from alloy.backends.gemini._encode import encode_request
 from alloy.backends.gemini._models import profile
 

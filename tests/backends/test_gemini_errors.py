@@ -14,10 +14,12 @@ import httpx
 import httpx2
 import pydantic
 import pytest
-from google.genai import errors, types
+from google.genai import errors
+from google.genai import types
 
 import alloy
-from alloy._messages import Message, Request
+from alloy._messages import Message
+from alloy._messages import Request
 from alloy.backends.gemini import GeminiBackend
 from alloy.backends.gemini.backend import GeminiClients
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from alloy._output import output_spec
-from alloy._schema import for_output, walk
+from alloy._schema import for_output
+from alloy._schema import walk
 from alloy._schema.gemini import gemini_dialect
 from tests.output_types import JSON_CASES
 

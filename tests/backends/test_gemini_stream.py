@@ -18,9 +18,22 @@ from typing import Any
 import pytest
 from google.genai import types
 
-from alloy import ProviderConnectionError, ProviderError, RateLimitError, StreamError
-from alloy._deltas import Assembler, Delta, Finish, ReasoningDelta, TextDelta, ToolCallDelta
-from alloy._messages import Message, ProviderData, Request, Response, ToolResult, native
+from alloy import ProviderConnectionError
+from alloy import ProviderError
+from alloy import RateLimitError
+from alloy import StreamError
+from alloy._deltas import Assembler
+from alloy._deltas import Delta
+from alloy._deltas import Finish
+from alloy._deltas import ReasoningDelta
+from alloy._deltas import TextDelta
+from alloy._deltas import ToolCallDelta
+from alloy._messages import Message
+from alloy._messages import ProviderData
+from alloy._messages import Request
+from alloy._messages import Response
+from alloy._messages import ToolResult
+from alloy._messages import native
 from alloy.backends._boundary import broken_stream
 from alloy.backends.gemini._decode import decode_response
 from alloy.backends.gemini._encode import encode_request

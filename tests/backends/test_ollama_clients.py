@@ -17,10 +17,18 @@ import httpx
 import ollama
 import pytest
 
-from alloy.backends import clear_instances, get_backend, info
+from alloy.backends import clear_instances
+from alloy.backends import get_backend
+from alloy.backends import info
 from alloy.backends.base import Backend
-from alloy.backends.ollama import NO_TOOLS, PROFILES, TOOLS, OllamaBackend, model_capabilities
-from alloy.backends.ollama.backend import _TIMEOUT, _aapply_timeout, _apply_timeout
+from alloy.backends.ollama import NO_TOOLS
+from alloy.backends.ollama import PROFILES
+from alloy.backends.ollama import TOOLS
+from alloy.backends.ollama import OllamaBackend
+from alloy.backends.ollama import model_capabilities
+from alloy.backends.ollama.backend import _TIMEOUT
+from alloy.backends.ollama.backend import _aapply_timeout
+from alloy.backends.ollama.backend import _apply_timeout
 
 
 def http(client: ollama.Client | ollama.AsyncClient) -> httpx.Client | httpx.AsyncClient:

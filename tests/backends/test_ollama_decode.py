@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ollama import ChatResponse, Message
+from ollama import ChatResponse
+from ollama import Message
 
-from alloy._messages import ProviderData, Request
+from alloy._messages import ProviderData
+from alloy._messages import Request
 from alloy.backends.ollama._decode import decode_response
 from alloy.backends.ollama._encode import encode_request
 

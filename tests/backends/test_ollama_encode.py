@@ -12,18 +12,18 @@ import pytest
 from ollama._types import ChatRequest
 
 import alloy
-from alloy._messages import (
-    Message,
-    OutputMode,
-    OutputSchema,
-    ProviderData,
-    Request,
-    TextPart,
-    ToolCall,
-    ToolResult,
-    ToolSpec,
-)
-from alloy.backends.ollama._encode import encode_request, merge_options, tool_parameters
+from alloy._messages import Message
+from alloy._messages import OutputMode
+from alloy._messages import OutputSchema
+from alloy._messages import ProviderData
+from alloy._messages import Request
+from alloy._messages import TextPart
+from alloy._messages import ToolCall
+from alloy._messages import ToolResult
+from alloy._messages import ToolSpec
+from alloy.backends.ollama._encode import encode_request
+from alloy.backends.ollama._encode import merge_options
+from alloy.backends.ollama._encode import tool_parameters
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -13,7 +13,8 @@ chain, is taken across the boundary.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,7 +22,8 @@ import ollama
 import pytest
 
 import alloy
-from alloy._messages import Message, Request
+from alloy._messages import Message
+from alloy._messages import Request
 from alloy.backends.ollama import OllamaBackend
 from alloy.backends.ollama.backend import _TIMEOUT
 

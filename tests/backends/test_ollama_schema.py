@@ -6,10 +6,15 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel
+from pydantic import Field
+from pydantic import TypeAdapter
 
 from alloy._output import output_spec
-from alloy._schema import DIALECTS, dialect, for_output, walk
+from alloy._schema import DIALECTS
+from alloy._schema import dialect
+from alloy._schema import for_output
+from alloy._schema import walk
 from alloy._schema.ollama import ollama_dialect
 from tests.output_types import JSON_CASES
 

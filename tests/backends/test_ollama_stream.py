@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +29,17 @@ import pytest
 from ollama import ChatResponse
 
 import alloy
-from alloy._deltas import (
-    Assembler,
-    Delta,
-    Finish,
-    ReasoningDelta,
-    TextDelta,
-    ToolCallDelta,
-    UsageDelta,
-)
-from alloy._messages import Message, ProviderData, Request, Response
+from alloy._deltas import Assembler
+from alloy._deltas import Delta
+from alloy._deltas import Finish
+from alloy._deltas import ReasoningDelta
+from alloy._deltas import TextDelta
+from alloy._deltas import ToolCallDelta
+from alloy._deltas import UsageDelta
+from alloy._messages import Message
+from alloy._messages import ProviderData
+from alloy._messages import Request
+from alloy._messages import Response
 from alloy._usage import Usage
 from alloy.backends.base import StreamDecoder as DecoderProtocol
 from alloy.backends.ollama import OllamaBackend

@@ -13,8 +13,10 @@ import pydantic
 import pytest
 from openai.types.chat import ChatCompletion
 
-from alloy._messages import Message, Request
-from alloy.backends.openai.chat import decode_response, encode_request
+from alloy._messages import Message
+from alloy._messages import Request
+from alloy.backends.openai.chat import decode_response
+from alloy.backends.openai.chat import encode_request
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 

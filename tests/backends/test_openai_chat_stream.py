@@ -11,22 +11,26 @@ from typing import Any
 import httpx2
 import pytest
 
-from alloy import ProviderConnectionError, StreamError, Usage
-from alloy._deltas import (
-    Assembler,
-    Delta,
-    Finish,
-    ReasoningDelta,
-    RefusalDelta,
-    TextDelta,
-    ToolCallDelta,
-    UsageDelta,
-)
-from alloy._messages import Message, Request, Response
+from alloy import ProviderConnectionError
+from alloy import StreamError
+from alloy import Usage
+from alloy._deltas import Assembler
+from alloy._deltas import Delta
+from alloy._deltas import Finish
+from alloy._deltas import ReasoningDelta
+from alloy._deltas import RefusalDelta
+from alloy._deltas import TextDelta
+from alloy._deltas import ToolCallDelta
+from alloy._deltas import UsageDelta
+from alloy._messages import Message
+from alloy._messages import Request
+from alloy._messages import Response
 from alloy.backends.openai import OpenAIChatBackend
-from alloy.backends.openai._errors import ErrorEvent, MalformedChunk
+from alloy.backends.openai._errors import ErrorEvent
+from alloy.backends.openai._errors import MalformedChunk
 from alloy.backends.openai._stream_chat import StreamDecoder
-from alloy.backends.openai.chat import encode_request, stream_params
+from alloy.backends.openai.chat import encode_request
+from alloy.backends.openai.chat import stream_params
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 

@@ -13,10 +13,13 @@ import weakref
 import openai
 import pytest
 
-from alloy.backends import clear_instances, get_backend
+from alloy.backends import clear_instances
+from alloy.backends import get_backend
 from alloy.backends._clients import ClientCache
 from alloy.backends.base import Backend
-from alloy.backends.openai import PROFILES, OpenAIBackend, OpenAIChatBackend
+from alloy.backends.openai import PROFILES
+from alloy.backends.openai import OpenAIBackend
+from alloy.backends.openai import OpenAIChatBackend
 from alloy.backends.openai._models import capabilities
 
 KEY = "sk-test-0123456789abcdef"

@@ -14,8 +14,11 @@ import pydantic
 import pytest
 from openai.types.responses import Response as SDKResponse
 
-from alloy._messages import Message, ProviderData, Request
-from alloy.backends.openai.responses import decode_response, encode_request
+from alloy._messages import Message
+from alloy._messages import ProviderData
+from alloy._messages import Request
+from alloy.backends.openai.responses import decode_response
+from alloy.backends.openai.responses import encode_request
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 

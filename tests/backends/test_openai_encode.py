@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from alloy._messages import (
-    Message,
-    OutputSchema,
-    ProviderData,
-    Request,
-    TextPart,
-    ToolCall,
-    ToolResult,
-    ToolSpec,
-)
+from alloy._messages import Message
+from alloy._messages import OutputSchema
+from alloy._messages import ProviderData
+from alloy._messages import Request
+from alloy._messages import TextPart
+from alloy._messages import ToolCall
+from alloy._messages import ToolResult
+from alloy._messages import ToolSpec
 from alloy.backends.openai.responses import encode_request
 
 STRICT_SCHEMA: dict[str, Any] = {

@@ -14,9 +14,11 @@ import openai
 import pytest
 
 import alloy
-from alloy._messages import Message, Request
+from alloy._messages import Message
+from alloy._messages import Request
 from alloy.backends._boundary import expect
-from alloy.backends.openai import OpenAIBackend, OpenAIChatBackend
+from alloy.backends.openai import OpenAIBackend
+from alloy.backends.openai import OpenAIChatBackend
 from alloy.backends.openai._shared import OpenAIBase
 
 KEY = "sk-test-0123456789abcdef"

@@ -10,22 +10,27 @@ from typing import Any
 import pytest
 from openai.types.responses import Response as SDKResponse
 
-from alloy import StreamError, Usage
-from alloy._deltas import (
-    Assembler,
-    Delta,
-    Finish,
-    ReasoningDelta,
-    RefusalDelta,
-    TextDelta,
-    ToolCallDelta,
-    UsageDelta,
-)
-from alloy._messages import Message, ProviderData, Request, Response
-from alloy.backends.openai._errors import ErrorEvent, MalformedChunk
+from alloy import StreamError
+from alloy import Usage
+from alloy._deltas import Assembler
+from alloy._deltas import Delta
+from alloy._deltas import Finish
+from alloy._deltas import ReasoningDelta
+from alloy._deltas import RefusalDelta
+from alloy._deltas import TextDelta
+from alloy._deltas import ToolCallDelta
+from alloy._deltas import UsageDelta
+from alloy._messages import Message
+from alloy._messages import ProviderData
+from alloy._messages import Request
+from alloy._messages import Response
+from alloy.backends.openai._errors import ErrorEvent
+from alloy.backends.openai._errors import MalformedChunk
 from alloy.backends.openai._sse import SSEDecoder
 from alloy.backends.openai._stream_responses import StreamDecoder
-from alloy.backends.openai.responses import decode_response, encode_request, stream_params
+from alloy.backends.openai.responses import decode_response
+from alloy.backends.openai.responses import encode_request
+from alloy.backends.openai.responses import stream_params
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from alloy import use_config
-from tests.e2e.wires import WIRES, Wire
+from tests.e2e.wires import WIRES
+from tests.e2e.wires import Wire
 
 # Every backend with a wire entry runs every test; ALLOY_E2E_BACKENDS=a,b narrows the run.
 BACKENDS = [b for b in os.environ.get("ALLOY_E2E_BACKENDS", ",".join(WIRES)).split(",") if b]

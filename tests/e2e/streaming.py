@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from alloy._deltas import Assembler
-from alloy.backends import Request, Response
+from alloy.backends import Request
+from alloy.backends import Response
 from alloy.backends.base import Backend
 
 

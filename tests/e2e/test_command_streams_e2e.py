@@ -10,10 +10,16 @@ from typing import Any
 
 import pytest
 
-from alloy import Result, ask, command, tool
+from alloy import Result
+from alloy import ask
+from alloy import command
+from alloy import tool
 from alloy._output import output_spec
-from alloy.testing.emulator import Reply, Scenario, ToolCall
-from tests.output_types import CASES, Case
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import ToolCall
+from tests.output_types import CASES
+from tests.output_types import Case
 
 
 def _reply(case: Case, **stream_options: Any) -> Reply:

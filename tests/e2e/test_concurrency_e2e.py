@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from alloy import command
-from alloy.testing.emulator import Reply, Scenario
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
 
 
 @command

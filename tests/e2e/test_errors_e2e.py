@@ -9,20 +9,20 @@ from typing import Any
 
 import pytest
 
-from alloy import (
-    AlloyError,
-    AuthenticationError,
-    ConfigurationError,
-    OutputValidationError,
-    ProviderConnectionError,
-    ProviderError,
-    ProviderTimeout,
-    RateLimitError,
-    command,
-    use_config,
-)
+from alloy import AlloyError
+from alloy import AuthenticationError
+from alloy import ConfigurationError
+from alloy import OutputValidationError
+from alloy import ProviderConnectionError
+from alloy import ProviderError
+from alloy import ProviderTimeout
+from alloy import RateLimitError
+from alloy import command
+from alloy import use_config
 from alloy.backends import clear_instances
-from alloy.testing.emulator import Fault, Reply, Scenario
+from alloy.testing.emulator import Fault
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
 from tests.e2e.wires import Wire
 
 FAST = {"retry-after-ms": "1"}
@@ -244,7 +244,8 @@ def test_clients_are_reused_across_calls_and_loops(provider: str, alloy_emulator
 
 
 def test_capability_error_before_any_network_call(provider: str, alloy_emulator: Scenario) -> None:
-    from alloy import CapabilityError, Image
+    from alloy import CapabilityError
+    from alloy import Image
 
     @command
     def describe(picture: Image) -> str:

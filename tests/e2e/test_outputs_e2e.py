@@ -9,9 +9,11 @@ import pytest
 
 from alloy import command
 from alloy._output import output_spec
-from alloy.testing.emulator import Reply, Scenario
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
 from tests.e2e.wires import Wire
-from tests.output_types import JSON_CASES, Case
+from tests.output_types import JSON_CASES
+from tests.output_types import Case
 
 
 def _make(tp: Any, style: str, is_async: bool) -> Any:

@@ -28,11 +28,18 @@ from typing import Any
 
 import pytest
 
-from alloy import AuthenticationError, ProviderError
+from alloy import AuthenticationError
+from alloy import ProviderError
 from alloy._deltas import Assembler
-from alloy.backends import Message, Request, Response, get_backend
+from alloy.backends import Message
+from alloy.backends import Request
+from alloy.backends import Response
+from alloy.backends import get_backend
 from alloy.backends.base import Backend
-from alloy.testing.emulator import Interaction, Recording, Scenario, load_recording
+from alloy.testing.emulator import Interaction
+from alloy.testing.emulator import Recording
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import load_recording
 
 RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 

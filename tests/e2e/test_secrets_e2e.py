@@ -8,9 +8,15 @@ from typing import Any
 
 import pytest
 
-from alloy import AlloyError, Config, command, use_config
-from alloy.backends import clear_instances, get_backend
-from alloy.testing.emulator import Fault, Reply, Scenario
+from alloy import AlloyError
+from alloy import Config
+from alloy import command
+from alloy import use_config
+from alloy.backends import clear_instances
+from alloy.backends import get_backend
+from alloy.testing.emulator import Fault
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
 from tests.e2e.wires import Wire
 
 SECRETS = {

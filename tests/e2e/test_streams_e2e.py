@@ -13,12 +13,22 @@ from typing import Any
 
 import pytest
 
-from alloy import AlloyError, ProviderConnectionError, RateLimitError, StreamError
+from alloy import AlloyError
+from alloy import ProviderConnectionError
+from alloy import RateLimitError
+from alloy import StreamError
 from alloy._deltas import TextDelta
 from alloy._output import output_spec
-from alloy.backends import Message, Request, Response, ToolSpec, get_backend
+from alloy.backends import Message
+from alloy.backends import Request
+from alloy.backends import Response
+from alloy.backends import ToolSpec
+from alloy.backends import get_backend
 from alloy.backends.base import Backend
-from alloy.testing.emulator import Fault, Reply, Scenario, ToolCall
+from alloy.testing.emulator import Fault
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import ToolCall
 from tests.e2e.streaming import assemble
 
 TOOLS = (

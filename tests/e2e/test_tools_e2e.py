@@ -10,8 +10,14 @@ from typing import Any
 
 import pytest
 
-from alloy import ToolLoopLimitExceeded, command, require, tool
-from alloy.testing.emulator import RecordedRequest, Reply, Scenario, ToolCall
+from alloy import ToolLoopLimitExceeded
+from alloy import command
+from alloy import require
+from alloy import tool
+from alloy.testing.emulator import RecordedRequest
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import ToolCall
 
 
 @tool

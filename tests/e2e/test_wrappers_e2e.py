@@ -5,14 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
-from typing import Any, ClassVar
+from collections.abc import AsyncIterator
+from collections.abc import Iterator
+from typing import Any
+from typing import ClassVar
 
 import pytest
 
-from alloy import command, configure, tool, use_config
-from alloy.backends import Backend, Delta, Request, Response, WrapperBackend
-from alloy.testing.emulator import Fault, Reply, Scenario, ToolCall
+from alloy import command
+from alloy import configure
+from alloy import tool
+from alloy import use_config
+from alloy.backends import Backend
+from alloy.backends import Delta
+from alloy.backends import Request
+from alloy.backends import Response
+from alloy.backends import WrapperBackend
+from alloy.testing.emulator import Fault
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import ToolCall
 
 
 class Counting(WrapperBackend):

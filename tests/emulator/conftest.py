@@ -6,13 +6,17 @@ emulator's wire shapes and what the SDK requires fails loudly.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from openai import AsyncOpenAI, OpenAI
+from openai import AsyncOpenAI
+from openai import OpenAI
 
-from alloy.testing.emulator import Emulator, Scenario
+from alloy.testing.emulator import Emulator
+from alloy.testing.emulator import Scenario
 
 RECORDED = Path(__file__).resolve().parents[2] / ".." / "shared" / "recorded"
 

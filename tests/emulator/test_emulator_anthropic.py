@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
 import anthropic
 import pytest
-from anthropic import Anthropic, AsyncAnthropic
-from anthropic.types import Message, MessageParam, TextBlock, ToolUseBlock
+from anthropic import Anthropic
+from anthropic import AsyncAnthropic
+from anthropic.types import Message
+from anthropic.types import MessageParam
+from anthropic.types import TextBlock
+from anthropic.types import ToolUseBlock
 from pydantic import BaseModel
 
-from alloy.testing.emulator import Fault, Reply, Scenario, ToolCall
+from alloy.testing.emulator import Fault
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import ToolCall
 
 MESSAGES: list[MessageParam] = [{"role": "user", "content": "hi"}]
 MODEL = "claude-sonnet-4-6"

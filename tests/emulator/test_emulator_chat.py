@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from openai import AsyncOpenAI, OpenAI
-from openai.types.chat import (
-    ChatCompletionMessage,
-    ChatCompletionMessageFunctionToolCall,
-    ChatCompletionMessageParam,
-)
+from openai import AsyncOpenAI
+from openai import OpenAI
+from openai.types.chat import ChatCompletionMessage
+from openai.types.chat import ChatCompletionMessageFunctionToolCall
+from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel
 
-from alloy.testing.emulator import Reply, Scenario, ToolCall
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import ToolCall
 
 MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 

@@ -13,7 +13,11 @@ import pytest
 from openai import OpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
-from alloy.testing.emulator import Emulator, Fault, RecordedRequest, Reply, Scenario
+from alloy.testing.emulator import Emulator
+from alloy.testing.emulator import Fault
+from alloy.testing.emulator import RecordedRequest
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
 
 MakeClient = Callable[..., OpenAI]
 MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]

@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx2
 import pytest
 from google import genai
-from google.genai import errors, types
+from google.genai import errors
+from google.genai import types
 
-from alloy.testing.emulator import Fault, Reply, Scenario, ToolCall
-from alloy.testing.emulator.wire import EventStream, JsonBody, RenderContext
+from alloy.testing.emulator import Fault
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import ToolCall
+from alloy.testing.emulator.wire import EventStream
+from alloy.testing.emulator.wire import JsonBody
+from alloy.testing.emulator.wire import RenderContext
 from alloy.testing.emulator.wire import gemini as wire
 
 MODEL = "gemini-2.5-flash"

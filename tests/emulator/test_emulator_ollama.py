@@ -11,7 +11,8 @@ not accept fails here.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,7 +20,10 @@ import ollama
 import pydantic
 import pytest
 
-from alloy.testing.emulator import Fault, Reply, Scenario, ToolCall
+from alloy.testing.emulator import Fault
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import ToolCall
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 

@@ -11,7 +11,10 @@ import openai
 import pytest
 from openai import OpenAI
 
-from alloy.testing.emulator import Fault, RemoteEmulator, Reply, ToolCall
+from alloy.testing.emulator import Fault
+from alloy.testing.emulator import RemoteEmulator
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import ToolCall
 
 
 def _read_line(process: subprocess.Popen[str], timeout: float) -> str:

@@ -16,7 +16,10 @@ import openai
 import pytest
 from openai import OpenAI
 
-from alloy.testing.emulator import Emulator, Recording, Scenario, load_recording
+from alloy.testing.emulator import Emulator
+from alloy.testing.emulator import Recording
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import load_recording
 
 RECORDED = Path(__file__).resolve().parents[2] / ".." / "shared" / "recorded"
 FILES = (

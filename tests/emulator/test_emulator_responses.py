@@ -6,16 +6,17 @@ import json
 
 import openai
 import pytest
-from openai import AsyncOpenAI, OpenAI
-from openai.types.responses import (
-    FunctionToolParam,
-    ResponseFunctionToolCall,
-    ResponseOutputMessage,
-    ResponseOutputRefusal,
-)
+from openai import AsyncOpenAI
+from openai import OpenAI
+from openai.types.responses import FunctionToolParam
+from openai.types.responses import ResponseFunctionToolCall
+from openai.types.responses import ResponseOutputMessage
+from openai.types.responses import ResponseOutputRefusal
 from pydantic import BaseModel
 
-from alloy.testing.emulator import Reply, Scenario, ToolCall
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import ToolCall
 
 TOOL: FunctionToolParam = {
     "type": "function",

@@ -11,19 +11,18 @@ from typing import Any
 
 import openai
 import pytest
-from openai import AsyncOpenAI, OpenAI
+from openai import AsyncOpenAI
+from openai import OpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
-from alloy.testing.emulator import (
-    Emulator,
-    Fault,
-    RecordedRequest,
-    RemoteEmulator,
-    Reply,
-    Scenario,
-    ToolCall,
-    Verbatim,
-)
+from alloy.testing.emulator import Emulator
+from alloy.testing.emulator import Fault
+from alloy.testing.emulator import RecordedRequest
+from alloy.testing.emulator import RemoteEmulator
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import ToolCall
+from alloy.testing.emulator import Verbatim
 
 MakeClient = Callable[..., OpenAI]
 MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 import alloy._retry
-from tests.e2e.conftest import provider, wire
+from tests.e2e.conftest import provider
+from tests.e2e.conftest import wire
 
 __all__ = ["provider", "waits", "wire"]
 

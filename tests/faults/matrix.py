@@ -10,20 +10,21 @@ between the ``fault-matrix`` markers. After changing the table, regenerate the d
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from alloy import (
-    AuthenticationError,
-    ProviderConnectionError,
-    ProviderError,
-    ProviderTimeout,
-    RateLimitError,
-    StreamError,
-)
-from alloy.testing.emulator import Fault, Reply
+from alloy import AuthenticationError
+from alloy import ProviderConnectionError
+from alloy import ProviderError
+from alloy import ProviderTimeout
+from alloy import RateLimitError
+from alloy import StreamError
+from alloy.testing.emulator import Fault
+from alloy.testing.emulator import Reply
 from alloy.testing.emulator._items import Item
 
 BACKENDS = ("openai", "openai-chat", "anthropic", "gemini", "ollama")

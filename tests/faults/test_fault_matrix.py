@@ -15,11 +15,17 @@ from typing import Any
 
 import pytest
 
-from alloy import ProviderError, command, use_config
-from alloy.testing.emulator import Reply, Scenario
-from tests.e2e.wires import WIRES, Wire
+from alloy import ProviderError
+from alloy import command
+from alloy import use_config
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
+from tests.e2e.wires import WIRES
+from tests.e2e.wires import Wire
 from tests.faults import matrix
-from tests.faults.matrix import BACKENDS, CASES, Case
+from tests.faults.matrix import BACKENDS
+from tests.faults.matrix import CASES
+from tests.faults.matrix import Case
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
 from typing_extensions import assert_type
 
-from alloy import AsyncCommand, AsyncStream, Command, Result, Stream, Tool, ask, command, tool
+from alloy import AsyncCommand
+from alloy import AsyncStream
+from alloy import Command
+from alloy import Result
+from alloy import Stream
+from alloy import Tool
+from alloy import ask
+from alloy import command
+from alloy import tool
 
 
 @dataclass
