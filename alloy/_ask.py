@@ -131,8 +131,11 @@ def _prepare(
     else:
         toolbox = None
     from ._messages import TextPart
+    from ._prompt import check_text
 
-    parts = (TextPart(render_context(prompt, context)),)
+    text = render_context(prompt, context)
+    check_text(text, "the prompt of ask()")
+    parts = (TextPart(text),)
     return parts, _spec(output), effective(layer), toolbox
 
 

@@ -129,7 +129,14 @@ class _CommandBase(Generic[P, R]):
     def _output(self) -> OutputSpec[R]:
         spec = self._spec
         if spec is None:
-            spec = self._spec = self._build_spec()
+            try:
+                spec = self._spec = self._build_spec()
+            except NameError as exc:
+                raise ConfigurationError(
+                    f"{self._where}: its return annotation names {exc.name or 'a type'!r}, "
+                    "which is not defined. Define or import it in the function's module, or "
+                    "pass the type as output=."
+                ) from None
         return spec
 
     @property

@@ -20,7 +20,7 @@ from ._media import Media
 from ._messages import Prompt
 from ._messages import TextPart
 
-__all__ = ["PromptBuilder"]
+__all__ = ["PromptBuilder", "check_text", "is_bodyless"]
 
 _IGNORED_OPS = frozenset({"RESUME", "NOP", "CACHE", "RETURN_GENERATOR", "POP_TOP"})
 _FIELD_BASE = re.compile(r"[.\[]")
@@ -40,6 +40,21 @@ def is_bodyless(fn: Callable[..., Any]) -> bool:
 
     ops = [(i.opname, i.argval) for i in dis.get_instructions(code) if i.opname not in _IGNORED_OPS]
     return ops in ([("LOAD_CONST", None), ("RETURN_VALUE", None)], [("RETURN_CONST", None)])
+
+
+def check_text(text: str, what: str) -> None:
+    """``ConfigurationError`` if ``text`` cannot be sent as UTF-8: a lone surrogate, left by
+    text decoded with ``errors="surrogateescape"`` or sliced between a surrogate pair."""
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ConfigurationError(
+            f"{what} holds a lone surrogate ({text[exc.start]!r} at position {exc.start}), "
+            "which no provider accepts: it usually comes from bytes decoded with "
+            "errors='surrogateescape'. Decode the input as UTF-8 with errors='replace'."
+        ) from None
 
 
 class PromptBuilder:
@@ -129,15 +144,18 @@ class PromptBuilder:
             )
         if not prompt.strip():
             raise ConfigurationError(f"{self.where} produced an empty prompt.")
+        check_text(prompt, f"the prompt of {self.where}")
         return (TextPart(prompt),)
 
     def _fill(self, template: str, arguments: Mapping[str, Any]) -> str:
         try:
             return template.format_map(arguments)
-        except (KeyError, AttributeError, IndexError, ValueError) as exc:
+        except (KeyError, AttributeError, IndexError, ValueError, TypeError) as exc:
+            # A placeholder the argument cannot serve: ``{x[0]}`` with ``x=None``,
+            # ``{x:.2f}`` with a string, or an argument whose ``__format__`` fails.
             raise ConfigurationError(
                 f"{self.where}: could not fill its docstring template ({type(exc).__name__}: "
-                f"{exc})."
+                f"{exc}). Check the placeholders against the arguments passed."
             ) from None
 
     def render(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Prompt:
