@@ -13,6 +13,7 @@ Two ways to write one:
 
 from __future__ import annotations
 
+import copy
 import functools
 import typing
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from collections.abc import Coroutine
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import Concatenate
 from typing import Generic
 from typing import ParamSpec
 from typing import Protocol
@@ -61,7 +63,10 @@ def _load_call_machinery() -> None:
 __all__ = ["AsyncCommand", "Command", "command"]
 
 P = ParamSpec("P")
+P2 = ParamSpec("P2")
 R = TypeVar("R")
+R2 = TypeVar("R2")
+S = TypeVar("S")
 T = TypeVar("T")
 
 _MISSING = MISSING
@@ -150,7 +155,7 @@ class _CommandBase(Generic[P, R]):
         >>> fast = extract_invoice.with_config(model="openai:gpt-5-nano", temperature=0)
         """
         layer = self._call_layer.merged(make_config(f"{self._where}.with_config()", overrides))
-        return type(self)(
+        changed = type(self)(
             self._fn,
             output=self._output_type,
             layer=self._layer,
@@ -158,6 +163,8 @@ class _CommandBase(Generic[P, R]):
             call_layer=layer,
             spec=self._spec,
         )
+        changed._builder.leading = self._builder.leading  # still bound to the same instance
+        return changed
 
     def _config(self) -> Config:
         # Merging the layers costs tens of µs; they only change when the base does.
@@ -175,9 +182,27 @@ class _CommandBase(Generic[P, R]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._where.removeprefix('command ')}>"
 
+    def _bound_to(self, instance: Any) -> Any:
+        # A command defined in a class is a descriptor, like a function: read from an
+        # instance, it is this command with the instance passed first (as ``self``).
+        bound = copy.copy(self)
+        bound._builder = self._builder.bound(instance)
+        return bound
+
 
 class Command(_CommandBase[P, R]):
-    """A synchronous AI command. Call it like the function it decorates."""
+    """A synchronous AI command. Call it like the function it decorates; defined in a
+    class, it binds ``self`` like a method (and composes with ``staticmethod`` and
+    ``classmethod``)."""
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
+    @overload
+    def __get__(
+        self: Command[Concatenate[S, P2], R2], instance: S, owner: type[Any] | None = None
+    ) -> Command[P2, R2]: ...
+    def __get__(self, instance: Any, owner: type[Any] | None = None) -> Any:
+        return self if instance is None else self._bound_to(instance)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.run(*args, **kwargs).value
@@ -216,7 +241,17 @@ class Command(_CommandBase[P, R]):
 
 
 class AsyncCommand(_CommandBase[P, R]):
-    """A command defined with ``async def``: calling it returns an awaitable."""
+    """A command defined with ``async def``: calling it returns an awaitable. In a class
+    it binds ``self`` like ``Command``."""
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
+    @overload
+    def __get__(
+        self: AsyncCommand[Concatenate[S, P2], R2], instance: S, owner: type[Any] | None = None
+    ) -> AsyncCommand[P2, R2]: ...
+    def __get__(self, instance: Any, owner: type[Any] | None = None) -> Any:
+        return self if instance is None else self._bound_to(instance)
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return (await self.run_async(*args, **kwargs)).value

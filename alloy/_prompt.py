@@ -60,10 +60,20 @@ def check_text(text: str, what: str) -> None:
 class PromptBuilder:
     """Renders the prompt for one command."""
 
-    __slots__ = ("bodyless", "fn", "is_async", "positional", "signature", "template", "where")
+    __slots__ = (
+        "bodyless",
+        "fn",
+        "is_async",
+        "leading",
+        "positional",
+        "signature",
+        "template",
+        "where",
+    )
 
     def __init__(self, fn: Callable[..., Any], where: str):
         self.fn = fn
+        self.leading: tuple[Any, ...] = ()  # arguments bound before the call: ``self``
         self.where = where
         self.signature = inspect.signature(fn)
         # Parameter names when every parameter can be passed by position: a call giving
@@ -158,14 +168,27 @@ class PromptBuilder:
                 f"{exc}). Check the placeholders against the arguments passed."
             ) from None
 
+    def bound(self, first: Any) -> PromptBuilder:
+        """This builder with ``first`` passed before the call's own arguments (the
+        instance, for a command defined in a class)."""
+        new = object.__new__(PromptBuilder)
+        for name in PromptBuilder.__slots__:
+            object.__setattr__(new, name, getattr(self, name))
+        new.leading = (*self.leading, first)
+        return new
+
     def render(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Prompt:
         """The prompt for a synchronous function."""
+        if self.leading:
+            args = (*self.leading, *args)
         arguments = self.bind(args, kwargs)
         result = None if self.bodyless else self.fn(*args, **kwargs)
         return self.from_result(result, arguments)
 
     async def arender(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Prompt:
         """The prompt for a function that may be ``async def``."""
+        if self.leading:
+            args = (*self.leading, *args)
         arguments = self.bind(args, kwargs)
         if self.bodyless:
             return self.from_result(None, arguments)

@@ -186,3 +186,26 @@ def check_misuse() -> None:
 def check_ask_options() -> None:
     assert_type(ask("hi", tools=[add], context={"k": 1}, system="s", temperature=0.2), str)
     ask("hi", temprature=0.2)  # type: ignore[call-overload]
+
+
+# A command in a class binds self like a method.
+class Shop:
+    name = "Tea & Co"
+
+    @command
+    def greet(self, customer: str) -> str:
+        """Greet {customer} on behalf of {self.name}."""
+        ...
+
+    @command
+    async def count(self, item: str) -> int:
+        """How many {item} does {self.name} sell?"""
+        ...
+
+
+async def bound_commands(shop: Shop) -> None:
+    assert_type(shop.greet("Ada"), str)
+    assert_type(shop.greet.run("Ada"), Result[str])
+    assert_type(Shop.greet(shop, "Ada"), str)
+    assert_type(await shop.count.run_async("tea"), Result[int])
+    shop.greet(1)  # type: ignore[arg-type]
