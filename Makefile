@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit docs bench clean
+.PHONY: demo test lint typecheck typecheck-outside unit docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ typecheck: $(STAMP)
 	$(BIN)/pyright
 	$(BIN)/mypy
 
+# A user's project outside the repository, checked against the installed (editable) alloy.
+OUTSIDE := $(or $(TMPDIR),/tmp)/alloy-outside-typecheck
+typecheck-outside: $(STAMP)
+	rm -rf $(OUTSIDE) && mkdir -p $(OUTSIDE)
+	cp tests/outside/app.py tests/outside/pyrightconfig.json $(OUTSIDE)/
+	cd $(OUTSIDE) && $(abspath $(BIN))/pyright --pythonpath $(abspath $(BIN))/python app.py
+	cd $(OUTSIDE) && $(abspath $(BIN))/mypy --strict --warn-unused-ignores --disable-error-code empty-body \
+		--python-executable $(abspath $(BIN))/python app.py
+
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
@@ -30,7 +39,7 @@ unit: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
-test: lint typecheck unit docs
+test: lint typecheck typecheck-outside unit docs
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_time.py

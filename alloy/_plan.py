@@ -32,6 +32,7 @@ from .backends._registry import generation
 from .backends._registry import get_backend
 from .backends._registry import info
 from .backends._registry import overridden
+from .backends._registry import registered
 from .backends._registry import resolve
 from .backends._registry import split_options
 from .backends.base import Backend
@@ -72,11 +73,22 @@ def select_backend(cfg: Config) -> tuple[Backend, str, str, Mapping[str, Any]]:
         provider = forced.name if forced is not None else str(cfg.backend)
     else:
         provider, model = resolve(model_setting)
+    _check_provider_names(cfg.provider_options)
     options = (cfg.provider_options or {}).get(provider)
     if forced is not None:
         return forced, provider, model, options or {}
     client, request_options = split_options(info(provider), options)
     return get_backend(provider, client), provider, model, request_options
+
+
+def _check_provider_names(options: Mapping[str, Any] | None) -> None:
+    """A misspelled provider in ``provider_options`` would silently configure nothing."""
+    unknown = sorted(set(options or ()) - set(registered()))
+    if unknown:
+        raise ConfigurationError(
+            f"provider_options names {', '.join(repr(n) for n in unknown)}, which is not a "
+            f"backend. Known: {', '.join(registered())}."
+        )
 
 
 def wrapped(backend: Backend, cfg: Config) -> Backend:

@@ -48,7 +48,10 @@ class BackendInfo:
         name: the model prefix (``"openai"`` in ``"openai:gpt-5-mini"``).
         factory: ``"module:callable"`` imported on first use, or a callable; it receives the
             client options from ``provider_options`` and returns a backend.
-        extra: the ``alloy[...]`` extra that installs the SDK, for the install hint.
+        extra: the extra that installs the SDK (``pip install 'alloy-llm[extra]'``), for
+            the install hint.
+        package: the SDK's name on the package index, for the same hint (``google-genai``
+            installs the module ``google.genai``).
         client_options: ``provider_options`` keys that configure the SDK client
             (``base_url``, ``api_key``...), on top of the factory's own
             ``client_options``; the rest are sent with each request.
@@ -62,6 +65,7 @@ class BackendInfo:
     extra: str | None = None
     client_options: frozenset[str] = frozenset()
     reserved_options: frozenset[str] = frozenset()
+    package: str | None = None
 
 
 _REGISTRY: dict[str, BackendInfo] = {}
@@ -190,9 +194,12 @@ def _load(info: BackendInfo) -> Factory:
     except ImportError as exc:
         if info.extra is None or exc.name is None or exc.name.startswith("alloy"):
             raise
+        from .._install import install_hint
+
+        package = info.package or exc.name.split(".")[0]
         raise ConfigurationError(
-            f"The {info.name!r} backend needs the {exc.name!r} package: "
-            f"pip install 'alloy[{info.extra}]'"
+            f"The {info.name!r} backend needs the {package} package, which is not installed: "
+            f"{install_hint(info.extra)}"
         ) from None
     factory: Factory = getattr(module, attr)
     return factory
@@ -214,11 +221,20 @@ def override(backend: Backend) -> Generator[Backend, None, None]:
 
 
 for _info in (
-    BackendInfo("openai", "alloy.backends.openai:OpenAIBackend", extra="openai"),
-    BackendInfo("openai-chat", "alloy.backends.openai:OpenAIChatBackend", extra="openai"),
-    BackendInfo("anthropic", "alloy.backends.anthropic:AnthropicBackend", extra="anthropic"),
-    BackendInfo("gemini", "alloy.backends.gemini:GeminiBackend", extra="gemini"),
-    BackendInfo("ollama", "alloy.backends.ollama:OllamaBackend", extra="ollama"),
+    BackendInfo("openai", "alloy.backends.openai:OpenAIBackend", extra="openai", package="openai"),
+    BackendInfo(
+        "openai-chat", "alloy.backends.openai:OpenAIChatBackend", extra="openai", package="openai"
+    ),
+    BackendInfo(
+        "anthropic",
+        "alloy.backends.anthropic:AnthropicBackend",
+        extra="anthropic",
+        package="anthropic",
+    ),
+    BackendInfo(
+        "gemini", "alloy.backends.gemini:GeminiBackend", extra="gemini", package="google-genai"
+    ),
+    BackendInfo("ollama", "alloy.backends.ollama:OllamaBackend", extra="ollama", package="ollama"),
     BackendInfo("fake", "alloy.backends.fake:create"),
 ):
     register_backend(_info)

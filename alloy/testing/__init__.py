@@ -1,7 +1,7 @@
 """Test support: the fake backend, backend overrides, and the provider emulator.
 
 ``FakeBackend`` and ``use_backend`` need nothing beyond alloy itself. The ``Emulator`` (a
-loopback HTTP server speaking the providers' wire formats) needs ``alloy[testing]``; it is
+loopback HTTP server speaking the providers' wire formats) needs ``alloy-llm[testing]``; it is
 imported on first use.
 """
 

@@ -9,8 +9,6 @@ import uuid
 from types import TracebackType
 from typing import Any
 
-import uvicorn
-
 from ._app import EmulatorApp
 from ._exchange import quiet_uvicorn
 from ._routing import valid_scenario_name
@@ -21,6 +19,21 @@ __all__ = ["Emulator"]
 
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
+
+
+def _uvicorn() -> Any:
+    # Imported here so that scripting a remote emulator (``RemoteEmulator``) needs no server.
+    try:
+        import uvicorn
+    except ImportError:
+        from ..._errors import ConfigurationError
+        from ..._install import install_hint
+
+        raise ConfigurationError(
+            f"The emulator serves HTTP with uvicorn, which is not installed: "
+            f"{install_hint('testing')}"
+        ) from None
+    return uvicorn
 
 
 class Emulator(Scenario):
@@ -64,6 +77,7 @@ class Emulator(Scenario):
         """Bind the port and serve in a daemon thread; returns once it accepts connections."""
         if self._thread is not None:
             raise RuntimeError("the emulator is already running")
+        uvicorn = _uvicorn()
         quiet_uvicorn()
         self.app.reopen()
         # IPPROTO_TCP, not 0: asyncio enables TCP_NODELAY on accepted connections only when
