@@ -82,13 +82,15 @@ class Finish:
 
     A backend yields it only for the real terminal event (``[DONE]``, ``response.completed``,
     ``message_stop``, the final ``finishReason``, ``done: true``), so a stream cut short is
-    noticed even when the SDK lets it end silently.
+    noticed even when the SDK lets it end silently. ``http_attempts`` is set by alloy's
+    retry wrapper when the stream had to be started more than once.
     """
 
     reason: str | None = None
     model: str | None = None
     request_id: str | None = None
     provider_data: ProviderData | None = None
+    http_attempts: int = 1
 
 
 Delta = TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | UsageDelta | Finish
@@ -194,6 +196,7 @@ class Assembler:
             refusal="".join(self._refusal) or None,
             reasoning="".join(self._reasoning) or None,
             provider_data=finish.provider_data,
+            http_attempts=finish.http_attempts,
         )
 
 

@@ -103,6 +103,7 @@ def steps(p: Plan[T]) -> Flow[T]:
     request = p.request
     messages = request.messages
     usage: Usage | None = None  # summed over the model calls so far
+    http_attempts = 0
     attempts = 1
     tool_turns = 0
     traces: list[ToolTrace] = []
@@ -120,6 +121,7 @@ def steps(p: Plan[T]) -> Flow[T]:
             request = request.with_messages(messages)
         response: Response = yield request
         usage = response.usage if usage is None else usage + response.usage
+        http_attempts += response.http_attempts
         text, refusal = response.text, response.refusal
 
         if tools_active and p.react:
@@ -198,4 +200,5 @@ def steps(p: Plan[T]) -> Flow[T]:
             request_id=response.request_id,
             messages=_turn(messages, response.message()),
             reasoning=response.reasoning,
+            http_attempts=http_attempts,
         )

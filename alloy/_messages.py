@@ -215,6 +215,8 @@ class Response:
     refusal: str | None = None
     reasoning: str | None = None
     provider_data: ProviderData | None = None
+    http_attempts: int = 1
+    """HTTP requests this reply took: more than 1 when alloy's transport retries ran."""
 
     def message(self) -> Message:
         """This reply as an assistant turn, for the next request of a conversation."""

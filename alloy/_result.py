@@ -41,6 +41,8 @@ class Result(Generic[T]):
         finish_reason: the provider's own finish value for the last call.
         tool_calls: the tool calls made, in order.
         attempts: how many times the command asked for its value (1 + re-asks).
+        http_attempts: HTTP requests made for the whole call, transport retries included
+            (at least one per model call).
         duration_s: wall time of the whole command.
         request_id: the provider's id for the last request, when it sent one.
         messages: the transcript of the call: the prompt, every model turn (tool calls and
@@ -61,3 +63,4 @@ class Result(Generic[T]):
     request_id: str | None = None
     messages: tuple[Message, ...] = ()
     reasoning: str | None = None
+    http_attempts: int = 0

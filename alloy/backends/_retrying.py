@@ -9,12 +9,15 @@ stream's (``StreamError``, or the error's own class).
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import time
 from collections.abc import AsyncIterator
 from collections.abc import Iterator
 
 from .. import _retry
 from .._deltas import Delta
+from .._deltas import Finish
 from .._deltas import aclose_deltas
 from .._deltas import close_deltas
 from .._errors import ProviderError
@@ -24,6 +27,9 @@ from .base import Backend
 from .base import WrapperBackend
 
 __all__ = ["Retrying"]
+
+_log = logging.getLogger("alloy")
+_log.addHandler(logging.NullHandler())  # silent unless the application configures logging
 
 
 class Retrying(WrapperBackend):
@@ -39,17 +45,30 @@ class Retrying(WrapperBackend):
         self.max_wait = max_wait
 
     def _wait(self, error: ProviderError, retries: int) -> float:
-        return _retry.delay_for(error, retries, self.max_retries, self.max_wait)
+        wait = _retry.delay_for(error, retries, self.max_retries, self.max_wait)
+        _log.info(
+            "%s: attempt %d failed (%s%s); retrying in %.2fs (%d of %d retries)",
+            error.provider,
+            retries + 1,
+            type(error).__name__,
+            f", HTTP {error.status_code}" if error.status_code is not None else "",
+            wait,
+            retries + 1,
+            self.max_retries,
+        )
+        return wait
 
     def complete(self, request: Request) -> Response:
         """``inner.complete``, tried again on retryable failures."""
         retries = 0
         while True:
             try:
-                return self.inner.complete(request)
+                response = self.inner.complete(request)
             except ProviderError as error:
                 time.sleep(self._wait(error, retries))
                 retries += 1
+                continue
+            return _counted(response, retries)
 
     async def acomplete(self, request: Request) -> Response:
         """The async twin of ``complete``."""
@@ -58,10 +77,12 @@ class Retrying(WrapperBackend):
         retries = 0
         while True:
             try:
-                return await self.inner.acomplete(request)
+                response = await self.inner.acomplete(request)
             except ProviderError as error:
                 await asyncio.sleep(self._wait(error, retries))
                 retries += 1
+                continue
+            return _counted(response, retries)
 
     def stream(self, request: Request) -> Iterator[Delta]:
         """``inner.stream``, started again on failures before the first delta."""
@@ -78,8 +99,12 @@ class Retrying(WrapperBackend):
                     retries += 1
                     time.sleep(wait)
                     continue
-                yield first
-                yield from source
+                yield _finish_counted(first, retries)
+                if not retries:
+                    yield from source
+                    return
+                for delta in source:
+                    yield _finish_counted(delta, retries)
                 return
             finally:
                 close_deltas(source)
@@ -101,9 +126,19 @@ class Retrying(WrapperBackend):
                     retries += 1
                     await asyncio.sleep(wait)
                     continue
-                yield first
+                yield _finish_counted(first, retries)
                 async for delta in source:
-                    yield delta
+                    yield _finish_counted(delta, retries) if retries else delta
                 return
             finally:
                 await aclose_deltas(source)
+
+
+def _counted(response: Response, retries: int) -> Response:
+    return dataclasses.replace(response, http_attempts=retries + 1) if retries else response
+
+
+def _finish_counted(delta: Delta, retries: int) -> Delta:
+    if retries and isinstance(delta, Finish):
+        return dataclasses.replace(delta, http_attempts=retries + 1)
+    return delta
