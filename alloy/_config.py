@@ -10,6 +10,7 @@ by key.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from collections.abc import Generator
 from collections.abc import Mapping
@@ -29,6 +30,8 @@ from ._errors import ConfigurationError
 from ._errors import OutputValidationError
 
 if TYPE_CHECKING:
+    import re
+
     from .backends.base import Backend
 
 __all__ = ["Config", "Wrapper", "configure", "use_config"]
@@ -38,7 +41,10 @@ _TOOL_MODES: tuple[str, ...] = get_args(ToolMode)
 Wrapper = Callable[["Backend"], "Backend"]
 """A wrapper factory: given the backend it wraps, the backend to call instead."""
 # Keys whose values are secrets: shown as '***' in every repr.
-_SECRET_KEYS = frozenset({"api_key", "auth_token", "token", "password", "secret", "headers"})
+_SECRET_KEYS = frozenset(
+    {"api_key", "auth_token", "token", "password", "secret", "credentials", "authorization"}
+)
+_SECRET_WORDS = ("key", "token", "secret", "password", "cookie", "authorization", "signature")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -132,11 +138,36 @@ def make_config(where: str, fields_: Mapping[str, Any]) -> Config:
 
 
 def _redact(key: str, value: Any) -> Any:
-    if key.lower() in _SECRET_KEYS or "key" in key.lower():
+    """``value`` as a repr may show it: secret-looking entries as ``'***'``, credentials in
+    URLs masked. Header mappings (``headers``, ``default_headers``, ``extra_headers``) keep
+    their names and hide the values of credential headers."""
+    lowered = key.lower()
+    if lowered in _SECRET_KEYS or any(word in lowered for word in _SECRET_WORDS):
         return "***"
     if isinstance(value, Mapping):
         return {str(k): _redact(str(k), v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
+    if isinstance(value, str):
+        return mask_urls(value)
     return value
+
+
+def mask_urls(text: str) -> str:
+    """``text`` with URL credentials (``user:pass@``, ``?key=...``) replaced by ``***``."""
+    if "://" not in text and "=" not in text:
+        return text
+    user, query = _url_patterns()
+    return query.sub(r"\1***", user.sub("***@", text))
+
+
+@functools.cache
+def _url_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    # Compiled on first use: ``re`` is not loaded by ``import alloy``.
+    import re
+
+    return (
+        re.compile(r"(?<=://)[^/@\s]+@"),
+        re.compile(r"(?i)([?&](?:key|api_key|apikey|token|access_token|sig|signature)=)[^&#\s]*"),
+    )
 
 
 def _merge_options(

@@ -129,12 +129,30 @@ def resolve(model: str) -> tuple[str, str]:
         if model.startswith(starts):
             return provider, model
     known = ", ".join(f"{name}:" for name in registered())
+    if _looks_like_a_key(model):
+        # Never echoed: a key pasted where the model belongs must not land in a log.
+        raise ConfigurationError(
+            "The model setting holds what looks like an API key (not shown). Set the key in "
+            "the provider's environment variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, "
+            "GEMINI_API_KEY) or provider_options, and the model as 'provider:model'."
+        )
     if sep:
         raise ConfigurationError(f"Unknown model prefix {prefix!r} in {model!r}. Known: {known}")
     raise ConfigurationError(
         f"Cannot tell which provider serves model {model!r}: write it as 'provider:model'. "
         f"Known prefixes: {known}"
     )
+
+
+_KEY_PREFIXES = ("sk-", "sk_", "AIza", "xai-", "gsk_", "key-", "Bearer ")
+
+
+def _looks_like_a_key(text: str) -> bool:
+    """Provider key shapes, or a long run of token characters no model name has."""
+    if text.startswith(_KEY_PREFIXES):
+        return True
+    token = text.replace("-", "").replace("_", "")
+    return len(text) >= 32 and token.isalnum() and any(c.isdigit() for c in text)
 
 
 def split_options(

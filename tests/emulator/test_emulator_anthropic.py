@@ -78,7 +78,8 @@ def test_text(client: Anthropic, scenario: Scenario) -> None:
     assert request.provider == "anthropic"
     assert request.path.endswith("/anthropic/v1/messages")
     assert request.json["system"] == "Be brief."
-    assert request.headers["authorization"] == "Bearer test-key"
+    assert request.headers["authorization"] == "Bearer ***"
+    assert request.carries_key("test-key") and not request.carries_key("other-key")
     assert request.stream is False
 
 
@@ -95,7 +96,8 @@ def test_x_api_key_and_beta_query_are_accepted(scenario: Scenario) -> None:
     assert body["content"] == [{"type": "text", "text": "old style"}]
     [recorded] = scenario.requests
     assert recorded.query == "beta=true"
-    assert recorded.headers["x-api-key"] == "test-key"
+    assert recorded.headers["x-api-key"] == "***"
+    assert recorded.carries_key("test-key")
 
 
 def test_parallel_tool_calls(client: Anthropic, scenario: Scenario) -> None:

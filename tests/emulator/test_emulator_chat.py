@@ -48,7 +48,8 @@ def test_text(client: OpenAI, scenario: Scenario) -> None:
     assert request.json["messages"] == MESSAGES
     assert request.stream is False
     assert request.attempt == 0
-    assert request.headers["authorization"] == "Bearer test"
+    assert request.headers["authorization"] == "Bearer ***"
+    assert request.carries_key("test")
     assert request.status == 200
     assert request.item == Reply(text="Hello there")
 

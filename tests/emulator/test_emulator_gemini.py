@@ -88,7 +88,8 @@ def test_text(client: genai.Client, scenario: Scenario) -> None:
     assert request.path.endswith(f"/gemini/v1/models/{MODEL}:generateContent")
     assert request.stream is False
     assert request.json["contents"] == [{"parts": [{"text": "hi"}], "role": "user"}]
-    assert request.headers["x-goog-api-key"] == "test-key"
+    assert request.headers["x-goog-api-key"] == "***"
+    assert request.carries_key("test-key")
     assert request.status == 200
 
 

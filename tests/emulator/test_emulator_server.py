@@ -78,7 +78,8 @@ def test_env_points_sdk_at_scenario(scenario: Scenario, monkeypatch: pytest.Monk
     scenario.enqueue(Reply(text="via env"))
     with OpenAI(max_retries=0) as sdk:
         assert _chat(sdk) == "via env"
-    assert scenario.requests[0].headers["authorization"] == "Bearer test"
+    assert scenario.requests[0].headers["authorization"] == "Bearer ***"
+    assert scenario.requests[0].carries_key("test")
 
 
 def test_scenarios_are_isolated(emulator: Emulator, make_client: MakeClient) -> None:
@@ -246,3 +247,18 @@ async def test_zero_socket_mode() -> None:
         completion = await sdk.chat.completions.create(model="m", messages=MESSAGES)
     assert completion.choices[0].message.content == "in memory"
     assert emulator.requests[0].path == "/openai/v1/chat/completions"
+
+
+def test_recorded_requests_keep_no_credential() -> None:
+    from alloy.testing.emulator._record import masked
+
+    headers, query, digests = masked(
+        {"Authorization": "Bearer sk-proj-SECRET123", "x-goog-api-key": "AIzaSECRET", "a": "b"},
+        "alt=sse&key=AIzaQUERYSECRET&x=1",
+    )
+    shown = repr((headers, query))
+    for secret in ("sk-proj-SECRET123", "AIzaSECRET", "AIzaQUERYSECRET"):
+        assert secret not in shown
+    assert headers == {"Authorization": "Bearer ***", "x-goog-api-key": "***", "a": "b"}
+    assert query == "alt=sse&key=***&x=1"
+    assert len(digests) == 3

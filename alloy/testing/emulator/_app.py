@@ -20,6 +20,7 @@ from ._items import Fault
 from ._items import Reply
 from ._items import Verbatim
 from ._record import RecordedRequest
+from ._record import masked
 from ._routing import Route
 from ._routing import parse_route
 from ._routing import split_scenario
@@ -92,20 +93,23 @@ class EmulatorApp:
         except ValueError:
             state, route = self.registry.default, parse_route("/_invalid_scenario")
         data = _parse_json(body)
-        headers = _headers(scope)
+        headers, query, digests = masked(
+            _headers(scope), bytes(scope.get("query_string", b"")).decode("latin-1")
+        )
         retry = headers.get("x-stainless-retry-count", "")
         record = RecordedRequest(
             provider=route.provider,
             scenario=state.name,
             method=str(scope["method"]),
             path=path,
-            query=bytes(scope.get("query_string", b"")).decode("latin-1"),
+            query=query,
             headers=headers,
             body=body,
             json=data,
             stream=route.wants_stream(_as_object(data)),
             attempt=int(retry) if retry.isdigit() else None,
             arrived_at=arrived,
+            key_digests=digests,
         )
         exchange = Exchange(receive, send, record, self._stop_future())
         self.registry.arrive(state, record)

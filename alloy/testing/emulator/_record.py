@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -33,6 +36,10 @@ class RecordedRequest:
     True when the client went away before the response was complete. ``item`` is the script
     item used, or None (unknown path, replay mismatch, nothing scripted in strict mode).
     ``status`` is the HTTP status sent, or None when none was (reset, hang).
+
+    Credentials are never kept: the ``authorization``, ``x-api-key`` and ``x-goog-api-key``
+    headers and a ``key=`` query parameter are recorded as ``***`` (``Bearer ***``), and
+    ``carries_key(key)`` tells whether the request sent a given key, from digests.
     """
 
     provider: str
@@ -51,6 +58,42 @@ class RecordedRequest:
     disconnected: bool = False
     item: Item | None = None
     status: int | None = field(default=None)
+    key_digests: frozenset[str] = field(default=frozenset[str](), repr=False)
+
+    def carries_key(self, key: str) -> bool:
+        """Whether this request sent ``key`` (in a credential header or ``key=``)."""
+        return _digest(key) in self.key_digests
+
+
+_CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "x-goog-api-key"}
+)
+_KEY_QUERY = re.compile(r"(?<![^&?])(key|api_key|access_token)=([^&]*)", re.IGNORECASE)
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def masked(headers: Mapping[str, str], query: str) -> tuple[dict[str, str], str, frozenset[str]]:
+    """``(headers, query, digests)`` with every credential replaced by ``***`` and only the
+    digests of the credentials kept."""
+    digests: set[str] = set()
+    shown: dict[str, str] = {}
+    for name, value in headers.items():
+        if name.lower() in _CREDENTIAL_HEADERS:
+            scheme, sep, token = value.partition(" ")
+            schemed = bool(sep) and scheme.lower() in ("bearer", "basic", "token")
+            digests.add(_digest(token if schemed else value))
+            shown[name] = f"{scheme} ***" if schemed else "***"
+        else:
+            shown[name] = value
+
+    def hide(match: re.Match[str]) -> str:
+        digests.add(_digest(urllib.parse.unquote(match.group(2))))
+        return f"{match.group(1)}=***"
+
+    return shown, _KEY_QUERY.sub(hide, query), frozenset(digests)
 
 
 def request_to_json(request: RecordedRequest) -> dict[str, Any]:
@@ -72,6 +115,7 @@ def request_to_json(request: RecordedRequest) -> dict[str, Any]:
         "disconnected": request.disconnected,
         "item": None if request.item is None else item_to_json(request.item),
         "status": request.status,
+        "key_digests": sorted(request.key_digests),
     }
 
 
@@ -79,6 +123,7 @@ def request_from_json(data: Mapping[str, Any]) -> RecordedRequest:
     """Inverse of ``request_to_json``."""
     fields = dict(data)
     fields["body"] = str(fields["body"]).encode()
+    fields["key_digests"] = frozenset(fields.get("key_digests") or ())
     item = fields.pop("item", None)
     return RecordedRequest(item=None if item is None else item_from_json(item), **fields)
 
