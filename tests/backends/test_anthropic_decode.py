@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-import pytest
 from anthropic.types import Message as SDKMessage
 
 from alloy._messages import native
 from alloy.backends.anthropic._decode import decode_response
 from alloy.backends.anthropic._encode import OUTPUT_TOOL
-
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
+from tests.recorded import last_body
+from tests.recorded import require_corpus
 
 
 def recorded(name: str) -> SDKMessage:
-    if not RECORDED.is_dir():  # pragma: no cover - depends on the checkout
-        pytest.skip(f"recorded corpus not found at {RECORDED}")
-    data = json.loads((RECORDED / name).read_text(encoding="utf-8"))
-    return SDKMessage.model_validate(json.loads(data["interactions"][-1]["response"]["body"]))
+    return SDKMessage.model_validate(json.loads(last_body(require_corpus() / name)))
 
 
 def message(*content: dict[str, Any], **fields: Any) -> SDKMessage:

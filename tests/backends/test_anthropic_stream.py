@@ -38,8 +38,12 @@ from alloy.backends.anthropic._encode import OUTPUT_TOOL
 from alloy.backends.anthropic._encode import encode_messages
 from alloy.backends.anthropic._errors import in_stream_status
 from alloy.backends.anthropic._stream import StreamDecoder
+from tests.recorded import check_reply
+from tests.recorded import last_body
+from tests.recorded import load
+from tests.recorded import require_corpus
+from tests.recorded import successes
 
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
 EVENTS: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(RawMessageStreamEvent)
 
 
@@ -74,52 +78,17 @@ def assemble(events: Iterable[Any], **options: Any) -> Response:
     return assembler.response()
 
 
-def load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
 def recorded_events(name: str) -> list[dict[str, Any]]:
-    if not RECORDED.is_dir():  # pragma: no cover - depends on the checkout
-        pytest.skip(f"recorded corpus not found at {RECORDED}")
-    return sse(load(RECORDED / name)["interactions"][-1]["response"]["body"])
+    return sse(last_body(require_corpus() / name))
 
 
-STREAMS = (
-    [
-        p
-        for p in sorted(RECORDED.glob("anthropic__*__stream.json"))
-        if load(p)["interactions"][-1]["response"]["status"] == 200
-    ]
-    if RECORDED.is_dir()
-    else []
-)
-
-
-@pytest.fixture
-def corpus() -> Path:
-    if not RECORDED.is_dir():  # pragma: no cover - depends on the checkout
-        pytest.skip(f"recorded corpus not found at {RECORDED}")
-    return RECORDED
+STREAMS = successes("anthropic__*__stream.json")
 
 
 @pytest.mark.parametrize("path", STREAMS, ids=lambda p: p.name.split("__")[1])
 def test_recorded_stream_matches_its_expectation(path: Path) -> None:
-    case = load(path)
-    expect = case["expect"]
-    response = assemble(sdk_events(sse(case["interactions"][-1]["response"]["body"])))
-
-    assert (response.text or None) == expect["text"]
-    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
-    assert calls == expect["tool_calls"]
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    assert response.reasoning == expect.get("thinking")
-    assert response.refusal == expect.get("refusal")
+    response = assemble(sdk_events(sse(last_body(path))))
+    check_reply(response, load(path)["expect"])
     assert response.model is not None and response.model.startswith("claude-sonnet-4")
 
 
@@ -206,20 +175,12 @@ def stream_of(message: dict[str, Any], piece: int = 3) -> list[dict[str, Any]]:
     return events
 
 
-WHOLE = (
-    [
-        p
-        for p in sorted(RECORDED.glob("anthropic__*__sync.json"))
-        if load(p)["interactions"][-1]["response"]["status"] == 200
-    ]
-    if RECORDED.is_dir()
-    else []
-)
+WHOLE = successes("anthropic__*__sync.json")
 
 
 @pytest.mark.parametrize("path", WHOLE, ids=lambda p: p.name.split("__")[1])
 def test_streamed_reply_decodes_like_the_whole_reply(path: Path) -> None:
-    message = json.loads(load(path)["interactions"][-1]["response"]["body"])
+    message = json.loads(last_body(path))
     whole = decode_response(SDKMessage.model_validate(message))
     streamed = assemble(sdk_events(stream_of(message)))
     assert streamed.text == whole.text

@@ -1,7 +1,8 @@
-"""SDK client lifecycle of the ``gemini`` backend: lazy, reused, per event loop, closed.
+"""SDK clients of the ``gemini`` backend: their options, the environment, TLS, transports.
 
-Building a ``genai.Client`` opens no connection; the last tests make real calls to the
-emulator to show that no socket outlives its loop.
+Building a ``genai.Client`` opens no connection; the last test makes real calls to the
+emulator to show that no socket outlives its loop. Reuse and closing (one sync client, one
+async client per event loop) are ``ClientCache``'s, in test_clients.py.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import ssl
-import threading
-import weakref
 from typing import Any
 
 import httpx2
@@ -19,7 +18,6 @@ from google import genai
 
 from alloy.backends import Message
 from alloy.backends import Request
-from alloy.backends import clear_instances
 from alloy.backends import get_backend
 from alloy.backends.base import Backend
 from alloy.backends.gemini import GeminiBackend
@@ -73,23 +71,6 @@ def test_plain_keys_override_http_options() -> None:
     assert http_options == {"base_url": "http://127.0.0.1:9/a", "headers": {"x-a": "1"}}
 
 
-def test_sync_client_is_shared_across_threads() -> None:
-    pool = clients()
-    seen: list[genai.Client] = []
-    start = threading.Barrier(8)
-
-    def worker() -> None:
-        start.wait()
-        seen.append(pool.sync())
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len({id(c) for c in seen}) == 1
-
-
 def test_sdk_environment_variables_apply(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GEMINI_API_KEY", "AIza-from-env-0000")
     monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
@@ -101,22 +82,6 @@ def test_sdk_environment_variables_apply(monkeypatch: pytest.MonkeyPatch) -> Non
     assert settings._http_options.base_url == "http://127.0.0.1:9/emulated"
     assert settings._http_options.api_version == "v1beta"
     assert "AIza-from-env-0000" in pool.secrets.values
-
-
-def test_one_async_client_per_loop_closed_when_the_loop_ends() -> None:
-    pool = clients()
-
-    async def twice() -> tuple[genai.Client, genai.Client]:
-        return await pool.aclient(), await pool.aclient()
-
-    first, again = asyncio.run(twice())
-    second, _ = asyncio.run(twice())
-    assert first is again
-    assert first is not second
-    for client in (first, second):
-        assert api(client)._async_httpx_client.is_closed
-        assert api(client)._httpx_client.is_closed
-    assert len(pool._cache._async) == 0  # pyright: ignore[reportPrivateUsage]
 
 
 def test_async_client_uses_its_own_httpx2_transport() -> None:
@@ -184,45 +149,6 @@ def test_vertex_ai_keeps_the_sdks_own_tls(monkeypatch: pytest.MonkeyPatch) -> No
 def test_the_sync_client_gets_no_async_transport() -> None:
     settings = api(clients().sync())._http_options
     assert not (settings.async_client_args or {}).get("transport")
-
-
-def test_concurrent_tasks_share_the_loop_client() -> None:
-    pool = clients()
-
-    async def main() -> set[int]:
-        got = await asyncio.gather(*(pool.aclient() for _ in range(20)))
-        return {id(c) for c in got}
-
-    assert len(asyncio.run(main())) == 1
-
-
-def test_finished_loops_are_not_kept_alive() -> None:
-    pool = clients()
-    loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
-
-    async def main() -> None:
-        loops.append(weakref.ref(asyncio.get_running_loop()))
-        await pool.aclient()
-
-    asyncio.run(main())
-    gc.collect()
-    assert loops[0]() is None
-
-
-def test_close_closes_the_sync_client_and_a_new_one_is_made_on_use() -> None:
-    backend = GeminiBackend({"api_key": KEY})
-    first = backend._clients.sync()  # pyright: ignore[reportPrivateUsage]
-    backend.close()
-    assert api(first)._httpx_client.is_closed
-    assert backend._clients.sync() is not first  # pyright: ignore[reportPrivateUsage]
-
-
-def test_registry_clear_instances_closes_backends() -> None:
-    backend = get_backend("gemini", {"api_key": KEY, "headers": {"x-close": "1"}})
-    assert isinstance(backend, GeminiBackend)
-    client = backend._clients.sync()  # pyright: ignore[reportPrivateUsage]
-    clear_instances()
-    assert api(client)._httpx_client.is_closed
 
 
 def test_real_calls_on_successive_loops_leave_nothing_open(alloy_emulator: Scenario) -> None:

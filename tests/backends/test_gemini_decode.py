@@ -22,17 +22,10 @@ from alloy._messages import Request
 from alloy._messages import native
 from alloy.backends.gemini._decode import decode_response
 from alloy.backends.gemini._encode import encode_request
-
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
-
-
-def recorded(pattern: str) -> list[Path]:
-    return sorted(RECORDED.glob(pattern)) if RECORDED.is_dir() else []
-
-
-def load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+from tests.recorded import check_reply
+from tests.recorded import last_body
+from tests.recorded import load
+from tests.recorded import successes
 
 
 def sdk_parse(body: str | dict[str, Any]) -> types.GenerateContentResponse:
@@ -48,37 +41,13 @@ def sdk_parse(body: str | dict[str, Any]) -> types.GenerateContentResponse:
         return client.models.generate_content(model="gemini-2.5-flash", contents="hi")
 
 
-SUCCESSES = [
-    p
-    for p in recorded("gemini__*__sync.json")
-    if load(p)["interactions"][-1]["response"]["status"] == 200
-]
-
-
-@pytest.fixture
-def corpus() -> Path:
-    if not RECORDED.is_dir():
-        pytest.skip(f"recorded corpus not found at {RECORDED}")
-    return RECORDED
+SUCCESSES = successes("gemini__*__sync.json")
 
 
 @pytest.mark.parametrize("path", SUCCESSES, ids=lambda p: p.name.split("__")[1])
 def test_decode_matches_recorded_expectation(path: Path) -> None:
-    case = load(path)
-    expect = case["expect"]
-    response = decode_response(sdk_parse(case["interactions"][-1]["response"]["body"]))
-
-    assert (response.text or None) == expect["text"]
-    assert [(c.name, json.loads(c.arguments)) for c in response.tool_calls] == [
-        (c["name"], c["arguments"]) for c in expect["tool_calls"]
-    ]
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    assert response.reasoning == expect.get("thinking")
+    response = decode_response(sdk_parse(last_body(path)))
+    check_reply(response, load(path)["expect"])
     assert response.refusal is None
     assert response.model == "gemini-2.5-flash"
 
@@ -89,7 +58,7 @@ def test_a_recording_of_each_kind_is_covered(corpus: Path) -> None:
 
 
 def test_usage_total_is_the_providers_own(corpus: Path) -> None:
-    body = load(corpus / "gemini__thinking__sync.json")["interactions"][-1]["response"]["body"]
+    body = last_body(corpus / "gemini__thinking__sync.json")
     usage = decode_response(sdk_parse(body)).usage
     # totalTokenCount counts the thinking that candidatesTokenCount leaves out.
     assert (usage.input_tokens, usage.output_tokens, usage.reasoning_tokens) == (30, 136, 1754)
@@ -97,7 +66,7 @@ def test_usage_total_is_the_providers_own(corpus: Path) -> None:
 
 
 def test_thoughts_are_reasoning_not_text(corpus: Path) -> None:
-    body = load(corpus / "gemini__thinking__sync.json")["interactions"][-1]["response"]["body"]
+    body = last_body(corpus / "gemini__thinking__sync.json")
     response = decode_response(sdk_parse(body))
     assert response.text.endswith("3")
     assert response.reasoning is not None
@@ -181,7 +150,7 @@ def test_an_empty_reply() -> None:
 
 
 def test_max_tokens_is_not_a_refusal(corpus: Path) -> None:
-    body = load(corpus / "gemini__max-tokens__sync.json")["interactions"][-1]["response"]["body"]
+    body = last_body(corpus / "gemini__max-tokens__sync.json")
     response = decode_response(sdk_parse(body))
     assert response.finish_reason == "MAX_TOKENS"
     assert response.refusal is None

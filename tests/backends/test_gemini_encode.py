@@ -23,27 +23,16 @@ from alloy._messages import Request
 from alloy._messages import TextPart
 from alloy._messages import ToolCall
 from alloy._messages import ToolResult
-from alloy._messages import ToolSpec
 from alloy.backends.gemini import PROFILES
 from alloy.backends.gemini import GeminiBackend
 from alloy.backends.gemini._encode import encode_request
 from alloy.backends.gemini._models import profile
+from tests.backends._fixtures import OPEN_SCHEMA
+from tests.backends._fixtures import OPEN_WEATHER
+from tests.backends._fixtures import request_builder
 
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"vendor": {"type": "string"}, "total": {"type": "number"}},
-    "required": ["vendor", "total"],
-}
-OUTPUT = OutputSchema("Invoice", SCHEMA, wrapped=False)
-WEATHER = ToolSpec(
-    "get_weather",
-    "Current weather for a city.",
-    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-)
-
-
-def request(*messages: Message, model: str = "gemini-2.5-flash", **fields: Any) -> Request:
-    return Request(model=model, messages=messages or (Message.user("hi"),), **fields)
+OUTPUT = OutputSchema("Invoice", OPEN_SCHEMA, wrapped=False)
+request = request_builder("gemini-2.5-flash")
 
 
 def config(req: Request) -> dict[str, Any]:
@@ -81,12 +70,12 @@ def test_output_schema_is_enforced_natively() -> None:
     got = config(request(output=OUTPUT))
     assert got["response_mime_type"] == "application/json"
     schema = got["response_json_schema"]
-    assert schema["properties"] == SCHEMA["properties"]
+    assert schema["properties"] == OPEN_SCHEMA["properties"]
     assert schema["propertyOrdering"] == ["vendor", "total"]  # the gemini dialect
 
 
 def test_tools_are_function_declarations_with_json_schema() -> None:
-    got = config(request(tools=(WEATHER,)))
+    got = config(request(tools=(OPEN_WEATHER,)))
     (declaration,) = got["tools"][0]["function_declarations"]
     assert declaration["name"] == "get_weather"
     assert declaration["description"] == "Current weather for a city."
@@ -95,13 +84,13 @@ def test_tools_are_function_declarations_with_json_schema() -> None:
 
 
 def test_gemini_2_takes_no_schema_on_a_tool_turn() -> None:
-    got = config(request(output=OUTPUT, tools=(WEATHER,)))
+    got = config(request(output=OUTPUT, tools=(OPEN_WEATHER,)))
     assert "tools" in got
     assert "response_json_schema" not in got and "response_mime_type" not in got
 
 
 def test_gemini_3_takes_schema_and_tools_together() -> None:
-    got = config(request(model="gemini-3-pro-preview", output=OUTPUT, tools=(WEATHER,)))
+    got = config(request(model="gemini-3-pro-preview", output=OUTPUT, tools=(OPEN_WEATHER,)))
     assert "tools" in got and "response_json_schema" in got
 
 
@@ -346,7 +335,7 @@ def test_wire_shape_of_a_tool_follow_up() -> None:
         Message("assistant", (call,), ProviderData("gemini", turn)),
         Message("user", (ToolResult("c1", "get_weather", "rain"),)),
     )
-    body = sent_body(request(*messages, tools=(WEATHER,)))
+    body = sent_body(request(*messages, tools=(OPEN_WEATHER,)))
     declaration = body["tools"][0]["functionDeclarations"][0]
     # google-genai 3.4 sends this one field in snake_case; the API's JSON parser takes both.
     assert declaration["parameters_json_schema"]["required"] == ["city"]

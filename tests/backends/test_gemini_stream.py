@@ -38,8 +38,10 @@ from alloy.backends._boundary import broken_stream
 from alloy.backends.gemini._decode import decode_response
 from alloy.backends.gemini._encode import encode_request
 from alloy.backends.gemini._stream import StreamDecoder
-
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
+from tests.recorded import check_reply
+from tests.recorded import last_body
+from tests.recorded import load
+from tests.recorded import successes
 
 
 def data_lines(body: str) -> list[str]:
@@ -70,50 +72,14 @@ def assemble(chunks: Iterable[types.GenerateContentResponse]) -> Response:
     return assembler.response()
 
 
-def load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
-def last_body(path: Path) -> str:
-    body: str = load(path)["interactions"][-1]["response"]["body"]
-    return body
-
-
-def successes(mode: str) -> list[Path]:
-    if not RECORDED.is_dir():
-        return []
-    paths = sorted(RECORDED.glob(f"gemini__*__{mode}.json"))
-    return [p for p in paths if load(p)["interactions"][-1]["response"]["status"] == 200]
-
-
-STREAMS = successes("stream")
-
-
-@pytest.fixture
-def corpus() -> Path:
-    if not RECORDED.is_dir():  # pragma: no cover - depends on the checkout
-        pytest.skip(f"recorded corpus not found at {RECORDED}")
-    return RECORDED
+STREAMS = successes("gemini__*__stream.json")
 
 
 @pytest.mark.parametrize("path", STREAMS, ids=lambda p: p.name.split("__")[1])
 def test_recorded_stream_matches_its_expectation(path: Path) -> None:
-    expect = load(path)["expect"]
     response = assemble(chunk(line) for line in data_lines(last_body(path)))
-
-    assert (response.text or None) == expect["text"]
-    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
-    assert calls == expect["tool_calls"]
+    check_reply(response, load(path)["expect"])
     assert len({c.id for c in response.tool_calls}) == len(response.tool_calls)
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    assert response.reasoning == expect.get("thinking")
-    assert response.refusal == expect.get("refusal")
     assert response.model == "gemini-2.5-flash"
 
 
@@ -191,7 +157,7 @@ def stream_of(whole: dict[str, Any], piece: int = 4) -> list[dict[str, Any]]:
     return chunks
 
 
-WHOLE = successes("sync")
+WHOLE = successes("gemini__*__sync.json")
 
 
 @pytest.mark.parametrize("path", WHOLE, ids=lambda p: p.name.split("__")[1])

@@ -1,7 +1,9 @@
-"""Clients of the ollama backend: SDK defaults and environment, reuse, timeouts, capabilities.
+"""Clients of the ollama backend: SDK defaults and environment, timeouts, capabilities.
 
 No request is made: building a client opens no connection. The tests look inside the
-backend and the SDK client (``_client`` is its httpx client) on purpose.
+backend and the SDK client (``_client`` is its httpx client) on purpose. Reuse and closing
+(one sync client, one async client per event loop) are ``ClientCache``'s, in
+test_clients.py.
 """
 # The ollama SDK's chat() (a parameter typed with a bare Callable), its context managers and
 # its clients' httpx attribute are partly untyped.
@@ -17,7 +19,6 @@ import httpx
 import ollama
 import pytest
 
-from alloy.backends import clear_instances
 from alloy.backends import get_backend
 from alloy.backends import info
 from alloy.backends.base import Backend
@@ -90,35 +91,15 @@ def test_authorization_header_option_is_a_secret() -> None:
     assert "Bearer tok-123456" in backend._secrets.values
 
 
-def test_sync_client_is_built_once_and_closed() -> None:
+def test_clients_keep_the_sdks_default_timeout() -> None:
     backend = OllamaBackend({"host": "http://127.0.0.1:9"})
-    client = backend._cache.sync()
-    assert backend._cache.sync() is client
-    assert http(client).timeout == httpx.Timeout(None)  # the SDK's default: alloy's per call
+    assert http(backend._cache.sync()).timeout == httpx.Timeout(None)  # alloy's is per call
+
+    async def timeout() -> object:
+        return http(await backend._cache.aclient()).timeout
+
+    assert asyncio.run(timeout()) == httpx.Timeout(None)
     backend.close()
-    assert http(client).is_closed
-    assert backend._cache.sync() is not client
-    backend.close()
-
-
-def test_one_async_client_per_loop_closed_when_the_loop_ends() -> None:
-    backend = OllamaBackend({"host": "http://127.0.0.1:9"})
-
-    async def twice() -> tuple[ollama.AsyncClient, ollama.AsyncClient]:
-        return await backend._cache.aclient(), await backend._cache.aclient()
-
-    first, again = asyncio.run(twice())
-    second, _ = asyncio.run(twice())
-    assert first is again and first is not second
-    assert http(first).is_closed and http(second).is_closed
-
-
-def test_registry_clear_instances_closes_the_backend() -> None:
-    backend = get_backend("ollama", {"host": "http://127.0.0.1:7"})
-    assert isinstance(backend, OllamaBackend)
-    client = backend._cache.sync()
-    clear_instances()
-    assert http(client).is_closed
 
 
 def test_the_request_hook_applies_the_call_timeout() -> None:

@@ -24,19 +24,16 @@ from alloy._messages import ProviderData
 from alloy._messages import Request
 from alloy.backends.ollama._decode import decode_response
 from alloy.backends.ollama._encode import encode_request
+from tests.recorded import check_reply
+from tests.recorded import last_body
+from tests.recorded import load
+from tests.recorded import recorded
 
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
-NATIVE = (
-    sorted(p for p in RECORDED.glob("ollama__*.json") if "openai-compat" not in p.name)
-    if RECORDED.is_dir()
-    else []
-)
+NATIVE = [p for p in recorded("ollama__*.json") if "openai-compat" not in p.name]
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    body: str = data["interactions"][-1]["response"]["body"]
-    return [json.loads(line) for line in body.splitlines() if line.strip()]
+    return [json.loads(line) for line in last_body(path).splitlines() if line.strip()]
 
 
 def fold(parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -67,28 +64,18 @@ def chat(**fields: Any) -> ChatResponse:
 
 @pytest.mark.parametrize("path", NATIVE, ids=lambda p: p.name.removesuffix(".json"))
 def test_recorded_native_bodies(path: Path) -> None:
-    expect = json.loads(path.read_text(encoding="utf-8"))["expect"]
+    expect = load(path)["expect"]
     parts = lines(path)
     for part in parts:
         ChatResponse(**part)  # every line parses as the SDK's stream reader parses it
     response = decode_response(ChatResponse(**fold(parts)))
-    assert (response.text or None) == expect["text"]
-    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
-    assert calls == expect["tool_calls"]
-    assert response.finish_reason == expect["finish"]
+    check_reply(response, expect)
     usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
     assert response.usage.total_tokens == usage["input_tokens"] + usage["output_tokens"]
     assert response.model == "llama3.1"
-    assert response.reasoning == expect.get("thinking")
 
 
-def test_the_recorded_corpus_was_found() -> None:
-    if not RECORDED.is_dir():
-        pytest.skip(f"recorded corpus not found at {RECORDED}")
+def test_the_recorded_corpus_was_found(corpus: Path) -> None:
     assert NATIVE
 
 

@@ -16,7 +16,6 @@ from alloy._messages import Message
 from alloy._messages import OutputMode
 from alloy._messages import OutputSchema
 from alloy._messages import ProviderData
-from alloy._messages import Request
 from alloy._messages import TextPart
 from alloy._messages import ToolCall
 from alloy._messages import ToolResult
@@ -24,13 +23,11 @@ from alloy._messages import ToolSpec
 from alloy.backends.ollama._encode import encode_request
 from alloy.backends.ollama._encode import merge_options
 from alloy.backends.ollama._encode import tool_parameters
+from tests.backends._fixtures import STRICT_SCHEMA
+from tests.backends._fixtures import WEATHER_CALLS
+from tests.backends._fixtures import WEATHER_RESULTS
+from tests.backends._fixtures import request_builder
 
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"vendor": {"type": "string"}, "total": {"type": "number"}},
-    "required": ["vendor", "total"],
-    "additionalProperties": False,
-}
 WEATHER = ToolSpec(
     "get_weather",
     "Current weather for a city.",
@@ -45,8 +42,7 @@ WEATHER = ToolSpec(
 )
 
 
-def request(*messages: Message, **fields: Any) -> Request:
-    return Request(model="llama3.2", messages=messages or (Message.user("hi"),), **fields)
+request = request_builder("llama3.2")
 
 
 def sent(params: dict[str, Any]) -> dict[str, Any]:
@@ -117,9 +113,9 @@ def test_model_options_must_be_a_mapping() -> None:
 
 
 def test_output_schema_goes_in_format() -> None:
-    params = encode_request(request(output=OutputSchema("Invoice", SCHEMA, wrapped=False)))
-    assert params["format"] == SCHEMA
-    assert sent(params)["format"] == SCHEMA
+    params = encode_request(request(output=OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)))
+    assert params["format"] == STRICT_SCHEMA
+    assert sent(params)["format"] == STRICT_SCHEMA
 
 
 @pytest.mark.parametrize(
@@ -128,7 +124,7 @@ def test_output_schema_goes_in_format() -> None:
 def test_the_output_mode_decides_the_format(mode: OutputMode, grammar: bool) -> None:
     # Ollama cannot force a tool call, so every mode that enforces the schema is the grammar;
     # with "prompt" the schema is only in the system prompt (written there by planning).
-    output = OutputSchema("Invoice", SCHEMA, wrapped=False)
+    output = OutputSchema("Invoice", STRICT_SCHEMA, wrapped=False)
     params = encode_request(request(output=output, output_mode=mode))
     assert ("format" in params) is grammar
     assert "tools" not in params
@@ -238,18 +234,8 @@ def test_recursive_tool_parameters_keep_their_defs() -> None:
 
 
 def test_assistant_tool_calls_and_tool_results() -> None:
-    assistant = Message(
-        "assistant",
-        (
-            ToolCall("call_1", "get_weather", '{"city":"Oslo"}'),
-            ToolCall("call_2", "get_weather", '{"city":"Rome"}'),
-        ),
-    )
-    results = Message(
-        "user",
-        (ToolResult("call_1", "get_weather", "rain"), ToolResult("call_2", "get_weather", "sun")),
-    )
-    params = encode_request(request(Message.user("Weather?"), assistant, results))
+    assistant = Message("assistant", WEATHER_CALLS)
+    params = encode_request(request(Message.user("Weather?"), assistant, WEATHER_RESULTS))
     assert params["messages"][1:] == [
         {
             "role": "assistant",

@@ -48,13 +48,12 @@ from alloy.backends.ollama._encode import encode_request
 from alloy.backends.ollama._stream import StreamDecoder
 from alloy.backends.ollama.backend import _TIMEOUT
 from alloy.testing import use_backend
+from tests.recorded import check_reply
+from tests.recorded import last_body
+from tests.recorded import load
+from tests.recorded import recorded
 
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
-STREAMS = (
-    sorted(p for p in RECORDED.glob("ollama__*__stream.json") if "openai-compat" not in p.name)
-    if RECORDED.is_dir()
-    else []
-)
+STREAMS = [p for p in recorded("ollama__*__stream.json") if "openai-compat" not in p.name]
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -119,30 +118,16 @@ def call(name: str, **arguments: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("path", STREAMS, ids=lambda p: p.name.removesuffix(".json"))
 def test_recorded_stream(path: Path) -> None:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    expect = data["expect"]
-    lines = ndjson(data["interactions"][-1]["response"]["body"])
+    lines = ndjson(last_body(path))
     response = assemble(classify(lines))
-    assert (response.text or None) == expect["text"]
-    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
-    assert calls == expect["tool_calls"]
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    assert response.refusal == expect.get("refusal")
-    assert response.reasoning == expect.get("thinking")
+    check_reply(response, load(path)["expect"])
     assert response == whole(lines)
 
 
-def test_recorded_text_arrives_in_pieces() -> None:
-    if not STREAMS:
-        pytest.skip(f"recorded corpus not found at {RECORDED}")
+def test_recorded_text_arrives_in_pieces(corpus: Path) -> None:
+    assert STREAMS
     for path in STREAMS:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        lines = ndjson(data["interactions"][-1]["response"]["body"])
+        lines = ndjson(last_body(path))
         deltas = classify(lines)
         pieces = [d.text for d in deltas if isinstance(d, TextDelta)]
         assert len(pieces) == sum(1 for line in lines if line["message"].get("content"))

@@ -17,19 +17,10 @@ from alloy._messages import Message
 from alloy._messages import Request
 from alloy.backends.openai.chat import decode_response
 from alloy.backends.openai.chat import encode_request
-
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
-
-
-def recorded(*patterns: str) -> list[Path]:
-    if not RECORDED.is_dir():
-        return []
-    return sorted(p for pattern in patterns for p in RECORDED.glob(pattern))
-
-
-def load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+from tests.recorded import check_reply
+from tests.recorded import last_body
+from tests.recorded import load
+from tests.recorded import successes
 
 
 def parse(body: str | dict[str, Any]) -> ChatCompletion:
@@ -42,37 +33,13 @@ def parse(body: str | dict[str, Any]) -> ChatCompletion:
         return ChatCompletion.construct(**data)
 
 
-SUCCESSES = [
-    p
-    for p in recorded("openai-chat__*__sync.json", "ollama__openai-compat-*__sync.json")
-    if load(p)["interactions"][-1]["response"]["status"] == 200
-]
-
-
-@pytest.fixture
-def corpus() -> Path:
-    if not RECORDED.is_dir():
-        pytest.skip(f"recorded corpus not found at {RECORDED}")
-    return RECORDED
+SUCCESSES = successes("openai-chat__*__sync.json", "ollama__openai-compat-*__sync.json")
 
 
 @pytest.mark.parametrize("path", SUCCESSES, ids=lambda p: ":".join(p.name.split("__")[:2]))
 def test_decode_matches_recorded_expectation(path: Path) -> None:
-    case = load(path)
-    expect = case["expect"]
-    response = decode_response(parse(case["interactions"][-1]["response"]["body"]))
-
-    assert (response.text or None) == expect["text"]
-    assert [(c.name, json.loads(c.arguments)) for c in response.tool_calls] == [
-        (c["name"], c["arguments"]) for c in expect["tool_calls"]
-    ]
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    assert response.refusal == expect.get("refusal")
+    response = decode_response(parse(last_body(path)))
+    check_reply(response, load(path)["expect"])
 
 
 def test_a_recording_of_each_kind_is_covered(corpus: Path) -> None:
@@ -98,8 +65,7 @@ def test_tool_call_ids_and_a_follow_up_turn_match_the_recording(corpus: Path) ->
 
 
 def test_model_and_total_tokens(corpus: Path) -> None:
-    case = load(corpus / "openai-chat__text__sync.json")
-    response = decode_response(parse(case["interactions"][-1]["response"]["body"]))
+    response = decode_response(parse(last_body(corpus / "openai-chat__text__sync.json")))
     assert response.model == "gpt-4o-2024-08-06"
     assert response.usage.total_tokens == 28
 

@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alloy._messages import Message
 from alloy._messages import OutputSchema
 from alloy._messages import ProviderData
-from alloy._messages import Request
 from alloy._messages import TextPart
 from alloy._messages import ToolCall
 from alloy._messages import ToolResult
-from alloy._messages import ToolSpec
 from alloy.backends.openai.chat import encode_request
+from tests.backends._fixtures import LOOSE_SCHEMA
+from tests.backends._fixtures import STRICT_SCHEMA
+from tests.backends._fixtures import WEATHER
+from tests.backends._fixtures import WEATHER_CALLS
+from tests.backends._fixtures import WEATHER_RESULTS
+from tests.backends._fixtures import request_builder
 
-STRICT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"vendor": {"type": "string"}, "total": {"type": "number"}},
-    "required": ["vendor", "total"],
-    "additionalProperties": False,
-}
-LOOSE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"vendor": {"type": "string"}, "note": {"type": "string", "default": ""}},
-    "required": ["vendor"],
-}
-WEATHER = ToolSpec(
-    "get_weather",
-    "Current weather for a city.",
-    {
-        "type": "object",
-        "properties": {"city": {"type": "string"}},
-        "required": ["city"],
-        "additionalProperties": False,
-    },
-)
-
-
-def request(*messages: Message, **fields: Any) -> Request:
-    return Request(model="llama3.2", messages=messages or (Message.user("hi"),), **fields)
+request = request_builder("llama3.2")
 
 
 def test_minimal_request() -> None:
@@ -97,18 +75,8 @@ def test_tools_are_nested_function_tools() -> None:
 
 
 def test_assistant_tool_calls_and_tool_results() -> None:
-    assistant = Message(
-        "assistant",
-        (
-            ToolCall("call_1", "get_weather", '{"city":"Oslo"}'),
-            ToolCall("call_2", "get_weather", '{"city":"Rome"}'),
-        ),
-    )
-    results = Message(
-        "user",
-        (ToolResult("call_1", "get_weather", "rain"), ToolResult("call_2", "get_weather", "sun")),
-    )
-    params = encode_request(request(Message.user("Weather?"), assistant, results))
+    assistant = Message("assistant", WEATHER_CALLS)
+    params = encode_request(request(Message.user("Weather?"), assistant, WEATHER_RESULTS))
     assert params["messages"][1:] == [
         {
             "role": "assistant",

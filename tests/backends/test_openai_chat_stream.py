@@ -31,22 +31,11 @@ from alloy.backends.openai._errors import MalformedChunk
 from alloy.backends.openai._stream_chat import StreamDecoder
 from alloy.backends.openai.chat import encode_request
 from alloy.backends.openai.chat import stream_params
-
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
-
-
-def recorded(pattern: str) -> list[Path]:
-    return sorted(RECORDED.glob(pattern)) if RECORDED.is_dir() else []
-
-
-def sse_data(body: str) -> list[bytes]:
-    """The ``data:`` payload of each event of an SSE body (a reference parser for tests)."""
-    events: list[bytes] = []
-    for block in body.replace("\r\n", "\n").split("\n\n"):
-        lines = [line[5:].lstrip(" ") for line in block.split("\n") if line.startswith("data:")]
-        if lines:
-            events.append("\n".join(lines).encode())
-    return events
+from tests.recorded import check_reply
+from tests.recorded import last_body
+from tests.recorded import load
+from tests.recorded import recorded
+from tests.recorded import sse_data
 
 
 def assemble(events: list[bytes], request_id: str | None = None) -> Response:
@@ -69,36 +58,21 @@ def choice(delta: dict[str, Any], finish: str | None = None, index: int = 0) -> 
 
 STREAMS = [
     p
-    for p in recorded("openai-chat__*__stream.json")
-    + recorded("ollama__openai-compat-*__stream.json")
-    if not json.loads(p.read_text(encoding="utf-8"))["expect"]["error"]
+    for p in recorded("openai-chat__*__stream.json", "ollama__openai-compat-*__stream.json")
+    if not load(p)["expect"]["error"]
 ]
 
 
 @pytest.mark.parametrize("path", STREAMS, ids=lambda p: p.name.removesuffix(".json"))
 def test_recorded_stream_assembles_to_expect(path: Path) -> None:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    expect = data["expect"]
-    response = assemble(sse_data(data["interactions"][-1]["response"]["body"]), "req_1")
-    assert (response.text or None) == expect["text"]
-    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
-    assert calls == expect["tool_calls"]
+    response = assemble(sse_data(last_body(path)), "req_1")
+    check_reply(response, load(path)["expect"])
     assert all(c.id.startswith("call_") for c in response.tool_calls)
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    assert response.refusal == expect.get("refusal")
-    assert response.reasoning == expect.get("thinking")
     assert response.request_id == "req_1"
     assert response.model
 
 
-def test_the_recorded_streams_were_found() -> None:
-    if not RECORDED.is_dir():
-        pytest.skip(f"recorded corpus not found at {RECORDED}")
+def test_the_recorded_streams_were_found(corpus: Path) -> None:
     assert len(STREAMS) >= 6
 
 

@@ -19,17 +19,10 @@ from alloy._messages import ProviderData
 from alloy._messages import Request
 from alloy.backends.openai.responses import decode_response
 from alloy.backends.openai.responses import encode_request
-
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
-
-
-def recorded(pattern: str) -> list[Path]:
-    return sorted(RECORDED.glob(pattern)) if RECORDED.is_dir() else []
-
-
-def load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+from tests.recorded import check_reply
+from tests.recorded import last_body
+from tests.recorded import load
+from tests.recorded import successes
 
 
 def parse(body: str) -> SDKResponse:
@@ -46,38 +39,13 @@ def parse(body: str) -> SDKResponse:
         return SDKResponse.construct(**data)
 
 
-SUCCESSES = [
-    p
-    for p in recorded("openai-responses__*__sync.json")
-    if load(p)["interactions"][-1]["response"]["status"] == 200
-]
-
-
-@pytest.fixture
-def corpus() -> Path:
-    if not RECORDED.is_dir():
-        pytest.skip(f"recorded corpus not found at {RECORDED}")
-    return RECORDED
+SUCCESSES = successes("openai-responses__*__sync.json")
 
 
 @pytest.mark.parametrize("path", SUCCESSES, ids=lambda p: p.name.split("__")[1])
 def test_decode_matches_recorded_expectation(path: Path) -> None:
-    case = load(path)
-    expect = case["expect"]
-    response = decode_response(parse(case["interactions"][-1]["response"]["body"]))
-
-    assert (response.text or None) == expect["text"]
-    assert [(c.name, json.loads(c.arguments)) for c in response.tool_calls] == [
-        (c["name"], c["arguments"]) for c in expect["tool_calls"]
-    ]
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    assert response.refusal == expect.get("refusal")
-    assert response.reasoning == expect.get("thinking")
+    response = decode_response(parse(last_body(path)))
+    check_reply(response, load(path)["expect"])
 
 
 def test_a_recording_of_each_kind_is_covered(corpus: Path) -> None:
@@ -86,8 +54,7 @@ def test_a_recording_of_each_kind_is_covered(corpus: Path) -> None:
 
 
 def test_usage_total_model_and_provider_data(corpus: Path) -> None:
-    body = load(corpus / "openai-responses__text__sync.json")
-    raw = parse(body["interactions"][-1]["response"]["body"])
+    raw = parse(last_body(corpus / "openai-responses__text__sync.json"))
     response = decode_response(raw)
     assert raw.usage is not None
     assert response.usage.total_tokens == raw.usage.total_tokens
@@ -99,8 +66,7 @@ def test_usage_total_model_and_provider_data(corpus: Path) -> None:
 
 
 def test_tool_calls_keep_call_id_arguments_verbatim_and_their_item(corpus: Path) -> None:
-    body = load(corpus / "openai-responses__parallel-tool-calls__sync.json")
-    raw = parse(body["interactions"][-1]["response"]["body"])
+    raw = parse(last_body(corpus / "openai-responses__parallel-tool-calls__sync.json"))
     first = decode_response(raw).tool_calls[0]
     assert first.id == "call_ZuiErmwO3jdjHdDKTX2LH96R"
     assert first.arguments == '{"password":"mellon"}'
@@ -112,8 +78,7 @@ def test_tool_calls_keep_call_id_arguments_verbatim_and_their_item(corpus: Path)
 
 
 def test_request_id_comes_from_the_sdk_object(corpus: Path) -> None:
-    body = load(corpus / "openai-responses__text__sync.json")
-    raw = parse(body["interactions"][-1]["response"]["body"])
+    raw = parse(last_body(corpus / "openai-responses__text__sync.json"))
     assert decode_response(raw).request_id is None
     raw._request_id = "req_abc"
     assert decode_response(raw).request_id == "req_abc"
@@ -133,8 +98,7 @@ def test_follow_up_turn_echoes_the_recorded_function_call_items(corpus: Path) ->
 
 
 def test_reasoning_items_are_kept_for_the_next_turn_but_not_in_text(corpus: Path) -> None:
-    case = load(corpus / "openai-responses__thinking__sync.json")
-    reply = decode_response(parse(case["interactions"][-1]["response"]["body"]))
+    reply = decode_response(parse(last_body(corpus / "openai-responses__thinking__sync.json")))
     assert reply.text == "3"
     assert reply.provider_data is not None
     assert [item["type"] for item in reply.provider_data.data] == ["reasoning", "message"]

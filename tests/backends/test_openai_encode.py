@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alloy._messages import Message
 from alloy._messages import OutputSchema
 from alloy._messages import ProviderData
-from alloy._messages import Request
 from alloy._messages import TextPart
 from alloy._messages import ToolCall
 from alloy._messages import ToolResult
 from alloy._messages import ToolSpec
 from alloy.backends.openai.responses import encode_request
+from tests.backends._fixtures import LOOSE_SCHEMA
+from tests.backends._fixtures import STRICT_SCHEMA
+from tests.backends._fixtures import WEATHER
+from tests.backends._fixtures import WEATHER_CALLS
+from tests.backends._fixtures import WEATHER_RESULTS
+from tests.backends._fixtures import request_builder
 
-STRICT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"vendor": {"type": "string"}, "total": {"type": "number"}},
-    "required": ["vendor", "total"],
-    "additionalProperties": False,
-}
-# An optional field with a default: OpenAI strict mode needs every property required.
-LOOSE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"vendor": {"type": "string"}, "note": {"type": "string", "default": ""}},
-    "required": ["vendor"],
-}
-WEATHER = ToolSpec(
-    "get_weather",
-    "Current weather for a city.",
-    {
-        "type": "object",
-        "properties": {"city": {"type": "string"}},
-        "required": ["city"],
-        "additionalProperties": False,
-    },
-)
-
-
-def request(*messages: Message, **fields: Any) -> Request:
-    return Request(model="gpt-5-mini", messages=messages or (Message.user("hi"),), **fields)
+request = request_builder("gpt-5-mini")
 
 
 def test_minimal_request_is_model_and_one_user_item() -> None:
@@ -106,22 +84,8 @@ def test_tool_with_optional_argument_is_not_strict() -> None:
 
 
 def test_assistant_turn_without_provider_data_is_rebuilt_from_parts() -> None:
-    assistant = Message(
-        "assistant",
-        (
-            TextPart("Checking."),
-            ToolCall("call_1", "get_weather", '{"city":"Oslo"}'),
-            ToolCall("call_2", "get_weather", '{"city":"Rome"}'),
-        ),
-    )
-    results = Message(
-        "user",
-        (
-            ToolResult("call_1", "get_weather", "rain"),
-            ToolResult("call_2", "get_weather", "sun"),
-        ),
-    )
-    params = encode_request(request(Message.user("Weather?"), assistant, results))
+    assistant = Message("assistant", (TextPart("Checking."), *WEATHER_CALLS))
+    params = encode_request(request(Message.user("Weather?"), assistant, WEATHER_RESULTS))
     assert params["input"][1:] == [
         {"role": "assistant", "content": [{"type": "output_text", "text": "Checking."}]},
         {

@@ -31,28 +31,11 @@ from alloy.backends.openai._stream_responses import StreamDecoder
 from alloy.backends.openai.responses import decode_response
 from alloy.backends.openai.responses import encode_request
 from alloy.backends.openai.responses import stream_params
-
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
-
-
-def recorded(pattern: str) -> list[Path]:
-    return sorted(RECORDED.glob(pattern)) if RECORDED.is_dir() else []
-
-
-def sse_data(body: str) -> list[bytes]:
-    """The ``data:`` payload of each event of an SSE body (a reference parser for tests)."""
-    events: list[bytes] = []
-    for block in body.replace("\r\n", "\n").split("\n\n"):
-        lines = [line[5:].lstrip(" ") for line in block.split("\n") if line.startswith("data:")]
-        if lines:
-            events.append("\n".join(lines).encode())
-    return events
-
-
-def body_of(path: Path) -> str:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    body: str = data["interactions"][-1]["response"]["body"]
-    return body
+from tests.recorded import check_reply
+from tests.recorded import last_body
+from tests.recorded import load
+from tests.recorded import recorded
+from tests.recorded import sse_data
 
 
 def decoder(request_id: str | None = None) -> StreamDecoder:
@@ -74,19 +57,8 @@ STREAMS = recorded("openai-responses__*__stream.json")
 
 @pytest.mark.parametrize("path", STREAMS, ids=lambda p: p.name.removesuffix(".json"))
 def test_recorded_stream_assembles_to_expect(path: Path) -> None:
-    expect = json.loads(path.read_text(encoding="utf-8"))["expect"]
-    response = assemble(sse_data(body_of(path)), "req_1")
-    assert (response.text or None) == expect["text"]
-    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
-    assert calls == expect["tool_calls"]
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    assert response.refusal == expect.get("refusal")
-    assert response.reasoning == expect.get("thinking")
+    response = assemble(sse_data(last_body(path)), "req_1")
+    check_reply(response, load(path)["expect"])
     assert response.request_id == "req_1"
 
 
@@ -94,7 +66,7 @@ def test_recorded_stream_assembles_to_expect(path: Path) -> None:
 def test_recorded_stream_equals_decoding_its_final_response(path: Path) -> None:
     """What the stream assembles is what ``complete`` decodes from the same reply, including
     the output items kept to echo the turn back."""
-    events = sse_data(body_of(path))
+    events = sse_data(last_body(path))
     final = json.loads(events[-1])["response"]
     whole = decode_response(SDKResponse.model_construct(**final))
     streamed = assemble(events)
@@ -102,9 +74,7 @@ def test_recorded_stream_equals_decoding_its_final_response(path: Path) -> None:
     assert streamed.provider_data == ProviderData("openai", final["output"])
 
 
-def test_the_recorded_streams_were_found() -> None:
-    if not RECORDED.is_dir():
-        pytest.skip(f"recorded corpus not found at {RECORDED}")
+def test_the_recorded_streams_were_found(corpus: Path) -> None:
     assert len(STREAMS) >= 4
 
 
@@ -360,7 +330,7 @@ SSE_BODIES = (
 @pytest.mark.parametrize("path", SSE_BODIES, ids=lambda p: p.name.removesuffix(".json"))
 @pytest.mark.parametrize("size", [1, 7, 4096])
 def test_recorded_bodies_decode_the_same_in_any_pieces(path: Path, size: int) -> None:
-    body = body_of(path)
+    body = last_body(path)
     if path.name.endswith("model-not-found__stream.json"):
         assert decode(body.encode(), size) == []
         return

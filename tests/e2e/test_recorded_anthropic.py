@@ -15,21 +15,28 @@ from typing import Any
 
 import pytest
 
-from alloy import AuthenticationError, ProviderError, StreamError
+from alloy import ProviderError
+from alloy import StreamError
 from alloy._output import output_spec
-from alloy.backends import Message, Request, get_backend
-from alloy.backends.anthropic._encode import OUTPUT_TOOL, encode_messages
-from alloy.testing.emulator import Reply, Scenario, load_recording
+from alloy.backends import Message
+from alloy.backends import Request
+from alloy.backends import get_backend
+from alloy.backends.anthropic._encode import OUTPUT_TOOL
+from alloy.backends.anthropic._encode import encode_messages
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import load_recording
 from tests.e2e.streaming import assemble
+from tests.recorded import check_error
+from tests.recorded import check_reply
+from tests.recorded import recorded
+from tests.recorded import require_corpus
 
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
-FILES = sorted(RECORDED.glob("anthropic__*__sync.json"))
-STREAMS = sorted(RECORDED.glob("anthropic__*__stream.json"))
+RECORDED = require_corpus(module=True)
+FILES = recorded("anthropic__*__sync.json")
+STREAMS = recorded("anthropic__*__stream.json")
 # Not in the SDK's deprecated list, so no DeprecationWarning; the replies are replayed anyway.
 MODEL = "claude-sonnet-4-6"
-
-if not RECORDED.is_dir():  # pragma: no cover - depends on the checkout
-    pytest.skip(f"recorded corpus not found at {RECORDED}", allow_module_level=True)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name.removesuffix(".json"))
@@ -49,24 +56,12 @@ def test_recorded_file(path: Path, alloy_emulator: Scenario) -> None:
         with pytest.raises(ProviderError) as info:
             backend.complete(request)
         err = info.value
-        assert err.status_code == expect["error"]["status"]
+        check_error(err, expect)
         if err.status_code == 401:
-            assert isinstance(err, AuthenticationError)
             assert "ANTHROPIC_API_KEY" in str(err)
-        assert expect["error"]["message"][:40] in str(err)
         return
 
-    response = backend.complete(request)
-    assert (response.text or None) == expect["text"]
-    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
-    assert calls == expect["tool_calls"]
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    assert response.reasoning == expect.get("thinking")
+    check_reply(backend.complete(request), expect)
     assert len(alloy_emulator.requests) == len(recording.interactions)
 
 
@@ -101,24 +96,12 @@ def test_recorded_stream(path: Path, mode: str, alloy_emulator: Scenario) -> Non
         err = info.value
         # Refused before the stream started: mapped as ``complete`` maps it, not a StreamError.
         assert not isinstance(err, StreamError)
-        assert err.status_code == expect["error"]["status"]
-        assert expect["error"]["message"][:40] in str(err)
+        check_error(err, expect)
         assert err.request_id == json.loads(recording.last_request.body)["request_id"]
         assert not err.retryable
         return
 
-    response = assemble(backend, request, mode)
-    assert (response.text or None) == expect["text"]
-    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
-    assert calls == expect["tool_calls"]
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    assert response.reasoning == expect.get("thinking")
-    assert response.refusal == expect.get("refusal")
+    check_reply(assemble(backend, request, mode), expect)
     [sent] = alloy_emulator.requests
     assert sent.stream and sent.json["stream"] is True
 

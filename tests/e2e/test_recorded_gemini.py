@@ -18,17 +18,25 @@ from typing import Any
 
 import pytest
 
-from alloy import AuthenticationError, ProviderError, StreamError
-from alloy.backends import Message, Request, ToolResult, get_backend
-from alloy.testing.emulator import Reply, Scenario, load_recording
+from alloy import AuthenticationError
+from alloy import ProviderError
+from alloy import StreamError
+from alloy.backends import Message
+from alloy.backends import Request
+from alloy.backends import ToolResult
+from alloy.backends import get_backend
+from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import load_recording
 from tests.e2e.streaming import assemble
+from tests.recorded import check_error
+from tests.recorded import check_reply
+from tests.recorded import recorded
+from tests.recorded import require_corpus
 
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
-FILES = sorted(RECORDED.glob("gemini__*__sync.json"))
-STREAMS = sorted(RECORDED.glob("gemini__*__stream.json"))
-
-if not RECORDED.is_dir():  # pragma: no cover - depends on the checkout
-    pytest.skip(f"recorded corpus not found at {RECORDED}", allow_module_level=True)
+RECORDED = require_corpus(module=True)
+FILES = recorded("gemini__*__sync.json")
+STREAMS = recorded("gemini__*__stream.json")
 
 
 def _model(path: str) -> str:
@@ -59,25 +67,15 @@ def test_recorded_file(path: Path, alloy_emulator: Scenario) -> None:
         with pytest.raises(ProviderError) as info:
             backend.complete(request)
         err = info.value
-        assert err.status_code == expect["error"]["status"]
-        assert expect["error"]["message"][:40] in str(err)
+        check_error(err, expect)
         if data["scenario"] == "auth-error":
             assert isinstance(err, AuthenticationError)
             assert "GEMINI_API_KEY" in str(err)
         return
 
     response = backend.complete(request)
-    assert (response.text or None) == expect["text"]
-    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
-    assert calls == expect["tool_calls"]
+    check_reply(response, expect)
     assert len({c.id for c in response.tool_calls}) == len(response.tool_calls)
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    assert response.reasoning == expect.get("thinking")
     assert response.model == "gemini-2.5-flash"
     assert len(alloy_emulator.requests) == len(recording.interactions)
 
@@ -132,24 +130,13 @@ def test_recorded_stream(path: Path, mode: str, alloy_emulator: Scenario) -> Non
         err = info.value
         # Refused before the stream started: mapped as ``complete`` maps it, not a StreamError.
         assert not isinstance(err, StreamError)
-        assert err.status_code == expect["error"]["status"]
-        assert expect["error"]["message"][:40] in str(err)
+        check_error(err, expect)
         assert not err.retryable
         return
 
     response = assemble(backend, request, mode)
-    assert (response.text or None) == expect["text"]
-    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
-    assert calls == expect["tool_calls"]
+    check_reply(response, expect)
     assert len({c.id for c in response.tool_calls}) == len(response.tool_calls)
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    assert response.reasoning == expect.get("thinking")
-    assert response.refusal == expect.get("refusal")
     assert response.model == "gemini-2.5-flash"
     [sent] = alloy_emulator.requests
     assert sent.stream and sent.path.endswith(":streamGenerateContent")

@@ -20,7 +20,6 @@ interaction (``expect``); earlier interactions are served first. The corpus's na
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -28,9 +27,7 @@ from typing import Any
 
 import pytest
 
-from alloy import AuthenticationError
 from alloy import ProviderError
-from alloy._deltas import Assembler
 from alloy.backends import Message
 from alloy.backends import Request
 from alloy.backends import Response
@@ -40,13 +37,15 @@ from alloy.testing.emulator import Interaction
 from alloy.testing.emulator import Recording
 from alloy.testing.emulator import Scenario
 from alloy.testing.emulator import load_recording
+from tests.e2e.streaming import assemble
+from tests.recorded import check_error
+from tests.recorded import check_reply
+from tests.recorded import recorded
+from tests.recorded import require_corpus
 
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
+require_corpus(module=True)
 
-if not RECORDED.is_dir():  # pragma: no cover - depends on the checkout
-    pytest.skip(f"recorded corpus not found at {RECORDED}", allow_module_level=True)
-
-NATIVE = [p for p in sorted(RECORDED.glob("ollama__*.json")) if "openai-compat" not in p.name]
+NATIVE = [p for p in recorded("ollama__*.json") if "openai-compat" not in p.name]
 STREAM = [p for p in NATIVE if p.name.endswith("__stream.json")]
 
 
@@ -84,22 +83,6 @@ def _as_unstreamed(recording: Recording) -> Recording:
     return replace(recording, interactions=tuple(interactions))
 
 
-def _streamed(backend: Backend, request: Request, mode: str) -> Response:
-    """The reply read with ``stream`` (or ``astream``), assembled as alloy assembles it."""
-    assembler = Assembler("ollama")
-    if mode == "sync":
-        for delta in backend.stream(request):
-            assembler.feed(delta)
-    else:
-
-        async def run() -> None:
-            async for delta in backend.astream(request):
-                assembler.feed(delta)
-
-        asyncio.run(run())
-    return assembler.response()
-
-
 def _check(recording: Recording, scenario: Scenario, mode: str = "complete") -> Response | None:
     """Drive every interaction with ``mode`` (``complete``, ``sync`` or ``async`` stream) and
     check the last one against ``expect``; the ``Response``, unless an error was expected."""
@@ -108,9 +91,7 @@ def _check(recording: Recording, scenario: Scenario, mode: str = "complete") -> 
     request = _request(recording)
 
     def call() -> Response:
-        return (
-            backend.complete(request) if mode == "complete" else _streamed(backend, request, mode)
-        )
+        return backend.complete(request) if mode == "complete" else assemble(backend, request, mode)
 
     for _ in recording.interactions[:-1]:
         call()
@@ -118,25 +99,11 @@ def _check(recording: Recording, scenario: Scenario, mode: str = "complete") -> 
     if expect["error"]:
         with pytest.raises(ProviderError) as info:
             call()
-        err = info.value
-        assert err.status_code == expect["error"]["status"]
-        if err.status_code == 401:
-            assert isinstance(err, AuthenticationError)
-        assert expect["error"]["message"][:40] in str(err)
+        check_error(info.value, expect)
         return None
 
     response = call()
-    assert (response.text or None) == expect["text"]
-    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
-    assert calls == expect["tool_calls"]
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    assert response.refusal == expect.get("refusal")
-    assert response.reasoning == expect.get("thinking")
+    check_reply(response, expect)
     requests = scenario.requests
     assert len(requests) == len(recording.interactions)
     assert all(r.json["stream"] is (mode != "complete") for r in requests)

@@ -16,22 +16,22 @@ from typing import Any
 
 import pytest
 
-from alloy import AuthenticationError, ProviderError
-from alloy.backends import Message, Request, Response, get_backend
+from alloy import ProviderError
+from alloy.backends import Message
+from alloy.backends import Request
+from alloy.backends import get_backend
 from alloy.backends.base import Backend
-from alloy.testing.emulator import Scenario, load_recording
+from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import load_recording
 from tests.e2e.streaming import assemble
+from tests.recorded import check_error
+from tests.recorded import check_reply
+from tests.recorded import recorded
+from tests.recorded import require_corpus
 
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "recorded"
-FILES = sorted(RECORDED.glob("openai-*__sync.json")) + sorted(
-    RECORDED.glob("ollama__openai-compat-*__sync.json")
-)
-STREAMS = sorted(RECORDED.glob("openai-*__stream.json")) + sorted(
-    RECORDED.glob("ollama__openai-compat-*__stream.json")
-)
-
-if not RECORDED.is_dir():  # pragma: no cover - depends on the checkout
-    pytest.skip(f"recorded corpus not found at {RECORDED}", allow_module_level=True)
+require_corpus(module=True)
+FILES = recorded("openai-*__sync.json", "ollama__openai-compat-*__sync.json")
+STREAMS = recorded("openai-*__stream.json", "ollama__openai-compat-*__stream.json")
 
 
 def _backend_for(path: Path) -> str:
@@ -53,38 +53,15 @@ def _replay(path: Path, alloy_emulator: Scenario) -> tuple[dict[str, Any], Backe
     return data["expect"], backend, request
 
 
-def _check_error(err: ProviderError, expect: dict[str, Any]) -> None:
-    assert err.status_code == expect["error"]["status"]
-    if err.status_code == 401:
-        assert isinstance(err, AuthenticationError)
-    assert expect["error"]["message"][:40] in str(err)
-
-
-def _check_reply(response: Response, expect: dict[str, Any]) -> None:
-    assert (response.text or None) == expect["text"]
-    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
-    assert calls == expect["tool_calls"]
-    assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
-    if "refusal" in expect:
-        assert response.refusal == expect["refusal"]
-    if "thinking" in expect:
-        assert response.reasoning == expect["thinking"]
-
-
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name.removesuffix(".json"))
 def test_recorded_file(path: Path, alloy_emulator: Scenario) -> None:
     expect, backend, request = _replay(path, alloy_emulator)
     if expect["error"]:
         with pytest.raises(ProviderError) as info:
             backend.complete(request)
-        _check_error(info.value, expect)
+        check_error(info.value, expect)
         return
-    _check_reply(backend.complete(request), expect)
+    check_reply(backend.complete(request), expect)
     assert len(alloy_emulator.requests) == len(load_recording(path).interactions)
 
 
@@ -95,9 +72,9 @@ def test_recorded_stream(path: Path, mode: str, alloy_emulator: Scenario) -> Non
     if expect["error"]:
         with pytest.raises(ProviderError) as info:
             assemble(backend, request, mode)
-        _check_error(info.value, expect)
+        check_error(info.value, expect)
     else:
-        _check_reply(assemble(backend, request, mode), expect)
+        check_reply(assemble(backend, request, mode), expect)
     sent = alloy_emulator.requests[-1].json
     assert sent["stream"] is True
     if backend.name == "openai-chat":

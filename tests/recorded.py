@@ -1,0 +1,99 @@
+"""The recorded provider corpus, and the checks every suite makes of a reply decoded from it.
+
+The corpus is test data read from beside the repository (``../shared/recorded``; see its
+README). Each file's ``expect`` says what a correct client extracts from the last
+interaction. Tests skip when the folder is absent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alloy import AuthenticationError
+from alloy import ProviderError
+from alloy import _codec
+from alloy._messages import Response
+
+RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "recorded"
+
+
+def corpus_missing() -> str | None:
+    """Why the recorded tests cannot run (``None`` when the corpus is there)."""
+    return None if RECORDED.is_dir() else f"recorded corpus not found at {RECORDED}"
+
+
+def require_corpus(*, module: bool = False) -> Path:
+    """The corpus folder; the test (or, with ``module``, the whole module) skips without it."""
+    reason = corpus_missing()
+    if reason is not None:  # pragma: no cover - depends on the checkout
+        pytest.skip(reason, allow_module_level=module)
+    return RECORDED
+
+
+def recorded(*patterns: str) -> list[Path]:
+    """The files matching each pattern in turn, each pattern's sorted (none without a corpus)."""
+    if not RECORDED.is_dir():
+        return []
+    return [p for pattern in patterns for p in sorted(RECORDED.glob(pattern))]
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def last_response(path: Path) -> dict[str, Any]:
+    """The recorded response of the file's last interaction (``status``, ``headers``,
+    ``body``)."""
+    response: dict[str, Any] = load(path)["interactions"][-1]["response"]
+    return response
+
+
+def last_body(path: Path) -> str:
+    body: str = last_response(path)["body"]
+    return body
+
+
+def successes(*patterns: str) -> list[Path]:
+    """``recorded(*patterns)`` whose last response was a 200."""
+    return [p for p in recorded(*patterns) if last_response(p)["status"] == 200]
+
+
+def sse_data(body: str) -> list[bytes]:
+    """The ``data:`` payload of each event of an SSE body (a reference parser for tests)."""
+    events: list[bytes] = []
+    for block in body.replace("\r\n", "\n").split("\n\n"):
+        lines = [line[5:].lstrip(" ") for line in block.split("\n") if line.startswith("data:")]
+        if lines:
+            events.append("\n".join(lines).encode())
+    return events
+
+
+def check_reply(response: Response, expect: Mapping[str, Any]) -> None:
+    """``response`` is what ``expect`` says, field for field, and survives alloy's codec
+    (``_codec.dumps`` then ``loads``) unchanged, provider data included."""
+    assert (response.text or None) == expect["text"]
+    calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
+    assert calls == expect["tool_calls"]
+    assert response.finish_reason == expect["finish"]
+    usage = expect["usage"]
+    assert response.usage.input_tokens == usage["input_tokens"]
+    assert response.usage.output_tokens == usage["output_tokens"]
+    assert response.usage.cached_input_tokens == usage["cached_tokens"]
+    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
+    assert response.refusal == expect.get("refusal")
+    assert response.reasoning == expect.get("thinking")
+    assert _codec.loads(_codec.dumps(response)) == response
+
+
+def check_error(err: ProviderError, expect: Mapping[str, Any]) -> None:
+    """``err`` has the recorded status and message; a 401 is an ``AuthenticationError``."""
+    assert err.status_code == expect["error"]["status"]
+    if err.status_code == 401:
+        assert isinstance(err, AuthenticationError)
+    assert expect["error"]["message"][:40] in str(err)
