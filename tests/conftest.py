@@ -12,6 +12,8 @@ import pytest
 from alloy import _config
 from alloy import _env
 
+pytest_plugins = ("pytester",)  # tests of alloy's own pytest plugin run inner sessions
+
 _real_connect = socket.socket.connect
 _real_getaddrinfo = socket.getaddrinfo
 

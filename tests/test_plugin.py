@@ -30,3 +30,40 @@ def test_alloy_emulator_points_the_sdk_at_it(alloy_emulator: Any) -> None:
     alloy_emulator.enqueue(Reply(json={"value": 3}))
     assert rate.with_config(model="openai:gpt-test")("tea") == 3
     assert alloy_emulator.requests[0].json["model"] == "gpt-test"
+
+
+def test_an_unscripted_call_says_the_queue_is_empty(alloy_emulator: Any) -> None:
+    import pytest
+
+    from alloy import ProviderError
+
+    with pytest.raises(ProviderError, match=r"no scripted reply left.*queue of scenario") as caught:
+        rate.with_config(model="openai:gpt-test", max_retries=2)("tea")
+    assert caught.value.status_code == 400
+    assert len(alloy_emulator.requests) == 1  # not retried: nothing a retry could fix
+
+
+def test_the_emulator_fixture_wins_over_an_exported_fake_backend(
+    pytester: Any, monkeypatch: Any
+) -> None:
+    pytester.makepyfile(
+        """
+        from alloy import command
+        from alloy.testing.emulator import Reply
+
+        @command(model="openai:gpt-test")
+        def rate(product: str) -> int:
+            '''Rate {product} from 1 to 5.'''
+
+        def test_uses_the_emulator(alloy_emulator):
+            alloy_emulator.enqueue(Reply(json={"value": 4}), Reply(json={"value": 1}))
+            assert rate("tea") == 4
+            assert len(alloy_emulator.requests) == 1
+        """
+    )
+    monkeypatch.setenv("ALLOY_BACKEND", "fake")  # exported, as the quick start suggests
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["*alloy_emulator: scripted items never used*", "*test_uses_the_emulator: 1 item(s)*"]
+    )

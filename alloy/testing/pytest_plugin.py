@@ -26,6 +26,19 @@ if TYPE_CHECKING:
     from .emulator import Emulator
 
 
+_UNUSED = pytest.StashKey[list[tuple[str, int]]]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """List the tests that left scripted emulator items unused."""
+    unused = config.stash.get(_UNUSED, [])
+    if not unused:
+        return
+    terminalreporter.section("alloy_emulator: scripted items never used")
+    for nodeid, count in unused:
+        terminalreporter.line(f"{nodeid}: {count} item(s)")
+
+
 @pytest.fixture(autouse=True)
 def _alloy_reads_the_environment_afresh() -> Iterator[None]:
     _env.reload()
@@ -46,19 +59,31 @@ def alloy_emulator_server() -> Iterator[Emulator]:
     """The emulator process-wide server, started once per test session."""
     from .emulator import Emulator
 
-    with Emulator() as emulator:
+    # Strict: a model call nothing was scripted for is an error saying so, not a silent "ok".
+    with Emulator(strict=True) as emulator:
         yield emulator
 
 
 @pytest.fixture
 def alloy_emulator(
-    alloy_emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch
+    alloy_emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> Iterator[Any]:
-    """A fresh emulator scenario (own queue and request log) with the SDKs pointed at it."""
+    """A fresh emulator scenario (own queue and request log) with the SDKs pointed at it.
+
+    It wins over an exported ``ALLOY_BACKEND`` (``fake``, as the quick start suggests):
+    the test asked for the emulator. Scripted items a test did not use are listed at the
+    end of the run (a test may script more than it expects to be used, to prove that a call
+    was not retried, so they do not fail it).
+    """
     scenario = alloy_emulator_server.scenario()
     for name, value in scenario.env().items():
         monkeypatch.setenv(name, value)
+    monkeypatch.delenv("ALLOY_BACKEND", raising=False)
+    _env.reload()
     # SDK clients read their environment when built: start from fresh ones.
     backends.clear_instances()
     yield scenario
     backends.clear_instances()
+    unused = scenario.pending
+    if unused:
+        request.config.stash.setdefault(_UNUSED, []).append((request.node.nodeid, unused))

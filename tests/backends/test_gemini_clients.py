@@ -166,5 +166,6 @@ def test_real_calls_on_successive_loops_leave_nothing_open(alloy_emulator: Scena
     backend.close()
     # An unclosed socket would surface here as a ResourceWarning (an error in this suite).
     gc.collect()
-    assert alloy_emulator.requests[0].headers["x-goog-api-key"] == KEY
+    assert alloy_emulator.requests[0].headers["x-goog-api-key"] == "***"
+    assert alloy_emulator.requests[0].carries_key(KEY)
     assert alloy_emulator.requests[0].headers["x-server-timeout"] == "5"

@@ -189,8 +189,9 @@ def test_unscripted_request_gets_the_envelope(client: ollama.Client, scenario: S
     scenario.set_default(None)  # strict: nothing queued is an error
     with pytest.raises(ollama.ResponseError) as caught:
         client.chat(model="m", messages=MESSAGES)
-    assert caught.value.status_code == 500
-    assert caught.value.error == "emulator: no scripted reply left"
+    assert caught.value.status_code == 400
+    assert caught.value.error.startswith("emulator: no scripted reply left: the queue of")
+    assert "set_default" in caught.value.error
 
 
 @pytest.mark.parametrize(

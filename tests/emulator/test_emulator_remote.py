@@ -43,13 +43,13 @@ def test_subprocess_emulator(stop_signal: signal.Signals) -> None:
                     model="m", messages=[{"role": "user", "content": "hi"}]
                 )
                 scenario.set_default(None)
-                with pytest.raises(openai.InternalServerError, match="no scripted reply left"):
+                with pytest.raises(openai.BadRequestError, match="no scripted reply left"):
                     sdk.with_options(max_retries=0).chat.completions.create(
                         model="m", messages=[{"role": "user", "content": "hi"}]
                     )
             assert completion.choices[0].finish_reason == "tool_calls"
             requests = scenario.requests
-            assert [(r.attempt, r.status) for r in requests] == [(0, 429), (1, 200), (0, 500)]
+            assert [(r.attempt, r.status) for r in requests] == [(0, 429), (1, 200), (0, 400)]
             assert requests[1].json["model"] == "m"
             assert remote.requests == []
         finally:

@@ -107,17 +107,17 @@ def test_strict_mode_errors_on_empty_queue() -> None:
     with Emulator(strict=True) as emulator:
         sdk = OpenAI(base_url=emulator.base_url("openai"), api_key="t", max_retries=0)
         with sdk:
-            with pytest.raises(openai.InternalServerError, match="no scripted reply left"):
+            with pytest.raises(openai.BadRequestError, match="no scripted reply left"):
                 _chat(sdk)
             emulator.set_default(Reply(text="fallback"))
             assert _chat(sdk) == "fallback"
             emulator.reset()
             assert emulator.requests == []
-            with pytest.raises(openai.InternalServerError):
+            with pytest.raises(openai.BadRequestError):
                 _chat(sdk)
         [request] = emulator.requests
         assert request.item is None
-        assert request.status == 500
+        assert request.status == 400
 
 
 def test_default_responder_sees_the_request(client: OpenAI, scenario: Scenario) -> None:
@@ -131,7 +131,7 @@ def test_default_responder_sees_the_request(client: OpenAI, scenario: Scenario) 
         _chat(client)
     assert caught.value.status_code == 418
     scenario.set_default(None)
-    with pytest.raises(openai.InternalServerError):
+    with pytest.raises(openai.BadRequestError):
         _chat(client)
 
 

@@ -133,7 +133,13 @@ class EmulatorApp:
             await _send_error(exchange, wire, 404, message)
             return
         if item is None:
-            await _send_error(exchange, wire, 500, "emulator: no scripted reply left")
+            # 400, not 5xx: nothing a retry could fix, so the test fails at once with this.
+            message = (
+                f"emulator: no scripted reply left: the queue of scenario {state.name!r} is "
+                f"empty for {record.method} {route.api_path}. Enqueue a Reply or Fault for "
+                "every model call, or give the scenario a set_default(...)"
+            )
+            await _send_error(exchange, wire, 400, message)
             return
         record.item = item
         if isinstance(item, Verbatim):

@@ -56,7 +56,7 @@ class Scenario:
 
     def set_default(self, item: Default) -> None:
         """Answer for an empty queue: an item, a function of the ``RecordedRequest``, or None
-        for the strict error (500 "emulator: no scripted reply left")."""
+        for the strict error (400 "emulator: no scripted reply left ...")."""
         self._state.set_default(item)
 
     def reset(self) -> None:

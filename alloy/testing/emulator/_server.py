@@ -41,7 +41,7 @@ class Emulator(Scenario):
 
     Use it as a context manager (or ``start()``/``stop()``). It acts as its own default
     scenario (served without a path prefix); ``scenario()`` makes isolated ones. With
-    ``strict=True`` an empty queue answers 500 "emulator: no scripted reply left" instead of
+    ``strict=True`` an empty queue answers 400 "emulator: no scripted reply left" instead of
     ``Reply(text="ok")``. The ASGI app is available as ``app`` for zero-socket use.
     """
 
