@@ -50,21 +50,7 @@ from ._sse import Reading
 from ._sse import areceive
 from ._sse import receive
 
-__all__ = [
-    "CLIENT_OPTIONS",
-    "OUTPUT_TOOL",
-    "Api",
-    "OpenAIBase",
-    "chat_usage",
-    "count",
-    "finish_params",
-    "function_definition",
-    "json_schema_format",
-    "mapping",
-    "output_tool",
-    "responses_usage",
-    "string",
-]
+# No __all__: a private module of this folder; its siblings import what they use by name.
 
 CLIENT_OPTIONS = frozenset(
     {"api_key", "base_url", "organization", "project", "default_headers", "websocket_base_url"}
