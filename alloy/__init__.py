@@ -31,6 +31,7 @@ from ._errors import ProviderConnectionError
 from ._errors import ProviderError
 from ._errors import ProviderTimeout
 from ._errors import RateLimitError
+from ._errors import RefusalError
 from ._errors import StreamError
 from ._errors import ToolError
 from ._errors import ToolLoopLimitExceeded
@@ -65,6 +66,7 @@ __all__ = [
     "ProviderError",
     "ProviderTimeout",
     "RateLimitError",
+    "RefusalError",
     "Result",
     "Stream",
     "StreamError",

@@ -6,6 +6,7 @@ AlloyError
 │   └── CapabilityError         the backend/model cannot do what was asked
 ├── CommandError                a command could not produce its value
 │   ├── OutputValidationError   reply did not validate (expected type, raw text, errors)
+│   ├── RefusalError            the model refused (refusal text); never re-asked
 │   └── ToolLoopLimitExceeded   (max_turns, turns_taken, partial_text)
 ├── ToolError                   raised by contracts inside tools (reported to the model)
 └── ProviderError               anything from the provider or the transport
@@ -94,6 +95,21 @@ class OutputValidationError(CommandError):
             f"Reply was: {snippet(raw_text)!r}. Raise `retry` to let the model correct itself, "
             "or loosen the output type."
         )
+
+
+class RefusalError(CommandError):
+    """The provider reported that the model refused to answer.
+
+    Not re-asked: asking again for the same thing rarely changes a refusal, and a re-ask
+    would be billed. ``refusal`` is the model's own explanation.
+    """
+
+    def __init__(self, refusal: str, expected: str = "a reply"):
+        self.refusal = refusal
+        self.expected = expected
+        said = refusal.strip() or "no reason given"
+        end = "" if said.endswith((".", "!", "?")) else "."
+        super().__init__(f"The model refused to give {expected}: {said}{end}")
 
 
 def problems(errors: Sequence[Any], limit: int) -> list[tuple[str | None, str]]:

@@ -27,6 +27,7 @@ from typing import get_origin
 
 from ._errors import ConfigurationError
 from ._errors import OutputValidationError
+from ._errors import RefusalError
 from ._messages import OutputSchema
 from ._schema import is_object_root
 from ._schema import wrap
@@ -61,15 +62,14 @@ class OutputSpec(Generic[T]):
         self._wrapper = wrapper
 
     def parse(self, text: str, refusal: str | None = None) -> T:
-        """The value in ``text``, or ``OutputValidationError``."""
+        """The value in ``text``; ``RefusalError`` when the provider reported a refusal,
+        ``OutputValidationError`` when the text is not a valid value."""
+        if refusal:
+            raise RefusalError(refusal, self.expected)
         if self.kind == "text":
             return typing.cast(T, text)
         if self.kind == "none":
             return typing.cast(T, None)
-        if refusal:
-            raise OutputValidationError(
-                self.expected, text, [{"type": "refusal", "msg": f"the model refused: {refusal}"}]
-            )
         body = strip_fence(text)
         if not body.strip():
             raise OutputValidationError(

@@ -102,9 +102,17 @@ def test_unreadable_replies_fail_cleanly(text: str) -> None:
         output_spec(Person, "t").parse(text)
 
 
-def test_refusal_is_a_validation_error() -> None:
-    with pytest.raises(OutputValidationError, match="refused"):
+def test_a_refusal_is_a_refusal_error_with_its_text() -> None:
+    from alloy import RefusalError
+
+    with pytest.raises(RefusalError) as caught:
         output_spec(Person, "t").parse("", refusal="I can't help with that.")
+    assert caught.value.refusal == "I can't help with that."
+    message = str(caught.value)
+    assert message.endswith("I can't help with that.") and ".." not in message
+    assert "retry" not in message and "loosen" not in message
+    with pytest.raises(RefusalError, match=r"no\.$"):
+        output_spec(str, "t").parse("", refusal="no")
 
 
 def test_code_fences_are_tolerated() -> None:
