@@ -23,6 +23,7 @@ from typing import Literal
 from typing import TypeVar
 from typing import get_args
 from typing import get_origin
+from typing import overload
 
 from ._deltas import Assembler
 from ._deltas import Delta
@@ -43,6 +44,7 @@ from ._run import drive
 __all__ = ["AsyncStream", "Stream"]
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 Want = Literal["snapshots", "items"] | None
 """What a stream's consumer reads: snapshots (iteration), items (``items()``), or only the
@@ -162,6 +164,10 @@ class Stream(Generic[T]):
             return None
         return event
 
+    @overload
+    def __iter__(self: Stream[str]) -> Iterator[str]: ...
+    @overload
+    def __iter__(self) -> Iterator[Any]: ...
     def __iter__(self) -> Iterator[Any]:
         """Text pieces (text commands) or growing JSON snapshots (typed commands)."""
         self._wants.want = "snapshots"
@@ -174,7 +180,7 @@ class Stream(Generic[T]):
             self.close()  # the reader left the loop: do not wait for garbage collection
             raise
 
-    def items(self) -> Iterator[Any]:
+    def items(self: Stream[list[U]]) -> Iterator[U]:
         """Each element of a ``list[T]`` output, validated, as soon as it is complete."""
         adapter = _item_adapter(self._plan)
         self._wants.want = "items"
@@ -241,6 +247,10 @@ class AsyncStream(Generic[T]):
         finally:
             await events.aclose()
 
+    @overload
+    def __aiter__(self: AsyncStream[str]) -> AsyncIterator[str]: ...
+    @overload
+    def __aiter__(self) -> AsyncIterator[Any]: ...
     async def __aiter__(self) -> AsyncIterator[Any]:
         self._wants.want = "snapshots"
         try:
@@ -251,7 +261,7 @@ class AsyncStream(Generic[T]):
             await self._drive.aclose()
             raise
 
-    async def items(self) -> AsyncIterator[Any]:
+    async def items(self: AsyncStream[list[U]]) -> AsyncIterator[U]:
         """Each element of a ``list[T]`` output, validated, as soon as it is complete."""
         adapter = _item_adapter(await self._resolve())
         self._wants.want = "items"

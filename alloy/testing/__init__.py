@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .emulator import Emulator
     from .emulator import Fault
     from .emulator import RecordedRequest
+    from .emulator import RemoteEmulator
     from .emulator import Reply
     from .emulator import ToolCall
     from .emulator import load_recording
@@ -30,6 +31,7 @@ __all__ = [
     "FakeBackend",
     "Fault",
     "RecordedRequest",
+    "RemoteEmulator",
     "Reply",
     "ToolCall",
     "load_recording",
@@ -38,7 +40,8 @@ __all__ = [
 ]
 
 _EMULATOR_NAMES = frozenset(
-    {"Emulator", "Fault", "RecordedRequest", "Reply", "ToolCall", "load_recording"}
+    {"Emulator", "Fault", "RecordedRequest", "RemoteEmulator", "Reply", "ToolCall"}
+    | {"load_recording"}
 )
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
-from typing import Any
 
 import pytest
 
@@ -24,14 +23,17 @@ from . import use_backend
 
 if TYPE_CHECKING:
     from .emulator import Emulator
+    from .emulator import Scenario
 
 
 _UNUSED = pytest.StashKey[list[tuple[str, int]]]()
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     """List the tests that left scripted emulator items unused."""
-    unused = config.stash.get(_UNUSED, [])
+    unused = config.stash.get(_UNUSED, None)
     if not unused:
         return
     terminalreporter.section("alloy_emulator: scripted items never used")
@@ -67,7 +69,7 @@ def alloy_emulator_server() -> Iterator[Emulator]:
 @pytest.fixture
 def alloy_emulator(
     alloy_emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
-) -> Iterator[Any]:
+) -> Iterator[Scenario]:
     """A fresh emulator scenario (own queue and request log) with the SDKs pointed at it.
 
     It wins over an exported ``ALLOY_BACKEND`` (``fake``, as the quick start suggests):

@@ -262,3 +262,21 @@ def test_recorded_requests_keep_no_credential() -> None:
     assert headers == {"Authorization": "Bearer ***", "x-goog-api-key": "***", "a": "b"}
     assert query == "alt=sse&key=***&x=1"
     assert len(digests) == 3
+
+
+def test_base_url_takes_every_backend_name(scenario: Scenario) -> None:
+    from alloy.backends import registered
+
+    for name in registered():
+        if name == "fake":
+            continue
+        assert scenario.base_url(name).startswith(scenario.url)
+    assert scenario.base_url("openai-chat") == scenario.base_url("openai")
+
+
+def test_remote_emulator_is_importable_from_alloy_testing() -> None:
+    from alloy import testing
+    from alloy.testing.emulator import RemoteEmulator
+
+    assert testing.RemoteEmulator is RemoteEmulator
+    assert "RemoteEmulator" in testing.__all__

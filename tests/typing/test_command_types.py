@@ -209,3 +209,25 @@ async def bound_commands(shop: Shop) -> None:
     assert_type(Shop.greet(shop, "Ada"), str)
     assert_type(await shop.count.run_async("tea"), Result[int])
     shop.greet(1)  # type: ignore[arg-type]
+
+
+@command
+def names(text: str) -> list[str]:
+    """The names in {text}."""
+    ...
+
+
+async def stream_pieces() -> None:
+    for piece in summary_stream():
+        assert_type(piece, str)
+    for name in names.stream("x").items():
+        assert_type(name, str)
+    async for apiece in ask.stream_async("hi"):
+        assert_type(apiece, str)
+    async for aname in names.stream_async("x").items():
+        assert_type(aname, str)
+    extract_invoice.stream("x").items()  # type: ignore[misc]
+
+
+def summary_stream() -> Stream[str]:
+    return ask.stream("hi")

@@ -121,8 +121,9 @@ def same_endpoint(recorded: str, api_path: str) -> bool:
 
 
 def api_base_url(root: str, api: str) -> str:
-    """What each official SDK wants as its base URL to reach ``root``."""
-    if api == "openai":
+    """What each official SDK wants as its base URL to reach ``root``; ``api`` is an SDK or
+    a backend name (``openai-chat`` is the openai SDK's)."""
+    if api in ("openai", "openai-chat"):
         return f"{root}/openai/v1"
     if api in APIS:
         return f"{root}/{api}"
