@@ -84,7 +84,7 @@ def _no_structured_output(text: str) -> bool:
         return True
     try:
         json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return True
     return False
 

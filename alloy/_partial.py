@@ -224,6 +224,6 @@ class JsonScanner:
         for candidate in candidates:
             try:
                 return json.loads(candidate)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
         return NOTHING

@@ -144,7 +144,7 @@ def _first_json(raw: str) -> str:
         return raw.strip()
     try:
         _, end = json.JSONDecoder().raw_decode(raw, start)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _until_next_label(raw).strip()
     return raw[start:end]
 

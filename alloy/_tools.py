@@ -348,7 +348,7 @@ def _collect(
 def _loaded(arguments: str) -> Any:
     try:
         return json.loads(arguments)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
         return arguments
 
 
