@@ -4,8 +4,9 @@
 step runs the tools, a model step calls the planned backend, which already carries alloy's
 retries and any configured wrappers. Without a reader the model is called with
 ``complete``; with one (a stream), with ``stream``, each delta going to the reader, whose
-events the driver yields as they come. The call's ``Result`` is the last event, so the same
-generator serves ``run_sync`` / ``run_async`` and ``Stream`` / ``AsyncStream``.
+events the driver yields as they come. The call's ``Result`` lands on the ``Call`` the driver
+advances once its steps end, so the same generator serves ``run_sync`` / ``run_async`` (no
+events: a single step runs the whole call) and ``Stream`` / ``AsyncStream``.
 """
 
 from __future__ import annotations
@@ -28,14 +29,14 @@ from ._messages import Response
 from ._plan import Plan
 from ._result import Result
 
-__all__ = ["Event", "EventKind", "Reader", "adrive", "drive", "run_async", "run_sync"]
+__all__ = ["Call", "Event", "EventKind", "Reader", "adrive", "drive", "run_async", "run_sync"]
 
 T = TypeVar("T")
 
-EventKind = Literal["text", "snapshot", "items", "result"]
+EventKind = Literal["text", "snapshot", "items"]
 Event = tuple[EventKind, Any]
-"""What a driver yields: ``("text", str)``, ``("snapshot", value)``, ``("items", [json
-text, ...])`` while a stream is read, and ``("result", Result)`` last."""
+"""What a driver yields while a stream is read: ``("text", str)``, ``("snapshot", value)``
+or ``("items", [json text, ...])``."""
 
 
 class Reader(Protocol):
@@ -54,8 +55,9 @@ class Reader(Protocol):
         ...
 
 
-class _Flow:
-    """The steps of one call, advanced by a driver: ``step`` is the current one."""
+class Call:
+    """The steps of one call, advanced by a driver: ``step`` is the current one, and
+    ``result`` the call's ``Result`` once they end."""
 
     __slots__ = ("_steps", "result", "step")
 
@@ -73,10 +75,17 @@ class _Flow:
             return False
         return True
 
+    def outcome(self) -> Result[Any]:
+        """The call's ``Result``; only once its steps have ended."""
+        assert self.result is not None, "the call's steps have not ended"
+        return self.result
 
-def drive(p: Plan[T], reader: Callable[[], Reader] | None = None) -> Generator[Event, None, None]:
+
+def drive(
+    p: Plan[T], flow: Call, reader: Callable[[], Reader] | None = None
+) -> Generator[Event, None, None]:
     """The call's events, with the backend's blocking client; tools run in threads."""
-    flow, parallel = _Flow(p), p.config.parallel_tools_max or 1
+    parallel = p.config.parallel_tools_max or 1
     while True:
         step = flow.step
         if isinstance(step, RunTools):
@@ -94,15 +103,14 @@ def drive(p: Plan[T], reader: Callable[[], Reader] | None = None) -> Generator[E
             yield from turn.end()
             outcome = turn.response()
         if not flow.send(outcome):
-            yield ("result", flow.result)
             return
 
 
 async def adrive(
-    p: Plan[T], reader: Callable[[], Reader] | None = None
+    p: Plan[T], flow: Call, reader: Callable[[], Reader] | None = None
 ) -> AsyncGenerator[Event, None]:
     """The async twin of ``drive``: the backend's asyncio client; async tools are awaited."""
-    flow, parallel = _Flow(p), p.config.parallel_tools_max or 1
+    parallel = p.config.parallel_tools_max or 1
     while True:
         step = flow.step
         if isinstance(step, RunTools):
@@ -122,30 +130,20 @@ async def adrive(
                 yield event
             outcome = turn.response()
         if not flow.send(outcome):
-            yield ("result", flow.result)
             return
 
 
 def run_sync(p: Plan[T]) -> Result[T]:
     """Run the call to its ``Result`` (not streamed)."""
-    events = drive(p)
-    try:
-        return _result(next(events))
-    finally:
-        events.close()
+    flow = Call(p)
+    for _ in drive(p, flow):
+        pass  # no reader, no events: one step runs the call
+    return flow.outcome()
 
 
 async def run_async(p: Plan[T]) -> Result[T]:
     """The async twin of ``run_sync``."""
-    events = adrive(p)
-    try:
-        return _result(await anext(events))
-    finally:
-        await events.aclose()
-
-
-def _result(event: Event) -> Result[Any]:
-    kind, payload = event
-    assert kind == "result", kind  # without a reader, the result is the only event
-    result: Result[Any] = payload
-    return result
+    flow = Call(p)
+    async for _ in adrive(p, flow):
+        pass
+    return flow.outcome()

@@ -37,6 +37,7 @@ from ._partial import NOTHING
 from ._partial import JsonScanner
 from ._plan import Plan
 from ._result import Result
+from ._run import Call
 from ._run import Event
 from ._run import adrive
 from ._run import drive
@@ -154,15 +155,11 @@ class Stream(Generic[T]):
         _check(p)
         self._plan = p
         self._wants = _Wants()
-        self._drive = drive(p, lambda: _Turn(p, self._wants))
-        self._result: Result[T] | None = None
+        self._call = Call(p)
+        self._drive = drive(p, self._call, lambda: _Turn(p, self._wants))
 
     def _next_event(self) -> Event | None:
-        event = next(self._drive, None)
-        if event is not None and event[0] == "result":
-            self._result = event[1]
-            return None
-        return event
+        return next(self._drive, None)
 
     @overload
     def __iter__(self: Stream[str]) -> Iterator[str]: ...
@@ -198,7 +195,7 @@ class Stream(Generic[T]):
         """The final ``Result``, reading the rest of the stream first."""
         while self._next_event() is not None:
             pass
-        return _finished(self._result, self._plan)
+        return _finished(self._call.result, self._plan)
 
     def close(self) -> None:
         """Stop reading and close the HTTP response."""
@@ -226,7 +223,7 @@ class AsyncStream(Generic[T]):
             self._plan = p
         self._wants = _Wants()
         self._drive = self._run()
-        self._result: Result[T] | None = None
+        self._call: Call | None = None
 
     async def _resolve(self) -> Plan[T]:
         if self._pending is not None:
@@ -237,12 +234,10 @@ class AsyncStream(Generic[T]):
 
     async def _run(self) -> AsyncGenerator[Event, None]:
         p = await self._resolve()
-        events = adrive(p, lambda: _Turn(p, self._wants))
+        self._call = call = Call(p)
+        events = adrive(p, call, lambda: _Turn(p, self._wants))
         try:
             async for event in events:
-                if event[0] == "result":
-                    self._result = event[1]
-                    return
                 yield event
         finally:
             await events.aclose()
@@ -278,7 +273,7 @@ class AsyncStream(Generic[T]):
         """The final ``Result``, reading the rest of the stream first."""
         async for _ in self._drive:
             pass
-        return _finished(self._result, await self._resolve())
+        return _finished(self._call.result if self._call else None, await self._resolve())
 
     async def aclose(self) -> None:
         """Stop reading and close the HTTP response."""

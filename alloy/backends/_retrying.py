@@ -72,13 +72,14 @@ class Retrying(WrapperBackend):
 
     async def acomplete(self, request: Request) -> Response:
         """The async twin of ``complete``."""
-        import asyncio  # imported here: it costs ~50 ms, and sync-only users never need it
-
         retries = 0
         while True:
             try:
                 response = await self.inner.acomplete(request)
             except ProviderError as error:
+                # Imported only to wait: it costs ~50 ms once, and sync-only code never needs it.
+                import asyncio
+
                 await asyncio.sleep(self._wait(error, retries))
                 retries += 1
                 continue
@@ -111,8 +112,6 @@ class Retrying(WrapperBackend):
 
     async def astream(self, request: Request) -> AsyncIterator[Delta]:
         """The async twin of ``stream``."""
-        import asyncio
-
         retries = 0
         while True:
             source = self.inner.astream(request)
@@ -122,6 +121,8 @@ class Retrying(WrapperBackend):
                 except StopAsyncIteration:
                     return
                 except ProviderError as error:
+                    import asyncio
+
                     wait = self._wait(error, retries)
                     retries += 1
                     await asyncio.sleep(wait)
