@@ -33,6 +33,7 @@ from .._messages import Response
 from .._messages import ToolCall
 from .._types import MISSING
 from .._usage import Usage
+from ._schema_values import schema_value
 from .base import Capabilities
 from .base import ModelProfile
 
@@ -42,16 +43,6 @@ Reply = Response | str | Mapping[str, Any] | Sequence[Any] | int | float | bool 
 Responder = Callable[[Request], Any]
 
 _MISSING = MISSING
-_FORMATS = {
-    "date-time": "2024-01-01T00:00:00Z",
-    "date": "2024-01-01",
-    "time": "12:00:00",
-    "duration": "P1D",
-    "uuid": "00000000-0000-4000-8000-000000000000",
-    "email": "user@example.com",
-    "uri": "https://example.com",
-    "ipv4": "192.0.2.1",
-}
 
 
 DEFAULT_CAPABILITIES = Capabilities(tool_error_flag=True)
@@ -241,62 +232,3 @@ def _encode(value: Any, request: Request) -> str:
     if output is not None and output.wrapped and not already_wrapped:
         return json.dumps({"value": value}, default=str)
     return json.dumps(value, default=str)
-
-
-def schema_value(schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> Any:
-    """A small value that validates against ``schema`` (``$ref``s resolved from ``root``)."""
-    root = root or schema
-    if "$ref" in schema:
-        name = str(schema["$ref"]).rsplit("/", 1)[-1]
-        return schema_value(root.get("$defs", {}).get(name, {}), root)
-    if "const" in schema:
-        return schema["const"]
-    if "enum" in schema:
-        return schema["enum"][0]
-    if "default" in schema:
-        return schema["default"]
-    for key in ("anyOf", "oneOf"):
-        if key in schema:
-            options = [o for o in schema[key] if o.get("type") != "null"] or schema[key]
-            return schema_value(options[0], root)
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kinds: list[Any] = kind  # pyright: ignore[reportUnknownVariableType]
-        kind = next((k for k in kinds if k != "null"), None)
-    if kind == "object" or "properties" in schema:
-        props: Mapping[str, Any] = schema.get("properties", {})
-        value: dict[str, Any] = {}
-        for name, sub in props.items():
-            value[name] = schema_value(sub, root)
-        extra = schema.get("additionalProperties")
-        if not props and isinstance(extra, Mapping):
-            value["key"] = schema_value(extra, root)  # pyright: ignore[reportUnknownArgumentType]
-        return value
-    if kind == "array":
-        if "prefixItems" in schema:
-            return [schema_value(s, root) for s in schema["prefixItems"]]
-        count = max(int(schema.get("minItems", 1)), 1)
-        item = schema.get("items", {})
-        if schema.get("uniqueItems"):
-            return [_distinct(item, root, i) for i in range(count)]
-        return [schema_value(item, root) for _ in range(count)]
-    if kind == "string":
-        text = _FORMATS.get(str(schema.get("format")), "example")
-        text = text.ljust(int(schema.get("minLength", 0)), "x")
-        return text[: int(schema["maxLength"])] if "maxLength" in schema else text
-    if kind == "integer":
-        return int(schema.get("minimum", schema.get("exclusiveMinimum", -1) + 1))
-    if kind == "number":
-        return float(schema.get("minimum", 0.0))
-    if kind == "boolean":
-        return True
-    return None
-
-
-def _distinct(item: Mapping[str, Any], root: Mapping[str, Any], i: int) -> Any:
-    value = schema_value(item, root)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value + i
-    if isinstance(value, str):
-        return f"{value}{i}" if i else value
-    return value
