@@ -95,7 +95,8 @@ def wrapped(backend: Backend, cfg: Config) -> Backend:
     """``backend`` inside the configured wrappers and alloy's transport retries.
 
     The order is fixed: retries outermost, then the ``wrappers`` setting in the order given
-    (the first one outermost), then the provider's backend. A wrapper thus sees every
+    (the first one outermost), then the guard that makes unreadable replies provider
+    errors (``backends/_guarded.py``), then the provider's backend. A wrapper thus sees every
     attempt, retried ones included. Wrapped backends are built once per backend and
     settings, and reused.
     """
@@ -103,7 +104,11 @@ def wrapped(backend: Backend, cfg: Config) -> Backend:
     found = _wrapped.get(key)
     if found is not None and found[0] is backend:
         return found[1]
-    outer = backend
+    from .backends._guarded import Guarded
+
+    # Innermost, the guard: an unreadable reply is a provider error whichever backend (and
+    # whichever user wrapper) is around it.
+    outer: Backend = Guarded(backend)
     for factory in reversed(key[3]):
         outer = factory(outer)
     if key[1]:

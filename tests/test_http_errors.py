@@ -105,3 +105,12 @@ def test_body_message_envelopes() -> None:
     assert body_message({"error": "ollama style"}, "f") == "ollama style"
     assert "HTML" in body_message("<html><body>502 Bad Gateway</body></html>", "f")
     assert body_message(None, "fallback") == "fallback"
+
+
+def test_a_retry_after_that_is_no_number_of_seconds_is_ignored() -> None:
+    from alloy.backends._http import retry_after
+
+    for value in ("nan", "inf", "-inf", "1e400", "NaN"):
+        assert retry_after({"retry-after": value}) is None, value
+        assert retry_after({"retry-after-ms": value}) is None, value
+    assert retry_after({"retry-after-ms": "nan", "retry-after": "2"}) == 2.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -35,22 +36,30 @@ def retry_after(headers: Mapping[str, str] | None) -> float | None:
     lowered = {k.lower(): v for k, v in headers.items()}
     raw_ms = lowered.get("retry-after-ms")
     if raw_ms is not None:
-        try:
-            return max(float(raw_ms) / 1000.0, 0.0)
-        except ValueError:
-            pass
+        seconds = _seconds(raw_ms, 1000.0)
+        if seconds is not None:
+            return seconds
     raw = lowered.get("retry-after")
     if raw is None:
         return None
-    try:
-        return max(float(raw), 0.0)
-    except ValueError:
-        pass
+    seconds = _seconds(raw, 1.0)
+    if seconds is not None:
+        return seconds
     try:
         parsed = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError):
         return None
     return max(parsed.timestamp() - time.time(), 0.0)
+
+
+def _seconds(raw: str, per_second: float) -> float | None:
+    """A wait the server gave as a number, or ``None``; ``nan``, ``inf`` and values no
+    sleep accepts are ignored, as a header that says nothing."""
+    try:
+        value = float(raw) / per_second
+    except (ValueError, TypeError):
+        return None
+    return max(value, 0.0) if math.isfinite(value) else None
 
 
 def error_for_status(

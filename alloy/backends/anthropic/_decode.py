@@ -37,7 +37,7 @@ def decode_response(raw: Message) -> Response:
     output: str | None = None
     blocks: list[dict[str, Any]] = []
     for block in raw.content or ():
-        data = block.to_dict(mode="json")
+        data = block.to_dict(mode="json", warnings=False)
         blocks.append(data)
         if isinstance(block, TextBlock):
             texts.append(block.text or "")

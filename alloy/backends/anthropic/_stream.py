@@ -119,7 +119,7 @@ class StreamDecoder:
         return _NOTHING  # ping, and event types this SDK version does not know
 
     def _start(self, event: RawContentBlockStartEvent) -> Sequence[Delta]:
-        data = event.content_block.to_dict(mode="json")
+        data = event.content_block.to_dict(mode="json", warnings=False)
         kind = data.get("type")
         name = data.get("name")
         if kind in _CALL_BLOCKS and name == OUTPUT_TOOL and self._output is None:
@@ -172,7 +172,7 @@ class StreamDecoder:
         else:  # citations_delta, or a delta type newer than this SDK (ignored)
             citation: Any = getattr(delta, "citation", None)
             if citation is not None:
-                block.citations.append(citation.to_dict(mode="json"))
+                block.citations.append(citation.to_dict(mode="json", warnings=False))
         return _NOTHING
 
     def _piece(self, block: _Block, piece: str) -> Sequence[Delta]:

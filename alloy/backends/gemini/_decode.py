@@ -59,7 +59,7 @@ def decode_response(raw: types.GenerateContentResponse) -> Response:
                     call_id(raw.response_id, len(calls), call),
                     call.name or "",
                     call_arguments(call),
-                    ProviderData(NAME, part.model_dump(exclude_none=True)),
+                    ProviderData(NAME, part.model_dump(exclude_none=True, warnings=False)),
                 )
             )
         elif part.text is not None:
@@ -83,7 +83,7 @@ def decode_response(raw: types.GenerateContentResponse) -> Response:
         refusal=refusal,
         reasoning="".join(thoughts) or None,
         provider_data=(
-            ProviderData(NAME, content.model_dump(exclude_none=True))
+            ProviderData(NAME, content.model_dump(exclude_none=True, warnings=False))
             if content is not None
             else None
         ),

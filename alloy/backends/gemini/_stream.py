@@ -97,7 +97,7 @@ class StreamDecoder:
     def _part(self, part: types.Part, response_id: str | None, deltas: list[Delta]) -> None:
         call = part.function_call
         if call is not None:
-            data = part.model_dump(exclude_none=True)
+            data = part.model_dump(exclude_none=True, warnings=False)
             self._append(data)
             index = self._calls
             self._calls += 1
@@ -116,7 +116,9 @@ class StreamDecoder:
             deltas.append(ReasoningDelta(text) if part.thought else TextDelta(text))
         fields = {name for name in part.model_fields_set if getattr(part, name) is not None}
         if text is None or not fields <= _TEXT_FIELDS:
-            self._append(part.model_dump(exclude_none=True))  # an image, code...: as it came
+            self._append(
+                part.model_dump(exclude_none=True, warnings=False)
+            )  # an image, code...: as it came
             return
         signature = part.thought_signature
         if self._open is not None and bool(self._parts[-1].get("thought")) == bool(part.thought):
@@ -125,7 +127,9 @@ class StreamDecoder:
                 self._parts[-1]["thought_signature"] = signature
                 self._close()  # a signature ends the part it signs
         elif text or signature is not None:
-            piece: dict[str, Any] = {"text": text}  # as ``model_dump(exclude_none=True)``
+            piece: dict[str, Any] = {
+                "text": text
+            }  # as ``model_dump(exclude_none=True, warnings=False)``
             if part.thought is not None:
                 piece["thought"] = part.thought
             if signature is not None:

@@ -193,7 +193,7 @@ def decode_response(raw: SDKResponse) -> Response:
     output: str | None = None
     items: list[dict[str, Any]] = []
     for item in raw.output or ():
-        data = item.to_dict(mode="json")
+        data = item.to_dict(mode="json", warnings=False)
         items.append(data)
         if isinstance(item, ResponseOutputMessage):
             for part in item.content or ():
