@@ -157,3 +157,63 @@ def test_a_retry_after_that_is_no_wait_is_ignored(
     with use_config(max_retries=1, max_retry_wait=1):
         assert shout("x") == "ok"
     assert len(alloy_emulator.requests) == 2
+
+
+def _streams(provider: str) -> list[tuple[dict[str, str], list[str]]]:
+    """(headers, lines) of each successful streamed recording of ``provider``."""
+    found: list[tuple[dict[str, str], list[str]]] = []
+    # Ollama's native recordings only: its openai-compat ones are Chat Completions streams.
+    pattern = "ollama__native*__stream.json" if provider == "ollama" else None
+    for path in recorded(pattern or f"{PREFIX[provider]}__*__stream.json"):
+        response = last_response(path)
+        if response["status"] == 200 and load(path)["expect"].get("error") is None:
+            headers = {str(k).lower(): str(v) for k, v in response["headers"].items()}
+            found.append((headers, str(response["body"]).split("\n")))
+    return found
+
+
+@st.composite
+def _mutated_stream(draw: st.DrawFn, stream: tuple[dict[str, str], list[str]]) -> Verbatim:
+    """One event of a recorded stream mutated (or the stream cut after it)."""
+    headers, lines = stream
+    events = [
+        i for i, line in enumerate(lines) if line.startswith("data: {") or line.startswith("{")
+    ]
+    at = draw(st.sampled_from(events))
+    line = lines[at]
+    prefix = "data: " if line.startswith("data: ") else ""
+    mutated = draw(_mutated(json.loads(line.removeprefix(prefix))))
+    changed = [*lines]
+    if draw(st.booleans()):
+        changed = changed[:at]  # cut before this event
+    else:
+        changed[at] = prefix + mutated.decode("utf-8", "surrogateescape")
+    body = "\n".join(changed).encode("utf-8", "surrogateescape")
+    return Verbatim(status=200, headers={"content-type": headers["content-type"]}, body=body)
+
+
+@pytest.mark.filterwarnings("ignore:.* is not a valid:UserWarning")
+def test_mutated_stream_events_end_in_a_value_or_an_alloy_error(
+    provider: str, alloy_emulator: Scenario
+) -> None:
+    streams = _streams(provider)
+    if not streams:
+        pytest.skip("the recorded corpus (../shared/recorded) is not beside the repository")
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(st.sampled_from(streams).flatmap(_mutated_stream))
+    def check(item: Verbatim) -> None:
+        alloy_emulator.enqueue(item)
+        try:
+            with use_config(max_retries=0), shout.stream("x") as stream:
+                outcome: Any = stream.result().value
+        except AlloyError as error:
+            outcome = error
+        assert isinstance(outcome, str | AlloyError), repr(outcome)
+
+    check()
