@@ -10,9 +10,11 @@ breaks the stream instead of looking like a failed call that alloy could simply 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import TypeVar
+from typing import cast
 
 from .._errors import AlloyError
 from .._errors import ProviderConnectionError
@@ -98,7 +100,42 @@ class ErrorBoundary:
             and (self.started or (self._malformed is not None and self._malformed(exc)))
         ):
             mapped = broken_stream(mapped)
+        scrub_chain(exc, self._secrets.values)
         raise mapped from exc
+
+
+def scrub_chain(exc: BaseException, secrets: tuple[str, ...]) -> None:
+    """Remove ``secrets`` from ``exc`` and the exceptions behind it, in place.
+
+    The SDK's exception stays as the alloy error's ``__cause__``, and a server that echoes
+    the key in its error body (``Incorrect API key provided: sk-...``) would otherwise put
+    it in every printed traceback: its message, ``args`` and parsed ``body`` are scrubbed.
+    """
+    if not secrets:
+        return
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = tuple(_scrubbed(arg, secrets) for arg in current.args)
+        for name in ("message", "body", "error", "detail"):
+            value: object = getattr(current, name, None)
+            # A read-only attribute is left as it is: there is nothing to scrub there.
+            if value is not None and not isinstance(value, int | float | bool):
+                with contextlib.suppress(AttributeError, TypeError):
+                    setattr(current, name, _scrubbed(value, secrets))
+        current = current.__cause__ or current.__context__
+
+
+def _scrubbed(value: object, secrets: tuple[str, ...]) -> object:
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        items = cast("dict[object, object]", value)
+        return {k: _scrubbed(v, secrets) for k, v in items.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, secrets) for v in cast("list[object]", value)]
+    return value
 
 
 def broken_stream(error: ProviderError) -> ProviderError:

@@ -118,3 +118,24 @@ def test_keys_given_in_provider_options_stay_hidden(
     ]
     seen += [record.getMessage() for record in caplog.records]
     assert _leaks("\n".join(seen)) == []
+
+
+@pytest.mark.parametrize("status", [401, 500])
+def test_no_key_in_the_cause_chain_or_a_printed_traceback(
+    provider: str, wire: Wire, alloy_emulator: Scenario, secret_env: dict[str, str], status: int
+) -> None:
+    import traceback
+
+    key = SECRETS.get(wire.key_env or "OLLAMA_API_KEY", SECRETS["OLLAMA_API_KEY"])
+    alloy_emulator.enqueue(Fault(status=status, message=f"Incorrect API key provided: {key}"))
+    with pytest.raises(AlloyError) as info:
+        rate.with_config(max_retries=0)("tea")
+    printed = "".join(traceback.format_exception(info.value))
+    assert "Incorrect API key provided" in printed  # the server's words are still there
+    chain: list[BaseException] = []
+    current: BaseException | None = info.value
+    while current is not None and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    seen = printed + "".join(repr(e) + repr(getattr(e, "body", "")) for e in chain)
+    assert _leaks(seen) == []
