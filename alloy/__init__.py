@@ -1,9 +1,12 @@
 """Alloy: typed AI functions over the official provider SDKs.
 
->>> from alloy import command
->>> @command(output=int)
-... def count_words(text: str) -> str:
-...     return f"How many words are in: {text}"
+```python
+from alloy import command
+
+@command(output=int)
+def count_words(text: str) -> str:
+    return f"How many words are in: {text}"
+```
 
 Everything public is importable from here; backends and test support live in
 ``alloy.backends`` and ``alloy.testing``. Importing alloy imports no provider SDK.

@@ -53,8 +53,10 @@ def _yes(flag: bool) -> str:
 def capability_matrix() -> str:
     """The Markdown table of every registered backend's capability rows."""
     lines = [
-        "| backend | models | structured output | schema dialect | tools | parallel tools "
-        "| tool error flag | streaming | schema also in prompt |",
+        # Short headers, so that the table fits a desktop screen; docs/providers.md says
+        # what each column means.
+        "| backend | models | output | dialect | tools | parallel | error flag | stream "
+        "| schema in prompt |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for backend in registered():
