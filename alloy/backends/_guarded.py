@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from collections.abc import Iterator
+from typing import NoReturn
 
 from .._deltas import Delta
+from .._deltas import aclose_deltas
+from .._deltas import close_deltas
 from .._errors import AlloyError
 from .._errors import ProviderError
 from .._errors import StreamError
@@ -43,20 +46,16 @@ class Guarded(WrapperBackend):
         """``inner.complete``, its reply checked."""
         try:
             response = self.inner.complete(request)
-        except AlloyError:
-            raise
         except UNREADABLE as exc:
-            raise self._unreadable(exc) from exc
+            self._fail(exc)
         return self._checked(response)
 
     async def acomplete(self, request: Request) -> Response:
         """The async twin of ``complete``."""
         try:
             response = await self.inner.acomplete(request)
-        except AlloyError:
-            raise
         except UNREADABLE as exc:
-            raise self._unreadable(exc) from exc
+            self._fail(exc)
         return self._checked(response)
 
     def stream(self, request: Request) -> Iterator[Delta]:
@@ -67,14 +66,10 @@ class Guarded(WrapperBackend):
             for delta in source:
                 started = True
                 yield delta
-        except AlloyError:
-            raise
         except UNREADABLE as exc:
-            raise self._unreadable(exc, started) from exc
+            self._fail(exc, started)
         finally:
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
+            close_deltas(source)
 
     async def astream(self, request: Request) -> AsyncIterator[Delta]:
         """The async twin of ``stream``."""
@@ -84,16 +79,17 @@ class Guarded(WrapperBackend):
             async for delta in source:
                 started = True
                 yield delta
-        except AlloyError:
-            raise
         except UNREADABLE as exc:
-            raise self._unreadable(exc, started) from exc
+            self._fail(exc, started)
         finally:
-            close = getattr(source, "aclose", None)
-            if close is not None:
-                await close()
+            await aclose_deltas(source)
 
-    def _unreadable(self, exc: BaseException, started: bool = False) -> ProviderError:
+    def _fail(self, exc: BaseException, started: bool = False) -> NoReturn:
+        if isinstance(exc, AlloyError):  # some alloy errors are ValueErrors too
+            raise exc
+        raise self._unreadable(exc, started) from exc
+
+    def _unreadable(self, exc: BaseException, started: bool) -> ProviderError:
         detail = f"{type(exc).__name__}: {exc}"
         if len(detail) > 200:
             detail = detail[:200] + "..."
