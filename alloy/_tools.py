@@ -58,10 +58,24 @@ class Tool(Generic[P, R]):
     __wrapped__: Callable[..., Any]
 
     def __init__(
-        self, fn: Callable[P, R], *, name: str | None = None, description: str | None = None
+        self,
+        fn: Callable[P, R],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout: float | None = None,
     ):
         functools.update_wrapper(typing.cast(Any, self), fn)
         self.fn = fn
+        if timeout is not None and (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)  # pyright: ignore[reportUnnecessaryIsInstance]
+            or timeout <= 0
+        ):
+            raise ConfigurationError(f"tool timeout={timeout!r}: give a number of seconds above 0.")
+        self.timeout = timeout
+        """Seconds a call of the tool may take when the model calls it; past that the model
+        is told it timed out (a sync tool's thread cannot be stopped and finishes on its own)."""
         self.name: str = name or str(getattr(fn, "__name__", type(fn).__name__))
         self._description = description
         self._signature = inspect.signature(fn)
@@ -150,7 +164,7 @@ class Tool(Generic[P, R]):
 def tool(fn: Callable[P, R], /) -> Tool[P, R]: ...
 @overload
 def tool(
-    *, name: str | None = None, description: str | None = None
+    *, name: str | None = None, description: str | None = None, timeout: float | None = None
 ) -> Callable[[Callable[P, R]], Tool[P, R]]: ...
 def tool(
     fn: Callable[..., Any] | None = None,
@@ -158,14 +172,16 @@ def tool(
     *,
     name: str | None = None,
     description: str | None = None,
+    timeout: float | None = None,
 ) -> Any:
     """Make a function (or a command) a tool; ``name`` and ``description`` override the
-    function's name and docstring. Plain functions in ``tools=[...]`` need no decorator."""
+    function's name and docstring, ``timeout`` caps how long a call may take (the model is
+    told when it did not finish). Plain functions in ``tools=[...]`` need no decorator."""
     if fn is not None:
         return Tool(fn)
 
     def decorate(f: Callable[..., Any]) -> Tool[..., Any]:
-        return Tool(f, name=name, description=description)
+        return Tool(f, name=name, description=description, timeout=timeout)
 
     return decorate
 
@@ -302,14 +318,10 @@ class ToolBox:
         """
         prepared = [self._prepare(c) for c in calls]
         jobs = [p for p in prepared if isinstance(p, _Prepared)]
-        if len(jobs) == 1 and not jobs[0].tool.is_async:
+        if len(jobs) == 1 and not jobs[0].tool.is_async and jobs[0].tool.timeout is None:
             done = {id(jobs[0]): _execute(jobs[0])}
         elif jobs:
-            from concurrent.futures import ThreadPoolExecutor  # only when a turn has tools to run
-
-            with ThreadPoolExecutor(max_workers=max(1, min(limit, len(jobs)))) as pool:
-                futures = {id(job): pool.submit(_execute, job) for job in jobs}
-                done = {key: future.result() for key, future in futures.items()}
+            done = _in_threads(jobs, limit)
         else:
             done = {}
         return _collect(prepared, done)
@@ -330,6 +342,70 @@ class ToolBox:
 
         results = await asyncio.gather(*(one(job) for job in jobs))
         return _collect(prepared, {id(job): r for job, r in zip(jobs, results, strict=True)})
+
+
+def _in_threads(jobs: list[_Prepared], limit: int) -> dict[int, tuple[ToolResult, ToolTrace]]:
+    """Run ``jobs`` in a pool of threads, each within its tool's timeout.
+
+    On Ctrl-C (or any exception here) the pool is left without waiting for the tools that
+    are still running: the caller gets the interrupt at once.
+    """
+    import time
+    from concurrent.futures import ThreadPoolExecutor  # only when a turn has tools to run
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(limit, len(jobs))))
+    done: dict[int, tuple[ToolResult, ToolTrace]] = {}
+    try:
+        started = time.monotonic()
+        futures = [(job, pool.submit(_execute, job)) for job in jobs]
+        for job, future in futures:
+            timeout = job.tool.timeout
+            left = None if timeout is None else max(0.0, started + timeout - time.monotonic())
+            try:
+                done[id(job)] = future.result(left)
+            except FutureTimeout:
+                done[id(job)] = _timed_out(job)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    # Timed-out tools may still run: their threads finish on their own.
+    pool.shutdown(wait=not any(job.tool.timeout for job in jobs), cancel_futures=True)
+    return done
+
+
+def _in_daemon_thread(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Awaitable[Any]:
+    """``fn(**kwargs)`` in a thread of its own that nothing waits for: a sync tool past its
+    timeout must not hold up the event loop's shutdown (``asyncio.run`` waits for the loop's
+    default executor)."""
+    import asyncio
+    import threading
+
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(outcome: Any, failure: BaseException | None) -> None:
+        if not future.done():
+            if failure is None:
+                future.set_result(outcome)
+            else:
+                future.set_exception(failure)
+
+    def work() -> None:
+        try:
+            outcome = fn(**kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            loop.call_soon_threadsafe(settle, None, exc)
+            return
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(settle, outcome, None)
+
+    threading.Thread(target=work, name="alloy-tool", daemon=True).start()
+    return future
+
+
+def _timed_out(job: _Prepared) -> tuple[ToolResult, ToolTrace]:
+    return _error(job.call, job.kwargs, f"the tool did not finish in {job.tool.timeout:g}s")
 
 
 def _collect(
@@ -402,11 +478,16 @@ async def _aexecute(job: _Prepared) -> tuple[ToolResult, ToolTrace]:
     try:
         fn: Any = job.tool.fn
         if job.tool.is_async:
-            outcome = await fn(**job.kwargs)
+            running = fn(**job.kwargs)
         elif callable(getattr(fn, "async_", None)):
-            outcome = await fn.async_(**job.kwargs)  # a sync command: use its async client
+            running = fn.async_(**job.kwargs)  # a sync command: use its async client
+        elif job.tool.timeout is not None:
+            running = _in_daemon_thread(fn, job.kwargs)
         else:
-            outcome = await asyncio.to_thread(fn, **job.kwargs)
+            running = asyncio.to_thread(fn, **job.kwargs)
+        outcome = await asyncio.wait_for(running, job.tool.timeout)
+    except asyncio.TimeoutError:  # not yet the builtin TimeoutError on Python 3.10
+        return _timed_out(job)
     except Exception as exc:  # noqa: BLE001 - a tool failure is reported to the model
         return _finish(job, None, exc)
     return _finish(job, outcome, None)
