@@ -7,7 +7,6 @@ never an empty success."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +24,7 @@ from alloy.testing.emulator import Verbatim
 from tests.recorded import last_response
 from tests.recorded import load
 from tests.recorded import recorded
+from tests.recorded import require_corpus
 
 PREFIX = {
     "openai": "openai-responses",
@@ -112,7 +112,7 @@ def test_mutated_reply_bodies_end_in_a_value_or_an_alloy_error(
 ) -> None:
     bodies = _bodies(provider)
     if not bodies:
-        pytest.skip("the recorded corpus (../shared/recorded) is not beside the repository")
+        require_corpus()  # skips, saying where the corpus should be
 
     @settings(
         max_examples=60,
@@ -141,8 +141,7 @@ def test_a_200_that_is_not_a_reply_is_an_error(
 
 
 def test_the_corpus_has_bodies_for_every_backend(provider: str) -> None:
-    if not Path(__file__).resolve().parents[2].parent.joinpath("shared", "recorded").is_dir():
-        pytest.skip("the recorded corpus (../shared/recorded) is not beside the repository")
+    require_corpus()
     assert _bodies(provider), provider
 
 
@@ -198,7 +197,7 @@ def test_mutated_stream_events_end_in_a_value_or_an_alloy_error(
 ) -> None:
     streams = _streams(provider)
     if not streams:
-        pytest.skip("the recorded corpus (../shared/recorded) is not beside the repository")
+        require_corpus()  # skips, saying where the corpus should be
 
     @settings(
         max_examples=40,
