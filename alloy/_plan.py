@@ -111,10 +111,10 @@ def wrapped(backend: Backend, cfg: Config) -> Backend:
     outer: Backend = Guarded(backend)
     for factory in reversed(key[3]):
         outer = factory(outer)
-    if key[1]:
-        from .backends._retrying import Retrying
+    from .backends._retrying import Retrying
 
-        outer = Retrying(outer, key[1], key[2])
+    # Also with max_retries=0: a timeout that ends the call then says so (one attempt).
+    outer = Retrying(outer, key[1], key[2])
     if len(_wrapped) >= 256:
         _wrapped.clear()  # settings made on the fly (a wrapper per call) must not pile up
     _wrapped[key] = (backend, outer)

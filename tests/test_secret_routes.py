@@ -43,3 +43,21 @@ def test_a_key_in_the_model_setting_is_never_echoed(setting: str) -> None:
         hello("x")
     assert setting not in str(caught.value)
     assert KEY not in repr(caught.value)
+
+
+def test_sdk_log_text_loses_known_keys_url_credentials_and_credential_headers() -> None:
+    from alloy.backends._boundary import Secrets
+    from alloy.backends._logs import guard_sdk_logs
+    from alloy.backends._logs import scrub_text
+
+    known = Secrets(["sk-known-key-4242"])
+    guard_sdk_logs(known)
+    text = (
+        "GET https://user:hunter2@proxy.example/v1?key=AIzaQuery123 "
+        "[(b'authorization', b'Bearer tok-abc'), (b'x-goog-api-key', b'AIzaHeader')] "
+        "{'x-api-key': 'sk-ant-dict', 'content-type': 'application/json'} echo sk-known-key-4242"
+    )
+    clean = scrub_text(text)
+    for secret in ("hunter2", "AIzaQuery123", "tok-abc", "AIzaHeader", "sk-ant-dict", "4242"):
+        assert secret not in clean
+    assert "application/json" in clean and "proxy.example/v1" in clean

@@ -38,7 +38,7 @@ class Secrets:
     the boundary (which scrubs them).
     """
 
-    __slots__ = ("values",)
+    __slots__ = ("__weakref__", "values")  # weak: the log filter knows the live ones
 
     def __init__(self, given: Iterable[object] = ()):
         self.values: tuple[str, ...] = ()

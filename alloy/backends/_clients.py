@@ -4,26 +4,34 @@ An async SDK client is bound to the loop it first ran on, so each running loop g
 own, kept in a ``WeakKeyDictionary`` (a finished loop does not stay alive for its client).
 Each async client is closed when its loop shuts down its async generators, which
 ``asyncio.run`` and ``asyncio.Runner`` do before closing: left open, its pooled sockets
-outlive the loop and raise ``ResourceWarning`` when collected.
+outlive the loop and raise ``ResourceWarning`` when collected. A loop may also be closed
+without that step (``new_event_loop()``, ``run_until_complete()``, ``close()``), and asyncio
+has no callback for a loop's closing, so the cache wraps the ``close`` method of each loop it
+serves: the wrapper first finishes the closers still pending on that loop, then closes it.
+(Loops whose ``close`` cannot be replaced, such as uvloop's, keep the first behaviour.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import weakref
 from collections.abc import AsyncGenerator
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Any
 from typing import Generic
 from typing import TypeVar
 
 from .._errors import ConfigurationError
 from ._boundary import Secrets
 from ._http import scrub
+from ._logs import guard_sdk_logs
 
-__all__ = ["ClientCache", "build_client"]
+__all__ = ["ClientCache", "build_client", "with_http_client"]
 
 S = TypeVar("S")
 A = TypeVar("A")
@@ -63,7 +71,17 @@ def build_client(
             f"{scrub(str(exc), secrets.values)}"
         ) from exc
     secrets.add(getattr(client, name, None) for name in key_attributes)
+    # The SDK is imported by now, and with it the loggers that may print a key.
+    guard_sdk_logs(secrets)
     return client
+
+
+def with_http_client(options: Mapping[str, Any], make: Callable[[], object]) -> dict[str, Any]:
+    """``options`` with ``http_client=make()``, unless they hold an HTTP client already (one
+    built by the caller, used as it is)."""
+    if "http_client" in options:
+        return dict(options)
+    return {**options, "http_client": make()}
 
 
 class ClientCache(Generic[S, A]):
@@ -120,6 +138,7 @@ class ClientCache(Generic[S, A]):
         # in ``shutdown_asyncgens``. Nothing is awaited before the yield, so no other task
         # can interleave here.
         await anext(closer)
+        _finish_before_close(loop, closer)
         return client
 
     async def _close_with_loop(
@@ -148,3 +167,41 @@ class ClientCache(Generic[S, A]):
         if client is not None:
             self._close_sync(client)
         del dropped
+
+
+_Closers = weakref.WeakSet[AsyncGenerator[None, None]]
+# The closers pending on each loop whose ``close`` the cache has wrapped. Weakly: a closer
+# the cache drops goes to the loop's finalizer as before.
+_PENDING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Closers] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _finish_before_close(
+    loop: asyncio.AbstractEventLoop, closer: AsyncGenerator[None, None]
+) -> None:
+    """Have ``loop.close()`` run ``closer``'s ``finally`` first, if nothing did by then.
+
+    One closer per client the loop got (a client per backend), so the set stays small;
+    closing a closer that has finished already does nothing.
+    """
+    pending = _PENDING.get(loop)
+    if pending is not None:
+        pending.add(closer)
+        return
+    close = loop.close
+
+    def close_after_closers() -> None:
+        if not loop.is_running() and not loop.is_closed():
+            for waiting in list(_PENDING.pop(loop, ())):
+                # A failed close must not keep the loop from closing.
+                with contextlib.suppress(Exception):
+                    loop.run_until_complete(waiting.aclose())
+        close()
+
+    try:
+        # An instance attribute in front of the class's method, for this loop only.
+        object.__setattr__(loop, "close", close_after_closers)
+    except AttributeError:
+        return  # a loop type without instance attributes (uvloop): shutdown_asyncgens only
+    _PENDING[loop] = weakref.WeakSet([closer])

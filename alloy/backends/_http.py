@@ -149,7 +149,7 @@ def error_for_transport(
     if names & _TIMEOUTS:
         limit = f" within {timeout:g}s" if timeout else ""
         return ProviderTimeout(
-            f"no answer{limit}. Raise `timeout` if the model needs longer.",
+            f"no complete answer{limit}. Raise `timeout` if the model needs longer.",
             provider=provider,
         )
     if names & _CONNECTION:

@@ -21,6 +21,7 @@ from .._deltas import Finish
 from .._deltas import aclose_deltas
 from .._deltas import close_deltas
 from .._errors import ProviderError
+from .._errors import ProviderTimeout
 from .._messages import Request
 from .._messages import Response
 from .base import Backend
@@ -44,8 +45,12 @@ class Retrying(WrapperBackend):
         self.max_retries = max_retries
         self.max_wait = max_wait
 
-    def _wait(self, error: ProviderError, retries: int) -> float:
-        wait = _retry.delay_for(error, retries, self.max_retries, self.max_wait)
+    def _wait(self, error: ProviderError, retries: int, started: float) -> float:
+        try:
+            wait = _retry.delay_for(error, retries, self.max_retries, self.max_wait)
+        except ProviderTimeout as final:
+            _note_attempts(final, retries + 1, started)
+            raise
         _log.info(
             "%s: attempt %d failed (%s%s); retrying in %.2fs (%d of %d retries)",
             error.provider,
@@ -60,19 +65,19 @@ class Retrying(WrapperBackend):
 
     def complete(self, request: Request) -> Response:
         """``inner.complete``, tried again on retryable failures."""
-        retries = 0
+        retries, started = 0, time.monotonic()
         while True:
             try:
                 response = self.inner.complete(request)
             except ProviderError as error:
-                time.sleep(self._wait(error, retries))
+                time.sleep(self._wait(error, retries, started))
                 retries += 1
                 continue
             return _counted(response, retries)
 
     async def acomplete(self, request: Request) -> Response:
         """The async twin of ``complete``."""
-        retries = 0
+        retries, started = 0, time.monotonic()
         while True:
             try:
                 response = await self.inner.acomplete(request)
@@ -80,14 +85,14 @@ class Retrying(WrapperBackend):
                 # Imported only to wait: it costs ~50 ms once, and sync-only code never needs it.
                 import asyncio
 
-                await asyncio.sleep(self._wait(error, retries))
+                await asyncio.sleep(self._wait(error, retries, started))
                 retries += 1
                 continue
             return _counted(response, retries)
 
     def stream(self, request: Request) -> Iterator[Delta]:
         """``inner.stream``, started again on failures before the first delta."""
-        retries = 0
+        retries, started = 0, time.monotonic()
         while True:
             source = self.inner.stream(request)
             try:
@@ -96,23 +101,27 @@ class Retrying(WrapperBackend):
                 except StopIteration:
                     return
                 except ProviderError as error:
-                    wait = self._wait(error, retries)
+                    wait = self._wait(error, retries, started)
                     retries += 1
                     time.sleep(wait)
                     continue
                 yield _finish_counted(first, retries)
-                if not retries:
-                    yield from source
-                    return
-                for delta in source:
-                    yield _finish_counted(delta, retries)
+                try:
+                    if not retries:
+                        yield from source
+                        return
+                    for delta in source:
+                        yield _finish_counted(delta, retries)
+                except ProviderTimeout as error:
+                    _note_attempts(error, retries + 1, started)
+                    raise
                 return
             finally:
                 close_deltas(source)
 
     async def astream(self, request: Request) -> AsyncIterator[Delta]:
         """The async twin of ``stream``."""
-        retries = 0
+        retries, started = 0, time.monotonic()
         while True:
             source = self.inner.astream(request)
             try:
@@ -123,16 +132,30 @@ class Retrying(WrapperBackend):
                 except ProviderError as error:
                     import asyncio
 
-                    wait = self._wait(error, retries)
+                    wait = self._wait(error, retries, started)
                     retries += 1
                     await asyncio.sleep(wait)
                     continue
                 yield _finish_counted(first, retries)
-                async for delta in source:
-                    yield _finish_counted(delta, retries) if retries else delta
+                try:
+                    async for delta in source:
+                        yield _finish_counted(delta, retries) if retries else delta
+                except ProviderTimeout as error:
+                    _note_attempts(error, retries + 1, started)
+                    raise
                 return
             finally:
                 await aclose_deltas(source)
+
+
+def _note_attempts(error: ProviderTimeout, attempts: int, started: float) -> None:
+    """Add to a timeout that ends the call how many attempts it made and the time they
+    took in all (the message said only the limit of one attempt)."""
+    elapsed = time.monotonic() - started
+    plural = "s" if attempts != 1 else ""
+    note = f"Gave up after {attempts} attempt{plural}, {elapsed:.1f}s in all."
+    if error.args and isinstance(error.args[0], str) and note not in error.args[0]:
+        error.args = (f"{error.args[0]} {note}", *error.args[1:])
 
 
 def _counted(response: Response, retries: int) -> Response:

@@ -139,15 +139,30 @@ def test_finished_loops_are_not_kept_alive() -> None:
     assert loops[0]() is None
 
 
-def test_a_loop_closed_without_shutdown_is_dropped_on_next_use() -> None:
+def test_a_loop_closed_without_shutdown_closes_its_client_first_and_is_dropped() -> None:
     clients = Clients()
     loop = asyncio.new_event_loop()
     stale = loop.run_until_complete(clients.cache.aclient())
-    loop.close()  # no shutdown_asyncgens: the closer never ran
+    other = Clients()
+    also = loop.run_until_complete(other.cache.aclient())
+    loop.close()  # no shutdown_asyncgens
+    assert loop.is_closed()
+    assert stale.closed_on_its_loop and also.closed_on_its_loop
     fresh = asyncio.run(clients.cache.aclient())
     assert fresh is not stale
     assert fresh.closed_on_its_loop
     assert list(clients.cache._async) == []
+
+
+def test_a_loop_shut_down_properly_closes_each_client_once() -> None:
+    clients = Clients()
+    loop = asyncio.new_event_loop()
+    client = loop.run_until_complete(clients.cache.aclient())
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    assert client.closed_on_its_loop
+    client.closed_on_its_loop = False
+    loop.close()  # the closer has finished: closing again does nothing
+    assert not client.closed_on_its_loop
 
 
 async def test_the_running_loops_client_is_reused() -> None:

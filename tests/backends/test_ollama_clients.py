@@ -19,6 +19,7 @@ import httpx
 import ollama
 import pytest
 
+from alloy.backends import _deadline
 from alloy.backends import get_backend
 from alloy.backends import info
 from alloy.backends.base import Backend
@@ -118,14 +119,17 @@ def test_the_request_hook_applies_the_call_timeout() -> None:
         _TIMEOUT.reset(token)
 
 
-def test_clients_carry_the_hook() -> None:
+def test_clients_carry_the_timeout_hook_before_the_deadline_hooks() -> None:
     backend = OllamaBackend({"host": "http://127.0.0.1:9"})
-    assert http(backend._cache.sync()).event_hooks["request"] == [_apply_timeout]
+    deadline = _deadline.hooks(httpx)
+    sync_hooks = http(backend._cache.sync()).event_hooks
+    assert sync_hooks["request"] == [_apply_timeout, *deadline["request"]]
+    assert sync_hooks["response"] == deadline["response"]
 
     async def hooks() -> object:
         return http(await backend._cache.aclient()).event_hooks["request"]
 
-    assert asyncio.run(hooks()) == [_aapply_timeout]
+    assert asyncio.run(hooks()) == [_aapply_timeout, *_deadline.async_hooks(httpx)["request"]]
     backend.close()
 
 

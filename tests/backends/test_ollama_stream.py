@@ -388,10 +388,8 @@ class Server:
 def backend_for(server: Server, monkeypatch: pytest.MonkeyPatch) -> OllamaBackend:
     backend = OllamaBackend({"host": HOST})
 
-    def build(cls: Callable[..., Any], hook: Callable[[httpx.Request], object]) -> Any:
-        return cls(
-            host=HOST, transport=httpx.MockTransport(server), event_hooks={"request": [hook]}
-        )
+    def build(cls: Callable[..., Any], event_hooks: dict[str, list[Any]]) -> Any:
+        return cls(host=HOST, transport=httpx.MockTransport(server), event_hooks=event_hooks)
 
     monkeypatch.setattr(backend, "_build", build)
     return backend

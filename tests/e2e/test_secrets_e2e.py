@@ -139,3 +139,34 @@ def test_no_key_in_the_cause_chain_or_a_printed_traceback(
         current = current.__cause__ or current.__context__
     seen = printed + "".join(repr(e) + repr(getattr(e, "body", "")) for e in chain)
     assert _leaks(seen) == []
+
+
+def test_no_key_in_sdk_or_http_logs_when_the_server_echoes_it(
+    provider: str,
+    wire: Wire,
+    alloy_emulator: Scenario,
+    secret_env: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import asyncio
+
+    key = SECRETS.get(wire.key_env or "OLLAMA_API_KEY", SECRETS["OLLAMA_API_KEY"])
+    echo = {"x-echo": key, "set-cookie": f"session={key}"}
+    alloy_emulator.enqueue(
+        Fault(status=400, message=f"bad key {key}", headers=echo),
+        Reply(json={"value": 3}, headers=echo),
+        Reply(json={"value": 4}, headers=echo),
+        Reply(json={"value": 5}, headers=echo),
+    )
+    caplog.set_level(logging.DEBUG)
+    once = rate.with_config(max_retries=0)
+    with pytest.raises(AlloyError):
+        once("tea")
+    assert once("tea") == 3
+    assert once.stream("tea").result().value == 4
+    assert asyncio.run(once.async_("tea")) == 5
+    http_records = [r for r in caplog.records if r.name.startswith(("httpcore", "httpx"))]
+    assert any("x-echo" in r.getMessage() for r in http_records)  # the headers were logged
+    seen = [record.getMessage() for record in caplog.records]
+    seen += [record.exc_text or "" for record in caplog.records]
+    assert _leaks("\n".join(seen)) == []

@@ -44,6 +44,10 @@ TIMEOUT = 5.0
 SHORT_TIMEOUT = 0.1
 """``timeout`` of the rows whose fault is a slow or silent server."""
 
+ENDLESS_TIMEOUT = 0.5
+"""``timeout`` of the endless-stream row: long enough for the first delta on every backend
+(the Responses API sends four events before it), so that the timeout comes after it."""
+
 TIMES = "\u00d7"
 """The multiplication sign of the attempt counts in the rendered cells."""
 
@@ -55,6 +59,9 @@ OK = Reply(json={"value": VALUE})
 # its first text delta). Before the first delta alloy may retry a broken stream, after it not.
 CHUNKED: dict[str, Any] = {"json": {"value": VALUE}, "chunk_chars": 1}
 CUT = 6
+# A reply long enough to outlast any timeout of the table when it goes out slowly: a
+# trickled body (a few bytes at a time) or a stream whose events keep coming.
+LONG: dict[str, Any] = {"json": {"value": VALUE, "note": "x" * 600}, "chunk_delay": 0.02}
 
 
 @dataclass(frozen=True)
@@ -249,6 +256,15 @@ CASES: tuple[Case, ...] = (
         modes=BOTH,
     ),
     Case(
+        "trickle",
+        f"a body trickled for longer than `timeout={SHORT_TIMEOUT:g}`, a few bytes at a time",
+        (Reply(**LONG, chunk_chars=4),) * 3,
+        fails(ProviderTimeout, 3),
+        settings=SLOW,
+        retryable=True,
+        modes=BOTH,
+    ),
+    Case(
         "stream-429-then-ok",
         "stream: 429 before the first chunk, then a reply",
         (Fault(status=429, headers=FAST), Reply(**CHUNKED)),
@@ -321,6 +337,16 @@ CASES: tuple[Case, ...] = (
         stream=True,
         settings=SLOW,
         retryable=True,
+    ),
+    Case(
+        "stream-endless",
+        f"stream: events keep coming for longer than `timeout={ENDLESS_TIMEOUT:g}`",
+        (Reply(**LONG, chunk_chars=1),),
+        fails(ProviderTimeout),
+        stream=True,
+        settings={"timeout": ENDLESS_TIMEOUT},
+        retryable=True,
+        modes=BOTH,
     ),
 )
 

@@ -40,6 +40,7 @@ from typing import TypeVar
 from typing import cast
 
 import anthropic
+import httpx2
 from anthropic.types import Message as SDKMessage
 
 from ..._deltas import Delta
@@ -50,6 +51,9 @@ from .._boundary import Secrets
 from .._boundary import expect
 from .._clients import ClientCache
 from .._clients import build_client
+from .._clients import with_http_client
+from .._deadline import async_hooks
+from .._deadline import hooks
 from ..base import Capabilities
 from ._decode import decode_response
 from ._encode import CLIENT_OPTIONS
@@ -94,8 +98,13 @@ class AnthropicBackend:
         self._options = dict(client_options or {})
         self._secrets = Secrets(self._options.get(key) for key in _KEY_ATTRIBUTES)
         self._cache = ClientCache(
-            lambda: self._build(anthropic.Anthropic),
-            lambda: self._build(anthropic.AsyncAnthropic),
+            lambda: self._build(
+                anthropic.Anthropic, lambda: anthropic.DefaultHttpxClient(event_hooks=hooks(httpx2))
+            ),
+            lambda: self._build(
+                anthropic.AsyncAnthropic,
+                lambda: anthropic.DefaultAsyncHttpxClient(event_hooks=async_hooks(httpx2)),
+            ),
             lambda client: client.close(),
             lambda client: client.close(),
         )
@@ -180,10 +189,11 @@ class AnthropicBackend:
         JSON)."""
         return expect(raw, cls, NAME, self._secrets)
 
-    def _build(self, cls: Callable[..., _T]) -> _T:
+    def _build(self, cls: Callable[..., _T], http: Callable[[], object]) -> _T:
         return build_client(
-            # max_retries=0: alloy retries itself, uniformly across providers.
-            lambda: cls(**self._options, max_retries=0),
+            # max_retries=0: alloy retries itself, uniformly across providers. The HTTP
+            # client is the SDK's default one, with the hooks that make timeout a deadline.
+            lambda: cls(**with_http_client(self._options, http), max_retries=0),
             provider=NAME,
             secrets=self._secrets,
             key_hint=KEY_HINT,

@@ -57,6 +57,9 @@ from .._boundary import ErrorBoundary
 from .._boundary import Secrets
 from .._clients import ClientCache
 from .._clients import build_client
+from .._deadline import async_hooks
+from .._deadline import hooks
+from .._deadline import with_hooks
 from ..base import Capabilities
 from ..base import StreamDecoder as Decoder
 from ._decode import decode_response
@@ -306,9 +309,11 @@ def _http_options(
         transport = {key: async_args[key] for key in _TRANSPORT_ARGS if key in async_args}
         async_args["transport"] = httpx2.AsyncHTTPTransport(**transport)
     if for_async and not own_client:
-        hooks = dict(async_args.get("event_hooks") or {})
-        hooks["response"] = [*hooks.get("response", ()), _note_opened]
-        async_args["event_hooks"] = hooks
+        added = {**async_hooks(httpx2)}
+        added["response"] = [*added["response"], _note_opened]
+        async_args["event_hooks"] = with_hooks(async_args.get("event_hooks"), added)
+    if not http.httpx_client:
+        client_args["event_hooks"] = with_hooks(client_args.get("event_hooks"), hooks(httpx2))
     updates["client_args"] = client_args
     updates["async_client_args"] = async_args
     return http.model_copy(update=updates)

@@ -45,6 +45,9 @@ from .._boundary import ErrorBoundary
 from .._boundary import Secrets
 from .._clients import ClientCache
 from .._clients import build_client
+from .._deadline import async_hooks
+from .._deadline import hooks
+from .._deadline import with_hooks
 from ..base import Capabilities
 from ._decode import decode_response
 from ._encode import CLIENT_OPTIONS
@@ -123,8 +126,13 @@ class OllamaBackend:
         self._options = dict(client_options or {})
         self._secrets = Secrets(_header_secrets(self._options.get("headers")))
         self._cache = ClientCache(
-            lambda: self._build(ollama.Client, _apply_timeout),
-            lambda: self._build(ollama.AsyncClient, _aapply_timeout),
+            # The timeout hook runs first: the deadline hook reads the timeout it sets.
+            lambda: self._build(
+                ollama.Client, with_hooks({"request": [_apply_timeout]}, hooks(httpx))
+            ),
+            lambda: self._build(
+                ollama.AsyncClient, with_hooks({"request": [_aapply_timeout]}, async_hooks(httpx))
+            ),
             ollama.Client.close,
             ollama.AsyncClient.close,
         )
@@ -211,7 +219,7 @@ class OllamaBackend:
             translate_read, self._secrets, timeout, stream=True, malformed=malformed_line
         )
 
-    def _build(self, cls: Callable[..., _T], hook: Callable[[httpx.Request], object]) -> _T:
+    def _build(self, cls: Callable[..., _T], event_hooks: dict[str, list[Any]]) -> _T:
         host, headers = self._options.get("host"), self._options.get("headers")
         if not (host is None or isinstance(host, str)) or not (
             headers is None or isinstance(headers, Mapping)
@@ -224,7 +232,7 @@ class OllamaBackend:
 
         def make() -> _T:
             try:
-                return cls(host=host, headers=headers, event_hooks={"request": [hook]})
+                return cls(host=host, headers=headers, event_hooks=event_hooks)
             except httpx.InvalidURL as exc:
                 # Not a ValueError, but the same mistake: a host that is no URL.
                 raise ValueError(str(exc)) from exc

@@ -23,6 +23,7 @@ from typing import Generic
 from typing import TypeVar
 from typing import cast
 
+import httpx2
 import openai
 
 from ..._deltas import Delta
@@ -40,6 +41,9 @@ from .._boundary import Secrets
 from .._boundary import expect
 from .._clients import ClientCache
 from .._clients import build_client
+from .._clients import with_http_client
+from .._deadline import async_hooks
+from .._deadline import hooks
 from .._params import as_int
 from .._params import merge_options
 from ..base import Capabilities
@@ -108,8 +112,8 @@ class OpenAIBase:
         options = dict(client_options or {})
         self._secrets = Secrets([options.get("api_key")])
         self._clients: ClientCache[openai.OpenAI, openai.AsyncOpenAI] = ClientCache(
-            lambda: self._build(openai.OpenAI, options),
-            lambda: self._build(openai.AsyncOpenAI, options),
+            lambda: self._build(openai.OpenAI, options, sync_http_client),
+            lambda: self._build(openai.AsyncOpenAI, options, async_http_client),
             lambda client: client.close(),
             lambda client: client.close(),
         )
@@ -180,15 +184,27 @@ class OpenAIBase:
             self.name, self._translate, self._secrets, request.timeout, self.api.stream_decoder
         )
 
-    def _build(self, make: Callable[..., _C], options: Mapping[str, Any]) -> _C:
+    def _build(
+        self, make: Callable[..., _C], options: Mapping[str, Any], http: Callable[[], object]
+    ) -> _C:
         return build_client(
             # max_retries=0: alloy retries itself, uniformly across providers.
-            lambda: make(**options, max_retries=0),
+            lambda: make(**with_http_client(options, http), max_retries=0),
             provider=self.name,
             secrets=self._secrets,
             key_hint=self.key_hint,
             sdk_errors=(openai.OpenAIError,),
         )
+
+
+def sync_http_client() -> httpx2.Client:
+    """The SDK's default HTTP client, with the hooks that make ``timeout`` a deadline."""
+    return openai.DefaultHttpxClient(event_hooks=hooks(httpx2))
+
+
+def async_http_client() -> httpx2.AsyncClient:
+    """The async twin of ``sync_http_client``."""
+    return openai.DefaultAsyncHttpxClient(event_hooks=async_hooks(httpx2))
 
 
 # --- what both encoders send ---------------------------------------------------------------

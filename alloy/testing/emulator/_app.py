@@ -256,9 +256,27 @@ async def _send_reply(exchange: Exchange, wire: WireFormat, route: Route, reply:
     headers = [("x-request-id", f"req_emulator_{id(record):x}"), *reply.headers.items()]
     if isinstance(rendered, JsonBody):
         body = dumps(rendered.body).encode()
+        if reply.chunk_delay:
+            await _trickle(exchange, reply, rendered.status, [_JSON, *headers], body)
+            return
         await exchange.respond(rendered.status, [_JSON, *headers], body)
         return
     await _send_stream(exchange, reply, rendered, headers)
+
+
+async def _trickle(
+    exchange: Exchange, reply: Reply, status: int, headers: list[tuple[str, str]], body: bytes
+) -> None:
+    """Send ``body`` ``chunk_chars`` bytes at a time, ``chunk_delay`` apart."""
+    await exchange.start(status, headers)
+    exchange.watch()
+    size = max(1, reply.chunk_chars)
+    for start in range(0, len(body), size):
+        if start and not await exchange.pause(reply.chunk_delay):
+            await exchange.abandon()
+            return
+        await exchange.body(body[start : start + size], more=True)
+    await exchange.body(b"", more=False)
 
 
 async def _send_stream(

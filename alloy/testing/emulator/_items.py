@@ -67,7 +67,9 @@ class Reply:
     ``truncate_after`` ends cleanly without the terminal event, ``abort_after`` resets the
     TCP connection, ``malformed_after`` sends a line that is not JSON, ``error_after`` sends
     the provider's in-stream error, and ``stall_after`` pauses ``stall`` seconds and goes on.
-    ``delay`` waits before the response headers; ``chunk_delay`` waits between events.
+    ``delay`` waits before the response headers; ``chunk_delay`` waits between events, and
+    sends a reply that is not streamed ``chunk_chars`` bytes at a time, ``chunk_delay`` apart
+    (a trickled body).
 
     In-stream errors as the openai SDK sees them: Chat Completions sends
     ``data: {"error": {…}}``, which raises ``openai.APIError``; Responses sends an ``error``
