@@ -23,6 +23,11 @@ from collections.abc import Mapping
 from typing import Any
 from typing import cast
 
+from ._media import Audio
+from ._media import Document
+from ._media import Image
+from ._media import Media
+from ._messages import MediaPart
 from ._messages import Message
 from ._messages import OutputSchema
 from ._messages import Part
@@ -118,6 +123,8 @@ def _dump_part(part: Part) -> dict[str, Any]:
             "arguments": part.arguments,
             "provider_data": _dump_data(part.provider_data),
         }
+    if isinstance(part, MediaPart):
+        return _dump_media(part)
     content = part.content
     return {
         "type": "tool_result",
@@ -139,20 +146,76 @@ def _load_part(raw: Any) -> Part:
             _str(raw, "arguments"),
             _load_data(raw.get("provider_data")),
         )
+    if kind == "media":
+        return _load_media(raw)
     if kind == "tool_result":
         content = raw.get("content")
-        parts = content if isinstance(content, str) else tuple(_text_part(p) for p in content)
+        parts = content if isinstance(content, str) else tuple(_content_part(p) for p in content)
         return ToolResult(
             _str(raw, "call_id"), _str(raw, "name"), parts, bool(raw.get("is_error", False))
         )
     raise ValueError(f"unknown part type {kind!r}")
 
 
-def _text_part(raw: Any) -> TextPart:
+def _content_part(raw: Any) -> TextPart | MediaPart:
     part = _load_part(raw)
-    if not isinstance(part, TextPart):
-        raise ValueError("a tool result's content holds only text parts")
+    if not isinstance(part, (TextPart, MediaPart)):
+        raise ValueError("a tool result's content holds only text and media parts")
     return part
+
+
+_MEDIA_CLASSES: dict[str, type[Media]] = {"image": Image, "audio": Audio, "document": Document}
+
+
+def _dump_media(part: MediaPart) -> dict[str, Any]:
+    """A media part as JSON: bytes as base64, a path, a URL or a file id (what it refers
+    to, not a copy of a file's content)."""
+    media = part.media
+    out: dict[str, Any] = {
+        "type": "media",
+        "kind": media.kind,
+        "source": media.source,
+        "media_type": media.media_type,
+        "name": part.name,
+        "filename": media.filename,
+        "detail": media.detail,
+    }
+    if media.inline:
+        out["sha256"] = media.sha256  # what a fingerprint of the request depends on
+    if media.source == "bytes":
+        out["data"] = media.base64()
+    elif media.source == "path":
+        out["path"] = str(media.path)
+    elif media.source == "url":
+        out["url"] = media.url
+    else:
+        out["provider"], out["file_id"] = media.provider, media.file_id
+    return out
+
+
+def _load_media(raw: Any) -> MediaPart:
+    from pathlib import Path
+
+    cls = _MEDIA_CLASSES.get(_str(raw, "kind"))
+    if cls is None:
+        raise ValueError(f"unknown media kind {raw.get('kind')!r}")
+    source, media_type = _str(raw, "source"), _str(raw, "media_type")
+    common: dict[str, Any] = {"filename": raw.get("filename"), "detail": raw.get("detail")}
+    if source == "bytes":
+        data = base64.b64decode(_str(raw, "data"), validate=True)
+        media = cls("bytes", media_type, data=data, **common)
+    elif source == "path":
+        media = cls("path", media_type, path=Path(_str(raw, "path")), **common)
+    elif source == "url":
+        media = cls("url", media_type, url=_str(raw, "url"), **common)
+    elif source == "file":
+        media = cls(
+            "file", media_type, provider=_str(raw, "provider"), file_id=_str(raw, "file_id")
+        )
+    else:
+        raise ValueError(f"unknown media source {source!r}")
+    name = raw.get("name")
+    return MediaPart(media, name if isinstance(name, str) else None)
 
 
 def dump_message(message: Message) -> dict[str, Any]:

@@ -222,10 +222,11 @@ class Command(_CommandBase[P, R]):
         return await _driving.run_async(self._plan(prompt))
 
     def prompt(self, *args: P.args, **kwargs: P.kwargs) -> str:
-        """The prompt text that would be sent, without calling a model."""
-        from ._messages import text_of
+        """The prompt text that would be sent, without calling a model; media show as
+        placeholders such as ``<Image image/png 12 KB>``."""
+        from ._messages import describe
 
-        return text_of(self._builder.render(args, kwargs))
+        return describe(self._builder.render(args, kwargs))
 
     def stream(self, *args: P.args, **kwargs: P.kwargs) -> Stream[R]:
         """Call the command and read the reply as it arrives (see ``Stream``)."""
@@ -270,10 +271,11 @@ class AsyncCommand(_CommandBase[P, R]):
         return await _driving.run_async(self._plan(prompt))
 
     async def prompt(self, *args: P.args, **kwargs: P.kwargs) -> str:
-        """The prompt text that would be sent, without calling a model."""
-        from ._messages import text_of
+        """The prompt text that would be sent, without calling a model; media show as
+        placeholders such as ``<Image image/png 12 KB>``."""
+        from ._messages import describe
 
-        return text_of(await self._builder.arender(args, kwargs))
+        return describe(await self._builder.arender(args, kwargs))
 
     def stream(self, *args: P.args, **kwargs: P.kwargs) -> AsyncStream[R]:
         """Call the command and read the reply as it arrives, with ``async for``."""

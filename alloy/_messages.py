@@ -1,8 +1,8 @@
 """The provider-neutral conversation: what a command sends and what a backend returns.
 
 Backends translate these types to and from their SDK; SDK types never cross this boundary.
-A message is a sequence of parts so that text, tool calls, tool results and (later) media
-can share one turn, as every provider allows.
+A message is a sequence of parts so that text, media, tool calls and tool results can share
+one turn, as every provider allows.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from types import MappingProxyType
 from typing import Any
 from typing import Literal
 
+from ._media import Media
 from ._usage import Usage
 
 __all__ = [
     "ContentPart",
+    "MediaPart",
     "Message",
     "OutputMode",
     "OutputSchema",
@@ -30,6 +32,8 @@ __all__ = [
     "ToolCall",
     "ToolResult",
     "ToolSpec",
+    "describe",
+    "media_of",
     "native",
     "text_of",
 ]
@@ -49,8 +53,20 @@ class TextPart:
     text: str
 
 
-ContentPart = TextPart
-"""What a prompt or a tool result is made of (text today; media parts join it)."""
+@dataclass(frozen=True, slots=True)
+class MediaPart:
+    """An image, audio clip or document in a turn.
+
+    ``name`` is the command parameter it came from (None when a body or ``ask`` placed it),
+    so that an error about it can name the argument.
+    """
+
+    media: Media
+    name: str | None = None
+
+
+ContentPart = TextPart | MediaPart
+"""What a prompt or a tool result is made of: text and media, in order."""
 
 Prompt = tuple[ContentPart, ...]
 """A rendered prompt: its parts, in order."""
@@ -60,7 +76,27 @@ def text_of(content: str | Prompt) -> str:
     """The text of ``content``: itself if it is a string, else its text parts joined."""
     if isinstance(content, str):
         return content
-    return "".join(p.text for p in content if isinstance(p, TextPart))  # pyright: ignore[reportUnnecessaryIsInstance]
+    return "".join(p.text for p in content if isinstance(p, TextPart))
+
+
+def describe(content: str | Prompt) -> str:
+    """``content`` as text for people: media parts as placeholders such as
+    ``<Image image/png 12 KB>``, never their bytes."""
+    if isinstance(content, str):
+        return content
+    return "".join(p.text if isinstance(p, TextPart) else p.media.placeholder() for p in content)
+
+
+def media_of(messages: tuple[Message, ...]) -> list[MediaPart]:
+    """Every media part of ``messages``, tool results included, in order."""
+    found: list[MediaPart] = []
+    for message in messages:
+        for part in message.parts:
+            if isinstance(part, MediaPart):
+                found.append(part)
+            elif isinstance(part, ToolResult) and not isinstance(part.content, str):
+                found.extend(p for p in part.content if isinstance(p, MediaPart))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +151,7 @@ class ToolResult:
         return text_of(self.content)
 
 
-Part = TextPart | ToolCall | ToolResult
+Part = TextPart | MediaPart | ToolCall | ToolResult
 
 
 @dataclass(frozen=True, slots=True)

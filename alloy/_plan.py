@@ -20,6 +20,7 @@ from ._config import Config
 from ._config import Wrapper
 from ._errors import CapabilityError
 from ._errors import ConfigurationError
+from ._messages import MediaPart
 from ._messages import Message
 from ._messages import OutputMode
 from ._messages import OutputSchema
@@ -145,6 +146,12 @@ def plan(
             _resolved.clear()  # configs made per call (``ask``) must not pile up
         _resolved[key] = found = (cfg, output, tools, forced, entry)
     backend, provider, caps, template, finalize, react = found[4]
+    if not isinstance(prompt, str) and any(type(part) is MediaPart for part in prompt):
+        from ._media_policy import check_media
+
+        check_media(
+            [part for part in prompt if isinstance(part, MediaPart)], caps, provider, template.model
+        )
     messages = (Message.user(prompt),)
     request = template.with_messages(messages)
     finalize_request = request if finalize is None else finalize.with_messages(messages)

@@ -1,9 +1,12 @@
-"""How a decorated function becomes its prompt: a sequence of parts (text, for now).
+"""How a decorated function becomes its prompt: a sequence of text and media parts.
 
-The prompt is the body's return value when the body returns a ``str``; otherwise the
-docstring, used as a ``str.format`` template filled with the bound arguments. A function
-whose body is only a docstring and/or ``...`` is known to be a template at decoration time,
-so its placeholders are checked then.
+The prompt is the body's return value when the body returns a ``str`` (or a list of ``str``
+and media, placed as given); otherwise the docstring, used as a ``str.format`` template
+filled with the bound arguments. A media argument (``Image``, ``Audio``, ``Document``, or a
+list of them) named by a placeholder is cut into the prompt at that place, so text and media
+interleave in order; media arguments the prompt does not place follow its text, in parameter
+order. A function whose body is only a docstring and/or ``...`` is known to be a template at
+decoration time, so its placeholders are checked then.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ import re
 from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
+from typing import cast
 
-from ._errors import CapabilityError
 from ._errors import ConfigurationError
 from ._media import Media
+from ._messages import ContentPart
+from ._messages import MediaPart
 from ._messages import Prompt
 from ._messages import TextPart
 
@@ -24,6 +29,29 @@ __all__ = ["PromptBuilder", "check_text", "is_bodyless"]
 
 _IGNORED_OPS = frozenset({"RESUME", "NOP", "CACHE", "RETURN_GENERATOR", "POP_TOP"})
 _FIELD_BASE = re.compile(r"[.\[]")
+
+
+def _media_arguments(arguments: Mapping[str, Any]) -> dict[str, tuple[Media, ...]]:
+    """The arguments that are media, or non-empty lists or tuples of media, by name."""
+    found: dict[str, tuple[Media, ...]] = {}
+    for name, value in arguments.items():
+        if isinstance(value, Media):
+            found[name] = (value,)
+        elif isinstance(value, (list, tuple)) and value:
+            items = cast("list[object] | tuple[object, ...]", value)
+            if all(isinstance(item, Media) for item in items):
+                found[name] = cast("tuple[Media, ...]", tuple(items))
+    return found
+
+
+def _parts_of(media: dict[str, tuple[Media, ...]], placed: set[str]) -> list[ContentPart]:
+    """Media parts for the arguments not ``placed`` yet, in parameter order."""
+    return [
+        MediaPart(item, name)
+        for name, items in media.items()
+        if name not in placed
+        for item in items
+    ]
 
 
 def is_bodyless(fn: Callable[..., Any]) -> bool:
@@ -123,20 +151,15 @@ class PromptBuilder:
             bound = self.signature.bind(*args, **kwargs)
             bound.apply_defaults()
             arguments = bound.arguments
-        for name, value in arguments.items():
-            if isinstance(value, Media):
-                # Refused rather than formatted into the prompt as its repr.
-                raise CapabilityError(
-                    f"{type(value).__name__} arguments (parameter {name!r} of {self.where})",
-                    "alloy",
-                    hint="Multimodal input is not sent to providers yet; pass text instead.",
-                )
         return arguments
 
     def from_result(self, result: Any, arguments: Mapping[str, Any]) -> Prompt:
         """The prompt, given what the body returned."""
+        media = _media_arguments(arguments)
         if isinstance(result, str):
-            prompt = result
+            parts = [TextPart(result), *_parts_of(media, set())]
+        elif isinstance(result, (list, tuple)):
+            parts = self._listed(cast("list[object] | tuple[object, ...]", result))
         elif result is None or result is Ellipsis:
             if self.template is None:
                 raise ConfigurationError(
@@ -145,17 +168,71 @@ class PromptBuilder:
                 )
             if not self.bodyless:
                 self._check_template(self.template)
-            prompt = self._fill(self.template, arguments)
+            if media:
+                parts = self._placed(self.template, arguments, media)
+            else:
+                parts = [TextPart(self._fill(self.template, arguments))]
         else:
             raise ConfigurationError(
                 f"{self.where} returned {type(result).__name__}, not the prompt: a command's "
-                "body returns the prompt as a str (the output type goes in the annotation or "
-                "output=)."
+                "body returns the prompt as a str, or a list of str and media (the output type "
+                "goes in the annotation or output=)."
             )
-        if not prompt.strip():
+        if not any(isinstance(p, MediaPart) or p.text.strip() for p in parts):
             raise ConfigurationError(f"{self.where} produced an empty prompt.")
-        check_text(prompt, f"the prompt of {self.where}")
-        return (TextPart(prompt),)
+        for part in parts:
+            if isinstance(part, TextPart):
+                check_text(part.text, f"the prompt of {self.where}")
+        return tuple(parts)
+
+    def _listed(self, items: list[object] | tuple[object, ...]) -> list[ContentPart]:
+        """The parts of a prompt the body returned as a list of ``str`` and media."""
+        parts: list[ContentPart] = []
+        for item in items:
+            if isinstance(item, str):
+                if item:
+                    parts.append(TextPart(item))
+            elif isinstance(item, Media):
+                parts.append(MediaPart(item))
+            else:
+                raise ConfigurationError(
+                    f"{self.where} returned a list holding {type(item).__name__}: a prompt "
+                    "list holds str and Image / Audio / Document values only."
+                )
+        return parts
+
+    def _placed(
+        self, template: str, arguments: Mapping[str, Any], media: dict[str, tuple[Media, ...]]
+    ) -> list[ContentPart]:
+        """The template filled, with each media placeholder replaced by its media parts."""
+        import string
+
+        parts: list[ContentPart] = []
+        text: list[str] = []
+
+        def flush() -> None:
+            if "".join(text):
+                parts.append(TextPart("".join(text)))
+            text.clear()
+
+        placed: set[str] = set()
+        for literal, field, spec, conversion in string.Formatter().parse(template):
+            text.append(literal)
+            if field is None:
+                continue
+            if field in media and not spec and not conversion:
+                flush()
+                parts.extend(MediaPart(item, field) for item in media[field])
+                placed.add(field)
+                continue
+            # Any other field is formatted as ``str.format`` would, nested specs included.
+            rebuilt = (
+                field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            )
+            text.append(self._fill("{" + rebuilt + "}", arguments))
+        flush()
+        parts.extend(_parts_of(media, placed))
+        return parts
 
     def _fill(self, template: str, arguments: Mapping[str, Any]) -> str:
         try:

@@ -31,9 +31,14 @@ Row = tuple[str, Capabilities]
 def table(backend: str) -> Sequence[Row]:
     """``(models, Capabilities)`` rows of ``backend``, from its module's ``PROFILES``."""
     factory = info(backend).factory
-    module_name = factory.partition(":")[0] if isinstance(factory, str) else factory.__module__
-    module = importlib.import_module(module_name)
-    profiles: Sequence[ModelProfile] = module.PROFILES
+    if isinstance(factory, str):
+        module_name, _, class_name = factory.partition(":")
+        module = importlib.import_module(module_name)
+        cls = getattr(module, class_name, None)
+    else:
+        cls, module = factory, importlib.import_module(factory.__module__)
+    # A backend class may carry its own rows (the two OpenAI APIs share a module).
+    profiles: Sequence[ModelProfile] = getattr(cls, "profiles", None) or module.PROFILES
     rows: list[Row] = []
     for row in profiles:
         if rows and rows[-1][1] == row.capabilities:
@@ -67,7 +72,43 @@ def capability_matrix() -> str:
                 f"| {_yes(caps.tool_error_flag)} | {_yes(caps.streaming)} "
                 f"| {_yes(caps.schema_in_prompt)} |"
             )
+    lines += ["", *_media_matrix()]
     return "\n".join(lines)
+
+
+_WAYS = ("inline", "url", "file")
+
+
+def _ways(ways: frozenset[str], types: frozenset[str] | None = None) -> str:
+    if not ways:
+        return "no"
+    text = ", ".join(way for way in _WAYS if way in ways)
+    if types is not None:
+        text += " (" + ", ".join(sorted(t.split("/", 1)[1] for t in types)) + ")"
+    return text
+
+
+def _media_matrix() -> list[str]:
+    """The media table: which kinds each backend takes, and how."""
+    lines = [
+        "| backend | models | image | audio | document | inline limit | uploads |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for backend in registered():
+        rows = table(backend)
+        if len({caps.media for _, caps in rows}) == 1:
+            rows = [("all models", rows[0][1])]  # the same media for every model
+        for models, caps in rows:
+            media = caps.media
+            limit = media.inline_limit
+            lines.append(
+                f"| `{backend}` | {models} | {_ways(media.image, media.image_types)} "
+                f"| {_ways(media.audio, media.audio_types)} "
+                f"| {_ways(media.document, media.document_types if media.document else None)} "
+                f"| {f'{limit // (1024 * 1024)} MB' if limit else '—'} "
+                f"| {_yes(media.uploads)} |"
+            )
+    return lines
 
 
 def update_page(text: str) -> str:

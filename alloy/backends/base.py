@@ -14,17 +14,22 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from typing import Literal
 from typing import Protocol
 from typing import runtime_checkable
 
 from .._deltas import Delta
+from .._media import MediaKind
 from .._messages import OutputMode
 from .._messages import Request
 from .._messages import Response
 
 __all__ = [
     "Backend",
+    "NO_MEDIA",
     "Capabilities",
+    "MediaSupport",
+    "MediaWay",
     "ModelProfile",
     "StreamDecoder",
     "StructuredOutput",
@@ -33,6 +38,44 @@ __all__ = [
 ]
 
 StructuredOutput = OutputMode
+
+
+MediaWay = Literal["inline", "url", "file"]
+"""How media reach a provider: bytes in the request, a URL it fetches, or an uploaded file."""
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSupport:
+    """Which media a model takes, and how they may be sent.
+
+    Attributes:
+        image / audio / document: the ways each kind may be sent (empty: not at all).
+            A ``path`` or ``bytes`` value is sent ``inline``; ``from_url`` needs ``url``;
+            ``from_file_id`` needs ``file``.
+        image_types / audio_types: the media types the provider takes (None: any).
+        document_types: the document media types the provider reads natively (text
+            documents are sent as text where this does not list them).
+        inline_limit: bytes of base64 the inline media of one request may take, or None.
+        uploads: the provider has a Files API alloy can upload through.
+    """
+
+    image: frozenset[MediaWay] = frozenset()
+    audio: frozenset[MediaWay] = frozenset()
+    document: frozenset[MediaWay] = frozenset()
+    image_types: frozenset[str] | None = None
+    audio_types: frozenset[str] | None = None
+    document_types: frozenset[str] = frozenset({"application/pdf"})
+    inline_limit: int | None = None
+    uploads: bool = False
+
+    def ways(self, kind: MediaKind) -> frozenset[MediaWay]:
+        """The ways ``kind`` may be sent."""
+        ways: frozenset[MediaWay] = getattr(self, kind)
+        return ways
+
+
+NO_MEDIA = MediaSupport()
+"""Text only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +98,7 @@ class Capabilities:
         loose_schema_output: how to enforce a schema that the dialect cannot make strict,
             when native output only takes strict schemas (Anthropic's constrained decoding:
             a forced tool call instead); ``None`` sends it natively anyway.
+        media: which images, audio and documents the model takes, and how.
     """
 
     structured_output: StructuredOutput = "json_schema"
@@ -65,6 +109,7 @@ class Capabilities:
     streaming: bool = True
     schema_in_prompt: bool = False
     loose_schema_output: StructuredOutput | None = None
+    media: MediaSupport = NO_MEDIA
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from .._types import MISSING
 from .._usage import Usage
 from ._schema_values import schema_value
 from .base import Capabilities
+from .base import MediaSupport
 from .base import ModelProfile
 
 __all__ = ["PROFILES", "FakeBackend", "create", "schema_value"]
@@ -45,7 +46,15 @@ Responder = Callable[[Request], Any]
 _MISSING = MISSING
 
 
-DEFAULT_CAPABILITIES = Capabilities(tool_error_flag=True)
+EVERY_MEDIUM = MediaSupport(
+    image=frozenset({"inline", "url", "file"}),
+    audio=frozenset({"inline", "url", "file"}),
+    document=frozenset({"inline", "url", "file"}),
+    document_types=frozenset({"application/pdf", "text/plain", "text/markdown", "text/csv"}),
+)
+"""The fake takes every kind of media, every way: tests see the parts in ``requests``."""
+
+DEFAULT_CAPABILITIES = Capabilities(tool_error_flag=True, media=EVERY_MEDIUM)
 PROFILES = (ModelProfile(DEFAULT_CAPABILITIES, label="all models (configurable per instance)"),)
 
 

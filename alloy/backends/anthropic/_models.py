@@ -10,6 +10,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from ..base import Capabilities
+from ..base import MediaSupport
 from ..base import ModelProfile
 from ..base import profile_for
 
@@ -28,8 +29,19 @@ NAME = "anthropic"
 
 # Fields left out keep ``Capabilities``' defaults: native JSON schema output, native
 # parallel tools, streaming.
+# The Messages API takes requests up to 32 MB; images and PDFs by base64, URL or file id
+# (the Files API), plain text documents as text sources. No audio.
+MEDIA = MediaSupport(
+    image=frozenset({"inline", "url", "file"}),
+    image_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
+    document=frozenset({"inline", "url", "file"}),
+    document_types=frozenset({"application/pdf", "text/plain"}),
+    inline_limit=32 * 1024 * 1024,
+)
+
 NATIVE = Capabilities(
     schema_dialect="anthropic",
+    media=MEDIA,
     tool_error_flag=True,
     # Constrained decoding takes only schemas the ``anthropic`` dialect can make strict; an
     # open map (``dict[str, T]``) or a recursive type goes through the forced output tool.

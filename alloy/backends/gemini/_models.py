@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..base import Capabilities
+from ..base import MediaSupport
 from ..base import ModelProfile
 from ..base import profile_for
 
@@ -20,13 +21,29 @@ NAME = "gemini"
 
 # Fields left out keep ``Capabilities``' defaults: native JSON schema output, native
 # parallel tools, streaming.
-CAPABILITIES = Capabilities(schema_dialect="gemini", tool_error_flag=True)
+# Every kind inline (``inlineData``), by URL or uploaded file (``fileData``). The inline
+# limit is the 20 MB per request of the API's documentation (newer pages quote more).
+MEDIA = MediaSupport(
+    image=frozenset({"inline", "url", "file"}),
+    audio=frozenset({"inline", "url", "file"}),
+    document=frozenset({"inline", "url", "file"}),
+    document_types=frozenset(
+        {"application/pdf", "text/plain", "text/html", "text/csv", "text/markdown"}
+    ),
+    inline_limit=20 * 1024 * 1024,
+)
+
+CAPABILITIES = Capabilities(schema_dialect="gemini", tool_error_flag=True, media=MEDIA)
 """Gemini models: native JSON-schema output and native parallel function calling. A failed
 tool's result is sent as ``{"error": ...}`` instead of ``{"output": ...}``, the convention
 Gemini's function-calling documentation sets."""
 
 GEMMA = Capabilities(
-    structured_output="prompt", schema_dialect="gemini", tools=False, parallel_tools=False
+    structured_output="prompt",
+    schema_dialect="gemini",
+    tools=False,
+    parallel_tools=False,
+    media=MediaSupport(image=frozenset({"inline"}), inline_limit=20 * 1024 * 1024),
 )
 """Gemma served by the Gemini API rejects JSON mode, function calling and system
 instructions ("... is not enabled for models/gemma-3-27b-it"): schema by instructions,

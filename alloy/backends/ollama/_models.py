@@ -12,6 +12,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from ..base import Capabilities
+from ..base import MediaSupport
 from ..base import ModelProfile
 from ..base import profile_for
 
@@ -27,6 +28,8 @@ DIALECT = "ollama"
 # parallel tools, streaming.
 TOOLS = Capabilities(
     schema_dialect=DIALECT,
+    # ``images`` of a message, as bytes: no audio, no documents, no URLs.
+    media=MediaSupport(image=frozenset({"inline"})),
     # ``format`` constrains decoding but is not shown to the model (ollama/ollama#8162).
     schema_in_prompt=True,
 )

@@ -47,6 +47,7 @@ from .._deadline import hooks
 from .._params import as_int
 from .._params import merge_options
 from ..base import Capabilities
+from ..base import ModelProfile
 from ..base import StreamDecoder
 from ._errors import translate
 from ._models import capabilities
@@ -107,6 +108,8 @@ class OpenAIBase:
     """How to give the backend a key, for the errors that lack one."""
     client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
     reserved_options: ClassVar[frozenset[str]]
+    profiles: ClassVar[tuple[ModelProfile, ...]]
+    """What the models can do over this API (``_models``)."""
 
     def __init__(self, client_options: Mapping[str, Any] | None = None):
         options = dict(client_options or {})
@@ -120,7 +123,7 @@ class OpenAIBase:
 
     def capabilities(self, model: str) -> Capabilities:
         """What ``model`` can do: the same over both APIs (see ``_models``)."""
-        return capabilities(model)
+        return capabilities(model, self.profiles)
 
     def close(self) -> None:
         """Close the SDK clients (the registry calls this when it drops the backend); they

@@ -28,6 +28,8 @@ from ..._messages import Response
 from ..._messages import TextPart
 from ..._messages import ToolCall
 from ..._messages import ToolResult
+from ..base import ModelProfile
+from ._models import CHAT_PROFILES
 from ._shared import OUTPUT_TOOL
 from ._shared import Api
 from ._shared import OpenAIBase
@@ -218,3 +220,4 @@ class OpenAIChatBackend(OpenAIBase):
         "(a local server that checks no key accepts any placeholder)"
     )
     reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
+    profiles: ClassVar[tuple[ModelProfile, ...]] = CHAT_PROFILES

@@ -29,6 +29,8 @@ from ..._messages import TextPart
 from ..._messages import ToolCall
 from ..._messages import ToolResult
 from ..._messages import native
+from ..base import ModelProfile
+from ._models import PROFILES
 from ._shared import OUTPUT_TOOL
 from ._shared import Api
 from ._shared import OpenAIBase
@@ -253,3 +255,4 @@ class OpenAIBackend(OpenAIBase):
         "set OPENAI_API_KEY or pass provider_options={'openai': {'api_key': ...}}"
     )
     reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
+    profiles: ClassVar[tuple[ModelProfile, ...]] = PROFILES
