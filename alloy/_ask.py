@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypedDict
 from typing import TypeVar
+from typing import cast
 from typing import overload
 
 from ._config import Config
@@ -21,6 +22,7 @@ from ._config import Wrapper
 from ._config import effective
 from ._config import make_config
 from ._errors import ConfigurationError
+from ._media import Media
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
     from ._stream import AsyncStream
     from ._stream import Stream
     from ._tools import ToolBox
+
+PromptInput = str | Sequence[str | Media]
+"""What ``ask`` takes as its prompt: text, or text and media in order."""
 
 # Like commands, ``ask`` imports what a call needs on its first call (see ``_command``).
 
@@ -116,10 +121,15 @@ class AskOptions(TypedDict, total=False):
 
 
 def _prepare(
-    prompt: str, output: Any, options: Mapping[str, Any]
+    prompt: PromptInput, output: Any, options: Mapping[str, Any]
 ) -> tuple[Prompt, OutputSpec[Any], Config, ToolBox | None]:
-    if not isinstance(prompt, str) or not prompt.strip():  # pyright: ignore[reportUnnecessaryIsInstance]
-        raise ConfigurationError("ask() needs a non-empty prompt string.")
+    if isinstance(prompt, (list, tuple)):
+        return _prepare_parts(cast("Sequence[object]", prompt), output, options)
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ConfigurationError(
+            "ask() needs a non-empty prompt: a string, or a list of strings and "
+            "Image / Audio / Document values."
+        )
     settings = dict(options)
     tools = settings.pop("tools", None)
     context = settings.pop("context", None)
@@ -139,7 +149,25 @@ def _prepare(
     return parts, _spec(output), effective(layer), toolbox
 
 
-def _planned(prompt: str, output: Any, options: Mapping[str, Any]) -> Plan[Any]:
+def _prepare_parts(
+    items: Sequence[object], output: Any, options: Mapping[str, Any]
+) -> tuple[Prompt, OutputSpec[Any], Config, ToolBox | None]:
+    """``_prepare`` for a prompt given as a list of text and media, in order; the context
+    (if any) follows as text."""
+    from ._messages import TextPart
+    from ._prompt import listed_parts
+
+    parts = listed_parts(items, "ask()")
+    settings = dict(options)
+    context = settings.get("context")
+    if context:
+        settings.pop("context")
+        parts = [*parts, TextPart(render_context("", context).lstrip("\n"))]
+    _, spec, cfg, toolbox = _prepare("-", output, settings)
+    return tuple(parts), spec, cfg, toolbox
+
+
+def _planned(prompt: PromptInput, output: Any, options: Mapping[str, Any]) -> Plan[Any]:
     from ._plan import plan
 
     return plan(*_prepare(prompt, output, options))
@@ -152,13 +180,17 @@ class _Ask:
 
     @overload
     def __call__(
-        self, prompt: str, *, output: None = None, **options: Unpack[AskOptions]
+        self, prompt: PromptInput, *, output: None = None, **options: Unpack[AskOptions]
     ) -> str: ...
     @overload
-    def __call__(self, prompt: str, *, output: type[T], **options: Unpack[AskOptions]) -> T: ...
+    def __call__(
+        self, prompt: PromptInput, *, output: type[T], **options: Unpack[AskOptions]
+    ) -> T: ...
     @overload
-    def __call__(self, prompt: str, *, output: Any, **options: Unpack[AskOptions]) -> Any: ...
-    def __call__(self, prompt: str, *, output: Any = None, **options: Any) -> Any:
+    def __call__(
+        self, prompt: PromptInput, *, output: Any, **options: Unpack[AskOptions]
+    ) -> Any: ...
+    def __call__(self, prompt: PromptInput, *, output: Any = None, **options: Any) -> Any:
         """Ask the model once. With ``output=T`` the reply is validated into a ``T``.
 
         >>> ask("Name a prime number", output=int)  # doctest: +SKIP
@@ -170,13 +202,17 @@ class _Ask:
 
     @overload
     async def async_(
-        self, prompt: str, *, output: None = None, **options: Unpack[AskOptions]
+        self, prompt: PromptInput, *, output: None = None, **options: Unpack[AskOptions]
     ) -> str: ...
     @overload
-    async def async_(self, prompt: str, *, output: type[T], **options: Unpack[AskOptions]) -> T: ...
+    async def async_(
+        self, prompt: PromptInput, *, output: type[T], **options: Unpack[AskOptions]
+    ) -> T: ...
     @overload
-    async def async_(self, prompt: str, *, output: Any, **options: Unpack[AskOptions]) -> Any: ...
-    async def async_(self, prompt: str, *, output: Any = None, **options: Any) -> Any:
+    async def async_(
+        self, prompt: PromptInput, *, output: Any, **options: Unpack[AskOptions]
+    ) -> Any: ...
+    async def async_(self, prompt: PromptInput, *, output: Any = None, **options: Any) -> Any:
         """The async twin of ``ask(...)``."""
         from ._run import run_async
 
@@ -184,15 +220,17 @@ class _Ask:
 
     @overload
     def stream(
-        self, prompt: str, *, output: None = None, **options: Unpack[AskOptions]
+        self, prompt: PromptInput, *, output: None = None, **options: Unpack[AskOptions]
     ) -> Stream[str]: ...
     @overload
     def stream(
-        self, prompt: str, *, output: type[T], **options: Unpack[AskOptions]
+        self, prompt: PromptInput, *, output: type[T], **options: Unpack[AskOptions]
     ) -> Stream[T]: ...
     @overload
-    def stream(self, prompt: str, *, output: Any, **options: Unpack[AskOptions]) -> Stream[Any]: ...
-    def stream(self, prompt: str, *, output: Any = None, **options: Any) -> Any:
+    def stream(
+        self, prompt: PromptInput, *, output: Any, **options: Unpack[AskOptions]
+    ) -> Stream[Any]: ...
+    def stream(self, prompt: PromptInput, *, output: Any = None, **options: Any) -> Any:
         """``ask`` with the reply read as it arrives (see ``Stream``)."""
         from ._stream import Stream
 
@@ -200,17 +238,17 @@ class _Ask:
 
     @overload
     def stream_async(
-        self, prompt: str, *, output: None = None, **options: Unpack[AskOptions]
+        self, prompt: PromptInput, *, output: None = None, **options: Unpack[AskOptions]
     ) -> AsyncStream[str]: ...
     @overload
     def stream_async(
-        self, prompt: str, *, output: type[T], **options: Unpack[AskOptions]
+        self, prompt: PromptInput, *, output: type[T], **options: Unpack[AskOptions]
     ) -> AsyncStream[T]: ...
     @overload
     def stream_async(
-        self, prompt: str, *, output: Any, **options: Unpack[AskOptions]
+        self, prompt: PromptInput, *, output: Any, **options: Unpack[AskOptions]
     ) -> AsyncStream[Any]: ...
-    def stream_async(self, prompt: str, *, output: Any = None, **options: Any) -> Any:
+    def stream_async(self, prompt: PromptInput, *, output: Any = None, **options: Any) -> Any:
         """The async twin of ``ask.stream``."""
         from ._stream import AsyncStream
 

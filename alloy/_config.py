@@ -10,7 +10,6 @@ by key.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from collections.abc import Generator
 from collections.abc import Mapping
@@ -28,9 +27,9 @@ from typing import get_args
 from . import _env
 from ._errors import ConfigurationError
 from ._errors import OutputValidationError
+from ._redact import mask_urls
 
 if TYPE_CHECKING:
-    import re
 
     from .backends.base import Backend
 
@@ -149,25 +148,6 @@ def _redact(key: str, value: Any) -> Any:
     if isinstance(value, str):
         return mask_urls(value)
     return value
-
-
-def mask_urls(text: str) -> str:
-    """``text`` with URL credentials (``user:pass@``, ``?key=...``) replaced by ``***``."""
-    if "://" not in text and "=" not in text:
-        return text
-    user, query = _url_patterns()
-    return query.sub(r"\1***", user.sub("***@", text))
-
-
-@functools.cache
-def _url_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    # Compiled on first use: ``re`` is not loaded by ``import alloy``.
-    import re
-
-    return (
-        re.compile(r"(?<=://)[^/@\s]+@"),
-        re.compile(r"(?i)([?&](?:key|api_key|apikey|token|access_token|sig|signature)=)[^&#\s]*"),
-    )
 
 
 def _merge_options(

@@ -16,9 +16,8 @@ no ``repr`` shows the bytes: a media value prints as its kind, type, size and wh
 
 from __future__ import annotations
 
-import hashlib
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import ClassVar
 from typing import Literal
@@ -26,6 +25,10 @@ from typing import Literal
 from typing_extensions import Self
 
 from ._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    # Imported where used: ``import alloy`` loads neither pathlib nor hashlib (about 10 ms).
+    from pathlib import Path
 
 __all__ = ["Audio", "Document", "Image", "Media", "MediaKind", "MediaSource", "sniff"]
 
@@ -193,6 +196,8 @@ class Media:
     ) -> Self:
         """A local file, read when a backend first needs it. The media type comes from the
         extension, else from the file's first bytes."""
+        from pathlib import Path
+
         where = Path(path)
         if not where.is_file():
             raise ConfigurationError(
@@ -330,6 +335,8 @@ class Media:
     def sha256(self) -> str | None:
         """The hex SHA-256 of the content (bytes and paths), computed once."""
         if self._sha256 is None and self.inline:
+            import hashlib
+
             self._sha256 = hashlib.sha256(self.data).hexdigest()
         return self._sha256
 
@@ -355,7 +362,7 @@ class Media:
 
     def _where(self) -> str:
         if self.source == "url" and self.url is not None:
-            from ._config import mask_urls
+            from ._redact import mask_urls
 
             return mask_urls(self.url)
         if self.source == "file":

@@ -11,13 +11,16 @@ downloads a URL to make it fit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ._errors import CapabilityError
-from ._media import Media
-from ._messages import MediaPart
-from .backends.base import Capabilities
-from .backends.base import MediaSupport
-from .backends.base import MediaWay
+
+if TYPE_CHECKING:
+    from ._media import Media
+    from ._messages import MediaPart
+    from .backends.base import Capabilities
+    from .backends.base import MediaSupport
+    from .backends.base import MediaWay
 
 __all__ = ["check_media", "is_text_document", "way_of"]
 

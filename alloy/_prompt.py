@@ -15,6 +15,7 @@ import inspect
 import re
 from collections.abc import Callable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 from typing import cast
 
@@ -25,10 +26,30 @@ from ._messages import MediaPart
 from ._messages import Prompt
 from ._messages import TextPart
 
-__all__ = ["PromptBuilder", "check_text", "is_bodyless"]
+__all__ = ["PromptBuilder", "check_text", "is_bodyless", "listed_parts"]
 
 _IGNORED_OPS = frozenset({"RESUME", "NOP", "CACHE", "RETURN_GENERATOR", "POP_TOP"})
 _FIELD_BASE = re.compile(r"[.\[]")
+
+
+def listed_parts(
+    items: Sequence[object], where: str, names: Mapping[int, str] | None = None
+) -> list[ContentPart]:
+    """The parts of a prompt given as a list of ``str`` and media, in order; ``names`` maps
+    the ``id`` of a media argument to its parameter, for errors that name it."""
+    parts: list[ContentPart] = []
+    for item in items:
+        if isinstance(item, str):
+            if item:
+                parts.append(TextPart(item))
+        elif isinstance(item, Media):
+            parts.append(MediaPart(item, names.get(id(item)) if names else None))
+        else:
+            raise ConfigurationError(
+                f"{where}: the prompt list holds {type(item).__name__}; a prompt list holds "
+                "str and Image / Audio / Document values only."
+            )
+    return parts
 
 
 def _media_arguments(arguments: Mapping[str, Any]) -> dict[str, tuple[Media, ...]]:
@@ -159,7 +180,10 @@ class PromptBuilder:
         if isinstance(result, str):
             parts = [TextPart(result), *_parts_of(media, set())]
         elif isinstance(result, (list, tuple)):
-            parts = self._listed(cast("list[object] | tuple[object, ...]", result))
+            names = {id(item): name for name, items in media.items() for item in items}
+            parts = listed_parts(
+                cast("list[object] | tuple[object, ...]", result), self.where, names
+            )
         elif result is None or result is Ellipsis:
             if self.template is None:
                 raise ConfigurationError(
@@ -184,22 +208,6 @@ class PromptBuilder:
             if isinstance(part, TextPart):
                 check_text(part.text, f"the prompt of {self.where}")
         return tuple(parts)
-
-    def _listed(self, items: list[object] | tuple[object, ...]) -> list[ContentPart]:
-        """The parts of a prompt the body returned as a list of ``str`` and media."""
-        parts: list[ContentPart] = []
-        for item in items:
-            if isinstance(item, str):
-                if item:
-                    parts.append(TextPart(item))
-            elif isinstance(item, Media):
-                parts.append(MediaPart(item))
-            else:
-                raise ConfigurationError(
-                    f"{self.where} returned a list holding {type(item).__name__}: a prompt "
-                    "list holds str and Image / Audio / Document values only."
-                )
-        return parts
 
     def _placed(
         self, template: str, arguments: Mapping[str, Any], media: dict[str, tuple[Media, ...]]

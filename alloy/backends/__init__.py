@@ -13,6 +13,7 @@ from .._deltas import RefusalDelta
 from .._deltas import TextDelta
 from .._deltas import ToolCallDelta
 from .._deltas import UsageDelta
+from .._messages import MediaPart
 from .._messages import Message
 from .._messages import OutputSchema
 from .._messages import ProviderData
@@ -32,6 +33,7 @@ from ._registry import registered
 from ._registry import resolve
 from .base import Backend
 from .base import Capabilities
+from .base import MediaSupport
 from .base import ModelProfile
 from .base import WrapperBackend
 
@@ -41,6 +43,8 @@ __all__ = [
     "Capabilities",
     "Delta",
     "Finish",
+    "MediaPart",
+    "MediaSupport",
     "Message",
     "ModelProfile",
     "OutputSchema",

@@ -21,7 +21,7 @@ import logging
 import re
 import weakref
 
-from .._config import mask_urls
+from .._redact import mask_urls
 from ._boundary import Secrets
 from ._http import scrub
 

@@ -33,7 +33,8 @@ def test_backends_satisfy_the_protocol_and_registry() -> None:
         assert isinstance(backend, cls)
         assert isinstance(backend, Backend)
         assert backend.name == name
-        assert backend.capabilities("any-model") == CAPABILITIES
+        assert backend.capabilities("any-model") == cls.profiles[-1].capabilities
+        assert backend.capabilities("any-model").schema_dialect == CAPABILITIES.schema_dialect
 
 
 def test_capabilities() -> None:
