@@ -23,6 +23,8 @@ from ._config import make_config
 from ._errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from os import PathLike
+
     from typing_extensions import Unpack
 
     from ._messages import Prompt
@@ -113,6 +115,7 @@ class AskOptions(TypedDict, total=False):
     max_retry_wait: float
     provider_options: Mapping[str, Mapping[str, Any]]
     wrappers: Sequence[Wrapper]
+    store: str | PathLike[str]
 
 
 def _prepare(
