@@ -12,6 +12,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -203,14 +204,37 @@ def test_threads_share_a_store(store: Store) -> None:
         assert conn.execute("SELECT count(*) FROM uploads").fetchone()[0] == 200
 
 
-def test_import_alloy_does_not_load_sqlite3() -> None:
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_uses_a_connection_of_its_own(store: Store) -> None:
+    remember_upload(store, key("01" * 32), file_id="file-parent", size=1, expires_at=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # forking a threaded process, 3.12+
+        pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            if find_upload(store, key("01" * 32)) is not None:
+                remember_upload(
+                    store, key("02" * 32), file_id="file-child", size=1, expires_at=None
+                )
+                code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    found = find_upload(store, key("02" * 32))  # and the parent's connection still works
+    assert found is not None
+    assert found.file_id == "file-child"
+
+
+def test_import_alloy_does_not_load_sqlite3(tmp_path: Path) -> None:
     code = """
-        import json, sys, tempfile, alloy, alloy._store
+        import json, sys, alloy, alloy._store
         before = "sqlite3" in sys.modules or "_sqlite3" in sys.modules
-        alloy._store.open_store(tempfile.mkdtemp() + "/alloy.db").close()
+        alloy._store.open_store(sys.argv[1]).close()
         print(json.dumps([before, "sqlite3" in sys.modules]))
     """
-    out, err = run_python(code).communicate(timeout=60)
+    out, err = run_python(code, str(tmp_path / "alloy.db")).communicate(timeout=60)
     assert json.loads(out) == [False, True], err
 
 
