@@ -25,6 +25,8 @@ from ._errors import ConfigurationError
 from ._media import Media
 
 if TYPE_CHECKING:
+    from os import PathLike
+
     from typing_extensions import Unpack
 
     from ._messages import Prompt
@@ -118,6 +120,7 @@ class AskOptions(TypedDict, total=False):
     max_retry_wait: float
     provider_options: Mapping[str, Mapping[str, Any]]
     wrappers: Sequence[Wrapper]
+    store: str | PathLike[str]
 
 
 def _prepare(

@@ -10,6 +10,7 @@ by key.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from collections.abc import Generator
 from collections.abc import Mapping
@@ -30,7 +31,6 @@ from ._errors import OutputValidationError
 from ._redact import mask_urls
 
 if TYPE_CHECKING:
-
     from .backends.base import Backend
 
 __all__ = ["Config", "Wrapper", "configure", "use_config"]
@@ -72,6 +72,8 @@ class Config:
         wrappers: backend wrappers around every model call, as factories taking the backend
             they wrap (``alloy.backends.WrapperBackend`` subclasses are such factories); the
             first one is outermost. See "Wrapping a backend" in docs/writing-a-backend.md.
+        store: the SQLite file alloy keeps its records in (uploaded file ids, and later
+            batch jobs and cached responses); unset, a per-user data file. See docs/store.md.
     """
 
     model: str | None = None
@@ -90,6 +92,7 @@ class Config:
     max_retry_wait: float | None = None
     provider_options: Mapping[str, Mapping[str, Any]] | None = None
     wrappers: tuple[Wrapper, ...] | None = None
+    store: str | os.PathLike[str] | None = None
 
     def __post_init__(self) -> None:
         _check(self)
@@ -204,6 +207,8 @@ def _check(cfg: Config) -> None:
         and all(callable(w) for w in cfg.wrappers)
     ):
         raise bad("wrappers", "a tuple of callables that each take a backend and return one")
+    if cfg.store is not None and not isinstance(cfg.store, str | os.PathLike):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise bad("store", "a file path")
 
 
 DEFAULTS = Config(

@@ -30,6 +30,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ALLOY_MAX_RETRIES": ("max_retries", "int"),
     "ALLOY_MAX_RETRY_WAIT": ("max_retry_wait", "float"),
     "ALLOY_PROVIDER_OPTIONS": ("provider_options", "json"),
+    "ALLOY_STORE": ("store", "str"),
 }
 """Variable → (setting, kind). Settings that hold Python objects (``retry_on``,
 ``wrappers``) have no variable."""

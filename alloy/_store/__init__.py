@@ -1,0 +1,37 @@
+"""Alloy's embedded store: one SQLite file for what alloy remembers between calls and processes.
+
+It holds uploaded-file records, so that a file goes to a provider once rather than on every
+call, and leases, so that concurrent uploads of one file (from threads or processes) upload
+it once. Batch jobs and cached responses will share the file.
+
+- ``_location``: which file (an argument, the ``store`` setting / ``ALLOY_STORE``, or a
+  per-user data file).
+- ``_schema``: the tables, as an ordered list of migration steps, and ``migrate``.
+- ``_db``: opening the file (WAL, busy timeout, permissions) and ``Store``, its transactions.
+- ``_uploads``: uploaded-file records, keyed by an account fingerprint, never by an API key.
+- ``_leases``: leases and ``single_flight``, one caller at a time across processes.
+
+JSON goes in as TEXT and nothing is pickled. ``import alloy._store`` does not load
+``sqlite3``; opening a store does.
+"""
+
+from ._db import BUSY_TIMEOUT as BUSY_TIMEOUT
+from ._db import Store as Store
+from ._db import connect as connect
+from ._db import open_store as open_store
+from ._leases import Lease as Lease
+from ._leases import claim as claim
+from ._leases import release as release
+from ._leases import single_flight as single_flight
+from ._location import default_path as default_path
+from ._location import store_path as store_path
+from ._schema import MIGRATIONS as MIGRATIONS
+from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
+from ._schema import migrate as migrate
+from ._uploads import Upload as Upload
+from ._uploads import UploadKey as UploadKey
+from ._uploads import account_fingerprint as account_fingerprint
+from ._uploads import find_upload as find_upload
+from ._uploads import forget_upload as forget_upload
+from ._uploads import purge_expired as purge_expired
+from ._uploads import remember_upload as remember_upload

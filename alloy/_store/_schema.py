@@ -1,0 +1,90 @@
+"""The store's tables, as an ordered list of migration steps, and ``migrate``.
+
+The file's ``PRAGMA user_version`` is the number of steps applied. Opening a store applies
+the missing ones, each in its own transaction; a store from a newer alloy is refused rather
+than guessed at. A released step never changes (``tests/test_store_migrations.py`` pins
+them): a new table or column is a new step at the end.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import sqlite3
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the provider's id for each file uploaded to an account, and until when it is valid.
+    (
+        """CREATE TABLE uploads (
+            backend TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            account TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            file_id TEXT NOT NULL,
+            uri TEXT,
+            size INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (backend, base_url, account, sha256, media_type)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX uploads_by_expiry ON uploads (expires_at)",
+    ),
+    # 2: leases, so one caller at a time does a piece of work across threads and processes.
+    (
+        """CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        ) WITHOUT ROWID""",
+    ),
+)
+"""Step ``n`` (``MIGRATIONS[n - 1]``) takes a store from version ``n - 1`` to ``n``."""
+SCHEMA_VERSION = len(MIGRATIONS)
+"""The version this alloy writes."""
+
+
+def migrate(conn: sqlite3.Connection, steps: tuple[tuple[str, ...], ...] = MIGRATIONS) -> int:
+    """Bring the database to version ``len(steps)``, one transaction per step; the version.
+
+    Each step runs in ``BEGIN IMMEDIATE`` and reads the version again inside it, so processes
+    opening an old store at once apply each step exactly once, and a failed step leaves the
+    store at the version before it. ``conn`` must be in autocommit mode
+    (``isolation_level=None``), as ``connect`` makes it.
+
+    Raises:
+        ConfigurationError: the store has a newer version than ``steps`` reach (a newer alloy
+            wrote it).
+    """
+    for number in range(_version(conn) + 1, len(steps) + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if _version(conn) < number:
+                for statement in steps[number - 1]:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    version = _version(conn)
+    if version > len(steps):
+        file = conn.execute("PRAGMA database_list").fetchone()[2]
+        raise ConfigurationError(
+            f"The alloy store at {file} has schema version {version}, but this alloy knows "
+            f"versions up to {len(steps)}: a newer alloy wrote it. Upgrade alloy "
+            "(pip install -U alloy-llm), or set ALLOY_STORE to another file."
+        )
+    return version
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    return version
