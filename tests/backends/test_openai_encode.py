@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alloy import Audio
+from alloy import CapabilityError
+from alloy import Document
+from alloy import Image
+from alloy._media import Media
+from alloy._messages import MediaPart
 from alloy._messages import Message
 from alloy._messages import OutputSchema
 from alloy._messages import ProviderData
@@ -9,6 +21,9 @@ from alloy._messages import TextPart
 from alloy._messages import ToolCall
 from alloy._messages import ToolResult
 from alloy._messages import ToolSpec
+from alloy.backends._parts import as_text
+from alloy.backends._parts import text_document
+from alloy.backends.openai._models import RESPONSES_MEDIA
 from alloy.backends.openai.responses import encode_request
 from tests.backends._fixtures import LOOSE_SCHEMA
 from tests.backends._fixtures import STRICT_SCHEMA
@@ -240,3 +255,134 @@ def test_tool_result_parts_are_sent_as_their_text() -> None:
     assert encode_request(request(Message("user", (result,))))["input"] == [
         {"type": "function_call_output", "call_id": "call_1", "output": "42"}
     ]
+
+
+# --- media -------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+PDF = b"%PDF-1.7\n" + bytes(24)
+PNG_URL = "data:image/png;base64," + base64.b64encode(PNG).decode()
+PDF_URL = "data:application/pdf;base64," + base64.b64encode(PDF).decode()
+
+
+def content(*parts: TextPart | MediaPart) -> list[dict[str, Any]]:
+    """The content list of the one user item ``parts`` make."""
+    [item] = encode_request(request(Message("user", parts)))["input"]
+    assert item["role"] == "user"
+    items: list[dict[str, Any]] = item["content"]
+    return items
+
+
+def media(value: Media) -> dict[str, Any]:
+    [item] = content(MediaPart(value))
+    return item
+
+
+def test_text_and_media_keep_the_order_of_the_parts() -> None:
+    parts = (
+        TextPart("Compare "),
+        MediaPart(Image.from_bytes(PNG), "a"),
+        TextPart(" with "),
+        MediaPart(Image.from_url("https://x.test/b.jpg"), "b"),
+        TextPart(" as in "),
+        MediaPart(Document.from_bytes(PDF, filename="spec.pdf")),
+    )
+    assert [item["type"] for item in content(*parts)] == [
+        "input_text",
+        "input_image",
+        "input_text",
+        "input_image",
+        "input_text",
+        "input_file",
+    ]
+
+
+def test_a_prompt_of_media_alone_is_one_user_item() -> None:
+    assert [item["type"] for item in content(MediaPart(Image.from_bytes(PNG)))] == ["input_image"]
+
+
+def test_image_bytes_and_paths_go_as_data_urls(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(PNG)
+    expected = {"type": "input_image", "image_url": PNG_URL, "detail": "auto"}
+    assert media(Image.from_bytes(PNG)) == expected
+    assert media(Image.from_path(tmp_path / "a.png")) == expected
+    assert media(Image.from_url(PNG_URL)) == expected  # a data: URL is bytes already
+
+
+def test_image_url_and_file_id() -> None:
+    assert media(Image.from_url("https://x.test/b.jpg")) == {
+        "type": "input_image",
+        "image_url": "https://x.test/b.jpg",
+        "detail": "auto",
+    }
+    assert media(Image.from_file_id("openai", "file-abc")) == {
+        "type": "input_image",
+        "file_id": "file-abc",
+        "detail": "auto",
+    }
+
+
+def test_image_detail_is_sent_as_given() -> None:
+    assert media(Image.from_bytes(PNG, detail="low"))["detail"] == "low"
+    assert media(Image.from_url("https://x.test/b.jpg", detail="high"))["detail"] == "high"
+
+
+def test_pdf_bytes_go_as_file_data_with_a_filename(tmp_path: Path) -> None:
+    assert media(Document.from_bytes(PDF, filename="q3.pdf")) == {
+        "type": "input_file",
+        "file_data": PDF_URL,
+        "filename": "q3.pdf",
+    }
+    (tmp_path / "report.pdf").write_bytes(PDF)
+    assert media(Document.from_path(tmp_path / "report.pdf"))["filename"] == "report.pdf"
+    # OpenAI refuses file_data without a filename.
+    assert media(Document.from_bytes(PDF))["filename"] == "document.pdf"
+
+
+def test_pdf_url_and_file_id() -> None:
+    assert media(Document.from_url("https://x.test/q3.pdf")) == {
+        "type": "input_file",
+        "file_url": "https://x.test/q3.pdf",
+    }
+    assert media(Document.from_file_id("openai", "file-pdf")) == {
+        "type": "input_file",
+        "file_id": "file-pdf",
+    }
+
+
+def test_a_document_detail_is_sent_only_when_given() -> None:
+    assert media(Document.from_bytes(PDF, detail="low"))["detail"] == "low"
+    assert "detail" not in media(Document.from_url("https://x.test/q3.pdf"))
+
+
+def test_text_documents_go_as_text(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("# Notes\n\nShip it.", encoding="utf-8")
+    doc = Document.from_path(tmp_path / "notes.md")
+    assert media(doc) == {"type": "input_text", "text": as_text(doc, RESPONSES_MEDIA)}
+    assert "Ship it." in media(doc)["text"]
+    csv = Document.from_bytes(b"a,b\n1,2\n", "text/csv")
+    assert media(csv)["text"] == text_document(csv)
+
+
+def test_audio_is_refused_before_sending() -> None:
+    with pytest.raises(CapabilityError, match="Audio input inline") as caught:
+        content(MediaPart(Audio.from_bytes(b"ID3" + bytes(24))))
+    assert caught.value.backend == "openai"
+
+
+def test_tool_results_with_media_are_output_items_in_order() -> None:
+    result = ToolResult(
+        "call_1",
+        "render",
+        (TextPart("Here:"), MediaPart(Image.from_bytes(PNG)), MediaPart(Document.from_bytes(PDF))),
+    )
+    [item] = encode_request(request(Message("user", (result,))))["input"]
+    assert item == {
+        "type": "function_call_output",
+        "call_id": "call_1",
+        "output": [
+            {"type": "input_text", "text": "Here:"},
+            {"type": "input_image", "image_url": PNG_URL, "detail": "auto"},
+            {"type": "input_file", "file_data": PDF_URL, "filename": "document.pdf"},
+        ],
+    }

@@ -122,7 +122,7 @@ class OpenAIBase:
         )
 
     def capabilities(self, model: str) -> Capabilities:
-        """What ``model`` can do: the same over both APIs (see ``_models``)."""
+        """What ``model`` can do over this API: the same but for media (see ``_models``)."""
         return capabilities(model, self.profiles)
 
     def close(self) -> None:

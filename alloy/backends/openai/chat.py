@@ -11,6 +11,11 @@ it with ``provider_options={"openai-chat": {"extra_body": {"max_tokens": 500}}}`
 
 The wire has no item ids or signatures to echo, so nothing is kept in ``provider_data``: an
 assistant turn is always sent back from its parts.
+
+A user turn with media is a content list (``text``, ``image_url``, ``input_audio``,
+``file``) in the order of its parts; a text-only turn stays a plain string. Tool messages
+take text only, so a tool result holding media is refused (``CapabilityError``) rather than
+sent without it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from typing import ClassVar
 
 from openai.types.chat import ChatCompletion
 
+from ..._errors import CapabilityError
+from ..._messages import MediaPart
 from ..._messages import Message
 from ..._messages import Request
 from ..._messages import Response
@@ -29,6 +36,7 @@ from ..._messages import TextPart
 from ..._messages import ToolCall
 from ..._messages import ToolResult
 from ..base import ModelProfile
+from ._media import chat_part
 from ._models import CHAT_PROFILES
 from ._shared import OUTPUT_TOOL
 from ._shared import Api
@@ -117,13 +125,35 @@ def _encode_message(message: Message) -> list[dict[str, Any]]:
     # Tool messages must directly follow the assistant turn that made the calls, so they go
     # before any user text of the same turn.
     out: list[dict[str, Any]] = [
-        {"role": "tool", "tool_call_id": p.call_id, "content": p.text}
+        {"role": "tool", "tool_call_id": p.call_id, "content": _tool_text(p)}
         for p in message.parts
         if isinstance(p, ToolResult)
     ]
-    if text or not out:
+    if any(type(p) is MediaPart for p in message.parts):
+        # Text and media in their order. A text-only turn stays one string (below): the form
+        # every OpenAI-compatible server takes, content lists being optional for them.
+        content = [
+            chat_part(p, NAME) for p in message.parts if isinstance(p, (TextPart, MediaPart))
+        ]
+        out.append({"role": "user", "content": content})
+    elif text or not out:
         out.append({"role": "user", "content": text})
     return out
+
+
+def _tool_text(result: ToolResult) -> str:
+    """A tool message's content. Chat tool messages take text parts only: a tool result
+    with media is refused rather than sent without its media."""
+    if not isinstance(result.content, str):
+        for part in result.content:
+            if isinstance(part, MediaPart):
+                raise CapabilityError(
+                    f"{type(part.media).__name__} in a tool result ({result.name!r})",
+                    NAME,
+                    hint="Chat Completions tool messages take text only; the openai backend "
+                    "(Responses) takes images and documents in tool outputs.",
+                )
+    return result.text
 
 
 def _encode_assistant(message: Message, text: str) -> dict[str, Any]:

@@ -6,6 +6,10 @@ whole conversation each turn and never ``store``/``previous_response_id``. An as
 is sent back as the exact output items it came from (kept in ``provider_data``, tagged
 ``"openai"``), so item ids and reasoning items survive the round trip; a turn another backend
 produced is rebuilt from its parts.
+
+A user turn is one message whose content interleaves ``input_text`` with the
+``input_image``/``input_file`` items of its media, in the order of its parts; a tool result
+holding media is sent as the same items in its ``function_call_output`` (see ``_media``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from openai.types.responses import ResponseOutputRefusal
 from openai.types.responses import ResponseOutputText
 from openai.types.responses import ResponseReasoningItem
 
+from ..._messages import MediaPart
 from ..._messages import Message
 from ..._messages import ProviderData
 from ..._messages import Request
@@ -30,6 +35,7 @@ from ..._messages import ToolCall
 from ..._messages import ToolResult
 from ..._messages import native
 from ..base import ModelProfile
+from ._media import responses_item
 from ._models import PROFILES
 from ._shared import OUTPUT_TOOL
 from ._shared import Api
@@ -130,16 +136,24 @@ def _encode_messages(request: Request) -> list[dict[str, Any]]:
 def _encode_user(message: Message) -> list[dict[str, Any]]:
     # Tool outputs go before any text of the same turn, right after the calls they answer.
     items: list[dict[str, Any]] = [
-        {"type": "function_call_output", "call_id": part.call_id, "output": part.text}
+        {"type": "function_call_output", "call_id": part.call_id, "output": _output(part)}
         for part in message.parts
         if isinstance(part, ToolResult)
     ]
-    texts = [
-        {"type": "input_text", "text": p.text} for p in message.parts if isinstance(p, TextPart)
+    content = [
+        responses_item(p, NAME) for p in message.parts if isinstance(p, (TextPart, MediaPart))
     ]
-    if texts:
-        items.append({"role": "user", "content": texts})
+    if content:
+        items.append({"role": "user", "content": content})
     return items
+
+
+def _output(result: ToolResult) -> str | list[dict[str, Any]]:
+    """A tool's output: its text, or, when it holds media, its items in order (a
+    ``function_call_output`` takes ``input_text``/``input_image``/``input_file`` items)."""
+    if isinstance(result.content, str) or not any(isinstance(p, MediaPart) for p in result.content):
+        return result.text
+    return [responses_item(p, NAME) for p in result.content]
 
 
 def _encode_assistant(message: Message) -> list[dict[str, Any]]:
