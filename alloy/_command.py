@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import typing
 from collections.abc import Callable
 from collections.abc import Coroutine
@@ -74,9 +75,18 @@ _MISSING = MISSING
 
 def _return_annotation(fn: Callable[..., Any]) -> Any:
     """The resolved return annotation, or ``_MISSING``; ``NameError`` if it cannot resolve yet."""
-    if "return" not in getattr(fn, "__annotations__", {}):
+    annotations = getattr(fn, "__annotations__", {})
+    if "return" not in annotations:
         return _MISSING
-    return typing.get_type_hints(fn, include_extras=True).get("return", _MISSING)
+    # Only the return annotation: a parameter annotated with a type that is not visible from
+    # the function's module (imported inside a function, say) must not break the command.
+    import types
+
+    holder = types.SimpleNamespace(__annotations__={"return": annotations["return"]})
+    unwrapped = inspect.unwrap(fn)
+    scope = getattr(unwrapped, "__globals__", None)
+    hints = typing.get_type_hints(holder, globalns=scope, include_extras=True)
+    return hints.get("return", _MISSING)
 
 
 class _CommandBase(Generic[P, R]):

@@ -244,6 +244,7 @@ def test_clients_are_reused_across_calls_and_loops(provider: str, alloy_emulator
 
 
 def test_capability_error_before_any_network_call(provider: str, alloy_emulator: Scenario) -> None:
+    from alloy import Audio
     from alloy import CapabilityError
     from alloy import Image
 
@@ -252,6 +253,17 @@ def test_capability_error_before_any_network_call(provider: str, alloy_emulator:
         """Describe {picture}."""
         ...
 
-    with pytest.raises(CapabilityError):
-        describe(Image(url="https://example.com/cat.png"))
+    # A file uploaded to another provider is valid nowhere else; ollama takes no file at all.
+    elsewhere = "anthropic" if provider.startswith("openai") else "openai"
+    with pytest.raises(CapabilityError, match="'picture'"):
+        describe(Image.from_file_id(elsewhere, "file-1"))
+
+    @command
+    def hear(clip: Audio) -> str:
+        """Transcribe {clip}."""
+        ...
+
+    if provider not in ("gemini", "openai-chat"):  # the two that take audio
+        with pytest.raises(CapabilityError, match="'clip'"):
+            hear(Audio.from_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(32)))
     assert alloy_emulator.requests == []
