@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+from alloy import Document
+from alloy import Image
 from alloy._config import Config
+from alloy._messages import ContentPart
+from alloy._messages import MediaPart
 from alloy._messages import Message
 from alloy._messages import OutputSchema
 from alloy._messages import ProviderData
@@ -261,3 +267,140 @@ def test_tool_results_made_of_parts_go_as_their_text() -> None:
     results = Message("user", (ToolResult("t1", "lookup", parts),))
     [_, _, user] = encode_messages((*HELLO, Message("assistant", (call,)), results))
     assert user["content"] == [{"type": "tool_result", "tool_use_id": "t1", "content": "sunny"}]
+
+
+# --- media ----------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+PDF = b"%PDF-1.7\n" + bytes(24)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def user_blocks(*parts: ContentPart) -> Any:
+    [user] = encode_messages((Message("user", parts),))
+    return user["content"]
+
+
+def test_media_blocks_follow_the_order_of_the_parts(tmp_path: Path) -> None:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(PDF)
+    blocks = user_blocks(
+        TextPart("Compare "),
+        MediaPart(Image.from_bytes(PNG)),
+        TextPart(" with "),
+        MediaPart(Image.from_url("https://example.com/b.jpg")),
+        MediaPart(Image.from_file_id("anthropic", "file_011img", "image/png")),
+        TextPart(" and read "),
+        MediaPart(Document.from_bytes(PDF)),
+        MediaPart(Document.from_path(path)),
+        MediaPart(Document.from_url("https://example.com/q3.pdf")),
+        MediaPart(Document.from_file_id("anthropic", "file_011doc")),
+    )
+    assert blocks == [
+        {"type": "text", "text": "Compare "},
+        {
+            "type": "image",
+            "source": {"type": "base64", "media_type": "image/png", "data": b64(PNG)},
+        },
+        {"type": "text", "text": " with "},
+        {"type": "image", "source": {"type": "url", "url": "https://example.com/b.jpg"}},
+        {"type": "image", "source": {"type": "file", "file_id": "file_011img"}},
+        {"type": "text", "text": " and read "},
+        {
+            "type": "document",
+            "source": {"type": "base64", "media_type": "application/pdf", "data": b64(PDF)},
+        },
+        {
+            "type": "document",
+            "source": {"type": "base64", "media_type": "application/pdf", "data": b64(PDF)},
+            "title": "report.pdf",
+        },
+        {
+            "type": "document",
+            "source": {"type": "url", "url": "https://example.com/q3.pdf"},
+            "title": "q3.pdf",
+        },
+        {"type": "document", "source": {"type": "file", "file_id": "file_011doc"}},
+    ]
+
+
+def test_a_plain_text_document_is_a_text_source_with_its_title() -> None:
+    text = "Minutes: ship it. Ünïcode stays text."
+    doc = Document.from_bytes(text.encode(), "text/plain", filename="minutes.txt")
+    assert user_blocks(MediaPart(doc)) == [
+        {
+            "type": "document",
+            "source": {"type": "text", "media_type": "text/plain", "data": text},
+            "title": "minutes.txt",
+        }
+    ]
+
+
+def test_other_text_documents_go_as_text_between_markers() -> None:
+    doc = Document.from_bytes(b"a,b\n1,2", "text/csv", filename="t.csv")
+    [block] = user_blocks(MediaPart(doc))
+    assert block == {
+        "type": "text",
+        "text": '<document name="t.csv" type="text/csv">\na,b\n1,2\n</document>',
+    }
+
+
+def test_blank_text_between_media_is_left_out() -> None:
+    # The API refuses text blocks of whitespace; "{a}\n{b}" leaves one between two images.
+    image = MediaPart(Image.from_bytes(PNG))
+    assert [b["type"] for b in user_blocks(image, TextPart("\n"), image)] == ["image", "image"]
+
+
+def test_a_text_only_prompt_of_parts_is_still_a_plain_string() -> None:
+    assert encode_messages((Message.user((TextPart("hello"),)),)) == [
+        {"role": "user", "content": "hello"}
+    ]
+
+
+def test_a_planned_media_prompt_is_sent_as_blocks() -> None:
+    options = {"anthropic": {"api_key": "sk-ant-test"}}
+    prompt = (TextPart("Describe "), MediaPart(Image.from_bytes(PNG), "photo"))
+    planned = plan(
+        prompt, output_spec(str, "t"), Config(model="claude-sonnet-4-6", provider_options=options)
+    )
+    [user] = encode_request(planned.request)["messages"]
+    assert [b["type"] for b in user["content"]] == ["text", "image"]
+
+
+def test_tool_results_carry_images_and_documents() -> None:
+    call = ToolCall("t1", "snapshot", "{}")
+    content = (
+        TextPart("Here it is:"),
+        MediaPart(Image.from_bytes(PNG)),
+        MediaPart(Document.from_file_id("anthropic", "file_9")),
+    )
+    results = Message("user", (ToolResult("t1", "snapshot", content),))
+    [_, _, user] = encode_messages((*HELLO, Message("assistant", (call,)), results))
+    assert user["content"] == [
+        {
+            "type": "tool_result",
+            "tool_use_id": "t1",
+            "content": [
+                {"type": "text", "text": "Here it is:"},
+                {
+                    "type": "image",
+                    "source": {"type": "base64", "media_type": "image/png", "data": b64(PNG)},
+                },
+                {"type": "document", "source": {"type": "file", "file_id": "file_9"}},
+            ],
+        }
+    ]
+
+
+def test_encoding_reads_a_path_once_and_keeps_no_bytes_in_reprs(tmp_path: Path) -> None:
+    path = tmp_path / "cat.png"
+    path.write_bytes(PNG)
+    image = Image.from_path(path)
+    request = Request("claude-sonnet-4-6", (Message("user", (MediaPart(image, "cat"),)),))
+    first = encode_request(request)
+    path.write_bytes(b"changed")  # read when first needed, then kept
+    assert encode_request(request) == first
+    assert b64(PNG) not in repr(request) and b64(PNG) not in repr(image)

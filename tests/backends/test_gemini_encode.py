@@ -6,7 +6,10 @@ read the JSON the SDK puts on the wire.
 
 from __future__ import annotations
 
+import base64
 import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from typing import cast
 
@@ -16,6 +19,11 @@ from google import genai
 from google.genai import types
 
 import alloy
+from alloy import Audio
+from alloy import Document
+from alloy import Image
+from alloy._messages import ContentPart
+from alloy._messages import MediaPart
 from alloy._messages import Message
 from alloy._messages import OutputSchema
 from alloy._messages import ProviderData
@@ -25,6 +33,7 @@ from alloy._messages import ToolCall
 from alloy._messages import ToolResult
 from alloy.backends.gemini import PROFILES
 from alloy.backends.gemini import GeminiBackend
+from alloy.backends.gemini._encode import FILES_URI
 from alloy.backends.gemini._encode import encode_request
 from alloy.backends.gemini._models import profile
 from tests.backends._fixtures import OPEN_SCHEMA
@@ -345,3 +354,124 @@ def test_wire_shape_of_a_tool_follow_up() -> None:
     assert body["contents"][2]["parts"] == [
         {"functionResponse": {"name": "get_weather", "response": {"output": "rain"}}}
     ]
+
+
+# --- media ----------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(24)
+
+
+def user_parts(*parts: ContentPart, model: str = "gemini-2.5-flash") -> Any:
+    contents = encode_request(request(Message("user", parts), model=model))["contents"]
+    return contents[-1]["parts"]
+
+
+def test_media_parts_follow_the_order_of_the_parts(tmp_path: Path) -> None:
+    path = tmp_path / "clip.wav"
+    path.write_bytes(WAV)
+    parts = user_parts(
+        TextPart("Compare "),
+        MediaPart(Image.from_bytes(PNG)),
+        TextPart(" with "),
+        MediaPart(Audio.from_path(path)),
+        MediaPart(Document.from_url("gs://bucket/q3.pdf")),
+        TextPart("."),
+    )
+    assert parts == [
+        {"text": "Compare "},
+        # Raw bytes: the SDK writes them as base64 itself.
+        {"inline_data": {"mime_type": "image/png", "data": PNG}},
+        {"text": " with "},
+        {"inline_data": {"mime_type": "audio/wav", "data": WAV}},
+        {"file_data": {"file_uri": "gs://bucket/q3.pdf", "mime_type": "application/pdf"}},
+        {"text": "."},
+    ]
+
+
+@pytest.mark.parametrize(
+    "file_id", ["files/abc123", "abc123", f"{FILES_URI}abc123"], ids=["name", "id", "uri"]
+)
+def test_a_file_id_is_sent_as_the_files_uri(file_id: str) -> None:
+    [part] = user_parts(MediaPart(Image.from_file_id("gemini", file_id, "image/jpeg")))
+    uri = "https://generativelanguage.googleapis.com/v1beta/files/abc123"
+    assert part == {"file_data": {"file_uri": uri, "mime_type": "image/jpeg"}}
+
+
+def test_text_documents_gemini_reads_go_inline_and_others_as_text() -> None:
+    markdown = Document.from_bytes(b"# Notes", "text/markdown", filename="n.md")
+    data = Document.from_bytes(b'{"a": 1}', "application/json", filename="d.json")
+    assert user_parts(MediaPart(markdown), MediaPart(data)) == [
+        {"inline_data": {"mime_type": "text/markdown", "data": b"# Notes"}},
+        {"text": '<document name="d.json" type="application/json">\n{"a": 1}\n</document>'},
+    ]
+
+
+def test_gemma_gets_the_system_text_before_the_image() -> None:
+    req = request(Message("user", (MediaPart(Image.from_bytes(PNG)),)), model="gemma-3-27b-it")
+    contents = encode_request(replace(req, system="Be brief."))["contents"]
+    assert contents[0]["parts"] == [
+        {"text": "Be brief."},
+        {"inline_data": {"mime_type": "image/png", "data": PNG}},
+    ]
+
+
+def tool_turns(content: tuple[ContentPart, ...]) -> tuple[Message, ...]:
+    call = ToolCall("c1", "snapshot", "{}")
+    return (
+        Message.user("hi"),
+        Message("assistant", (call,)),
+        Message("user", (ToolResult("c1", "snapshot", content),)),
+    )
+
+
+def test_tool_result_media_go_in_the_function_response_parts() -> None:
+    content = (
+        TextPart("Here: "),
+        MediaPart(Image.from_bytes(PNG)),
+        MediaPart(Document.from_bytes(b"[1]", "application/json")),
+        MediaPart(Document.from_url("https://example.com/a.pdf")),
+    )
+    [part] = encode_request(request(*tool_turns(content)))["contents"][2]["parts"]
+    assert part == {
+        "function_response": {
+            "name": "snapshot",
+            "response": {"output": 'Here: <document type="application/json">\n[1]\n</document>'},
+            "parts": [
+                {"inline_data": {"mime_type": "image/png", "data": PNG}},
+                {
+                    "file_data": {
+                        "file_uri": "https://example.com/a.pdf",
+                        "mime_type": "application/pdf",
+                    }
+                },
+            ],
+        }
+    }
+    # The SDK models them (``FunctionResponsePart``): nothing is dropped on validation.
+    validated = types.FunctionResponse.model_validate(part["function_response"])
+    assert validated.parts is not None and validated.parts[0].inline_data is not None
+    assert validated.parts[0].inline_data.data == PNG
+
+
+def test_the_wire_carries_base64_of_the_bytes_and_file_uris() -> None:
+    prompt = Message(
+        "user",
+        (
+            TextPart("Describe "),
+            MediaPart(Image.from_bytes(PNG)),
+            MediaPart(Audio.from_file_id("gemini", "files/abc", "audio/mpeg")),
+        ),
+    )
+    text, inline, by_file = sent_body(request(prompt))["contents"][0]["parts"]
+    assert text == {"text": "Describe "}
+    # google-genai 3.4 writes the nested keys in snake_case (``mime_type``) and base64 in the
+    # URL-safe alphabet; the API's JSON parser takes both.
+    assert inline == {
+        "inlineData": {"mime_type": "image/png", "data": base64.urlsafe_b64encode(PNG).decode()}
+    }
+    assert by_file == {"fileData": {"file_uri": f"{FILES_URI}abc", "mime_type": "audio/mpeg"}}
+
+
+def test_a_text_only_user_turn_is_unchanged() -> None:
+    assert user_parts(TextPart("hi")) == [{"text": "hi"}]

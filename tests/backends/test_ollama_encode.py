@@ -6,12 +6,18 @@ SDK runs before sending, to prove that nothing alloy sends is dropped or refused
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
 from typing import Any
 
+import ollama
 import pytest
 from ollama._types import ChatRequest
 
 import alloy
+from alloy import Document
+from alloy import Image
+from alloy._messages import MediaPart
 from alloy._messages import Message
 from alloy._messages import OutputMode
 from alloy._messages import OutputSchema
@@ -312,4 +318,57 @@ def test_error_results_are_sent_as_plain_tool_messages() -> None:
     turn = Message("user", (ToolResult("c", "t", "ValueError: bad city", is_error=True),))
     assert encode_request(request(turn))["messages"] == [
         {"role": "tool", "content": "ValueError: bad city", "tool_name": "t"}
+    ]
+
+
+# --- media ----------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+JPEG = b"\xff\xd8\xff\xe0" + bytes(24)
+
+
+def test_images_attach_to_the_message_after_its_text() -> None:
+    turn = Message(
+        "user",
+        (
+            TextPart("Compare "),
+            MediaPart(Image.from_bytes(PNG), "before"),
+            TextPart(" with "),
+            MediaPart(Image.from_bytes(JPEG), "after"),
+        ),
+    )
+    params = encode_request(request(turn))
+    # Ollama has no interleaving: the text is the content, the images a list, in order.
+    assert params["messages"] == [
+        {"role": "user", "content": "Compare  with ", "images": [PNG, JPEG]}
+    ]
+    # The SDK writes each as base64 (``ollama.Image``); the e2e suite reads it on the wire.
+    assert ollama.Image(value=PNG).model_dump() == base64.b64encode(PNG).decode()
+
+
+def test_an_image_from_a_path_is_sent_as_its_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "cat.png"
+    path.write_bytes(PNG)
+    turn = Message("user", (MediaPart(Image.from_path(path)),))
+    [message] = encode_request(request(turn))["messages"]
+    # Bytes, never the path as a string: the SDK would read a string naming a file itself.
+    assert message == {"role": "user", "content": "", "images": [PNG]}
+
+
+def test_text_documents_go_into_the_content() -> None:
+    doc = Document.from_bytes(b"line one", "text/plain", filename="a.txt")
+    turn = Message("user", (TextPart("Summarise: "), MediaPart(doc, "notes")))
+    [message] = encode_request(request(turn))["messages"]
+    assert message == {
+        "role": "user",
+        "content": 'Summarise: <document name="a.txt" type="text/plain">\nline one\n</document>',
+    }
+
+
+def test_images_of_a_tool_result_attach_to_its_tool_message() -> None:
+    content = (TextPart("the chart"), MediaPart(Image.from_bytes(PNG)))
+    turn = Message("user", (ToolResult("c", "chart", content), TextPart("Now describe it.")))
+    assert encode_request(request(turn))["messages"] == [
+        {"role": "tool", "content": "the chart", "tool_name": "chart", "images": [PNG]},
+        {"role": "user", "content": "Now describe it."},
     ]

@@ -2,16 +2,26 @@
 
 Pure functions, no I/O. How each setting travels is described in
 ``alloy.backends.anthropic.backend``.
+
+Media go as content blocks, in the order of the turn's parts: an image as an ``image``
+block, a PDF or plain-text document as a ``document`` block (base64, URL or Files API id;
+plain text as a ``text`` source), any other text document as a text block. Tool results
+carry the same blocks. Planning has already refused what Anthropic cannot take (audio).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 from typing import cast
 
+from ..._media import Media
+from ..._media_policy import way_of
+from ..._messages import ContentPart
+from ..._messages import MediaPart
 from ..._messages import Message
 from ..._messages import OutputSchema
 from ..._messages import Request
@@ -23,6 +33,8 @@ from ..._messages import native
 from ..._schema import for_output
 from ..._schema import for_tool
 from .._params import merge_options
+from .._parts import as_text
+from ._models import MEDIA
 from ._models import NAME
 
 __all__ = [
@@ -147,15 +159,61 @@ def _user_content(message: Message, unanswered: Sequence[str]) -> str | list[dic
             result: dict[str, Any] = {
                 "type": "tool_result",
                 "tool_use_id": part.call_id,
-                "content": part.text,
+                "content": _result_content(part),
             }
             if part.is_error:
                 result["is_error"] = True
             blocks.append(result)
-    blocks += [
-        {"type": "text", "text": p.text} for p in parts if isinstance(p, TextPart) and p.text
-    ]
+    blocks += _blocks(p for p in parts if isinstance(p, (TextPart, MediaPart)))
     return blocks
+
+
+def _result_content(result: ToolResult) -> str | list[dict[str, Any]]:
+    content = result.content
+    if isinstance(content, str) or not any(isinstance(p, MediaPart) for p in content):
+        return result.text
+    return _blocks(content)
+
+
+def _blocks(parts: Iterable[ContentPart]) -> list[dict[str, Any]]:
+    """Text and media blocks in the order of ``parts``. Text blocks that are empty or only
+    whitespace are left out: the API refuses them, and between two media they say nothing."""
+    blocks: list[dict[str, Any]] = []
+    for part in parts:
+        if isinstance(part, TextPart):
+            if part.text.strip():
+                blocks.append({"type": "text", "text": part.text})
+        else:
+            blocks.append(_media_block(part.media))
+    return blocks
+
+
+def _media_block(media: Media) -> dict[str, Any]:
+    text = as_text(media, MEDIA)
+    if text is not None:
+        return {"type": "text", "text": text}
+    if media.kind == "image":
+        return {"type": "image", "source": _source(media)}
+    block: dict[str, Any] = {"type": "document", "source": _source(media)}
+    if media.filename:
+        block["title"] = media.filename
+    return block
+
+
+def _source(media: Media) -> dict[str, Any]:
+    way = way_of(media)
+    if way == "url":
+        return {"type": "url", "url": media.url}
+    if way == "file":
+        return {"type": "file", "file_id": media.file_id}
+    if media.media_type == "text/plain":
+        # A plain-text document is a ``text`` source; the API wants its text, not base64.
+        return {
+            "type": "text",
+            "media_type": "text/plain",
+            "data": media.data.decode("utf-8", errors="replace"),
+        }
+    return {"type": "base64", "media_type": media.media_type, "data": media.base64()}
 
 
 def _assistant_content(message: Message) -> list[dict[str, Any]]:

@@ -3,6 +3,12 @@
 Pure functions (no I/O). What the encoding depends on per model (a system instruction, a
 schema alongside tools) comes from the rows of ``_models``; how the output schema is
 enforced comes from ``Request.output_mode``, decided by planning.
+
+Media are parts of the turn, in its order: bytes and paths as ``inline_data`` (raw bytes,
+which the SDK writes as base64), URLs and uploaded files as ``file_data`` with their URI.
+A tool result's media go in its ``function_response.parts``, which google-genai 3.4 models;
+its text stays the ``response``. Text documents Gemini has no media type for (JSON) go as
+text.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from google.genai import types
 
 from ..._errors import CapabilityError
 from ..._errors import ConfigurationError
+from ..._media import Media
+from ..._messages import MediaPart
 from ..._messages import Message
 from ..._messages import OutputSchema
 from ..._messages import Request
@@ -29,6 +37,8 @@ from ..._messages import native
 from ..._schema import for_output
 from ..._schema import for_tool
 from .._params import merge_options
+from .._parts import as_text
+from ..base import MediaSupport
 from ..base import ModelProfile
 from ._models import NAME
 from ._models import profile
@@ -71,6 +81,10 @@ spellings), plus the typed settings' own names for a clearer message."""
 
 _SNAKE = re.compile(r"(?<=[a-z0-9])([A-Z])")  # a camelCase hump, for snake_case keys
 
+FILES_URI = "https://generativelanguage.googleapis.com/v1beta/files/"
+"""Where the Gemini Files API keeps a file: ``from_file_id("gemini", "files/abc")`` (or
+``"abc"``) is sent as this URI plus ``abc``, as ``files.upload`` reports it in ``uri``."""
+
 
 def encode_request(request: Request, *, config_dict: bool = False) -> dict[str, Any]:
     """The keyword arguments of ``models.generate_content`` for ``request`` (no I/O).
@@ -83,7 +97,7 @@ def encode_request(request: Request, *, config_dict: bool = False) -> dict[str, 
     """
     model = profile(request.model)
     dialect = model.capabilities.schema_dialect
-    contents = _encode_messages(request.messages)
+    contents = _encode_messages(request.messages, model.capabilities.media)
     # Automatic function calling stays off: alloy runs the tools, and with it off the SDK
     # also skips its AFC loop (which deep-copies the config on every call).
     config: dict[str, Any] = {"automatic_function_calling": {"disable": True}}
@@ -176,7 +190,7 @@ def _encode_tool(tool: ToolSpec, dialect: str) -> dict[str, Any]:
     return declaration
 
 
-def _encode_messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
+def _encode_messages(messages: tuple[Message, ...], media: MediaSupport) -> list[dict[str, Any]]:
     contents: list[dict[str, Any]] = []
     # Gemini matches a function response to its call by name (and by id when the call had
     # one on the wire), so remember the wire id of every call made so far.
@@ -185,23 +199,63 @@ def _encode_messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
         if message.role == "assistant":
             contents.append(_encode_assistant(message, wire_ids))
         else:
-            contents.append(_encode_user(message, wire_ids))
+            contents.append(_encode_user(message, wire_ids, media))
     return contents
 
 
-def _encode_user(message: Message, wire_ids: Mapping[str, str | None]) -> dict[str, Any]:
-    parts: list[dict[str, Any]] = []
-    for part in message.parts:
-        if isinstance(part, ToolResult):
-            key = "error" if part.is_error else "output"
-            response: dict[str, Any] = {"name": part.name, "response": {key: part.text}}
-            wire_id = wire_ids.get(part.call_id)
-            if wire_id:
-                response["id"] = wire_id
-            parts.append({"function_response": response})
+def _encode_user(
+    message: Message, wire_ids: Mapping[str, str | None], media: MediaSupport
+) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = [
+        {"function_response": _function_response(part, wire_ids, media)}
+        for part in message.parts
+        if isinstance(part, ToolResult)
+    ]
     # Function responses first: they must directly follow the turn that made the calls.
-    parts += [{"text": p.text} for p in message.parts if isinstance(p, TextPart)]
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            parts.append({"text": part.text})
+        elif isinstance(part, MediaPart):
+            text = as_text(part.media, media)
+            parts.append({"text": text} if text is not None else _media_part(part.media))
     return {"role": "user", "parts": parts or [{"text": ""}]}
+
+
+def _function_response(
+    result: ToolResult, wire_ids: Mapping[str, str | None], media: MediaSupport
+) -> dict[str, Any]:
+    texts: list[str] = []
+    attached: list[dict[str, Any]] = []
+    for part in (TextPart(result.content),) if isinstance(result.content, str) else result.content:
+        text = part.text if isinstance(part, TextPart) else as_text(part.media, media)
+        if text is not None:
+            texts.append(text)
+        elif isinstance(part, MediaPart):
+            attached.append(_media_part(part.media))
+    key = "error" if result.is_error else "output"
+    response: dict[str, Any] = {"name": result.name, "response": {key: "".join(texts)}}
+    wire_id = wire_ids.get(result.call_id)
+    if wire_id:
+        response["id"] = wire_id
+    if attached:
+        response["parts"] = attached
+    return response
+
+
+def _media_part(media: Media) -> dict[str, Any]:
+    """A ``Part`` (or ``FunctionResponsePart``) of ``media``: the two share these fields."""
+    if media.inline:
+        # Raw bytes, as ``Blob.data`` is typed: the SDK writes them as base64 itself (in the
+        # URL-safe alphabet, which the API reads), so alloy never encodes them twice.
+        return {"inline_data": {"mime_type": media.media_type, "data": media.data}}
+    return {"file_data": {"file_uri": _uri(media), "mime_type": media.media_type}}
+
+
+def _uri(media: Media) -> str:
+    if media.source == "url" and media.url is not None:
+        return media.url
+    file_id = media.file_id or ""
+    return file_id if "://" in file_id else FILES_URI + file_id.removeprefix("files/")
 
 
 def _encode_assistant(message: Message, wire_ids: dict[str, str | None]) -> dict[str, Any]:

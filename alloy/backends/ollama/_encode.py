@@ -13,17 +13,25 @@ Ollama's native ``/api/chat`` differs from the OpenAI shapes in ways that matter
   compact JSON, so the model still reads it. alloy validates the arguments it gets back;
 * thinking models want their reasoning back with the assistant turn (``thinking``): it is
   echoed only from provider data tagged ``"ollama"``; a turn another backend produced is
-  sent from its neutral parts (text and tool calls) alone.
+  sent from its neutral parts (text and tool calls) alone;
+* images are not parts of the text but a list attached to the message (``images``), so they
+  cannot sit between two pieces of text: the text is ``content``, and the images follow it
+  in the order they came. They are passed as bytes, never as a string, because the SDK reads
+  a string that names an existing file as that file. A text document goes into ``content``
+  as text; planning has refused every other medium (audio, PDFs, URLs, file ids).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 from typing import cast
 
 from ..._errors import ConfigurationError
+from ..._messages import ContentPart
+from ..._messages import MediaPart
 from ..._messages import Message
 from ..._messages import Request
 from ..._messages import TextPart
@@ -33,8 +41,11 @@ from ..._messages import ToolSpec
 from ..._messages import native
 from ..._schema import for_output
 from ..._schema import for_tool
+from .._parts import as_text
+from ..base import MediaSupport
 from ._models import DIALECT
 from ._models import NAME
+from ._models import profile
 
 __all__ = [
     "CLIENT_OPTIONS",
@@ -84,8 +95,9 @@ def encode_request(request: Request, *, stream: bool = False) -> dict[str, Any]:
     messages: list[dict[str, Any]] = []
     if request.system:
         messages.append({"role": "system", "content": request.system})
+    media = profile(request.model).capabilities.media
     for message in request.messages:
-        messages.extend(_encode_message(message))
+        messages.extend(_encode_message(message, media))
     params: dict[str, Any] = {"model": request.model, "messages": messages, "stream": stream}
     if request.tools:
         params["tools"] = [_encode_tool(tool) for tool in request.tools]
@@ -133,9 +145,9 @@ def _model_options(given: object) -> dict[str, Any]:
     return options
 
 
-def _encode_message(message: Message) -> list[dict[str, Any]]:
-    text = "".join(p.text for p in message.parts if isinstance(p, TextPart))
+def _encode_message(message: Message, media: MediaSupport) -> list[dict[str, Any]]:
     if message.role == "assistant":
+        text = "".join(p.text for p in message.parts if isinstance(p, TextPart))
         encoded: dict[str, Any] = {"role": "assistant", "content": text}
         calls = [_encode_call(p) for p in message.parts if isinstance(p, ToolCall)]
         if calls:
@@ -148,13 +160,38 @@ def _encode_message(message: Message) -> list[dict[str, Any]]:
     # Tool results must directly follow the assistant turn that made the calls, so they go
     # before any user text of the same turn.
     out: list[dict[str, Any]] = [
-        {"role": "tool", "content": p.text, "tool_name": p.name}
+        _with_media(
+            {"role": "tool", "tool_name": p.name},
+            (TextPart(p.content),) if isinstance(p.content, str) else p.content,
+            media,
+        )
         for p in message.parts
         if isinstance(p, ToolResult)
     ]
-    if text or not out:
-        out.append({"role": "user", "content": text})
+    user = _with_media(
+        {"role": "user"}, [p for p in message.parts if isinstance(p, (TextPart, MediaPart))], media
+    )
+    if user["content"] or "images" in user or not out:
+        out.append(user)
     return out
+
+
+def _with_media(
+    message: dict[str, Any], parts: Sequence[ContentPart], media: MediaSupport
+) -> dict[str, Any]:
+    """``message`` with ``content`` (the text of ``parts``) and ``images`` (their images)."""
+    texts: list[str] = []
+    images: list[bytes] = []
+    for part in parts:
+        text = part.text if isinstance(part, TextPart) else as_text(part.media, media)
+        if text is not None:
+            texts.append(text)
+        elif isinstance(part, MediaPart):
+            images.append(part.media.data)
+    message["content"] = "".join(texts)
+    if images:
+        message["images"] = images
+    return message
 
 
 def _encode_call(call: ToolCall) -> dict[str, Any]:
