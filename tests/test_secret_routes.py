@@ -61,3 +61,5 @@ def test_sdk_log_text_loses_known_keys_url_credentials_and_credential_headers() 
     for secret in ("hunter2", "AIzaQuery123", "tok-abc", "AIzaHeader", "sk-ant-dict", "4242"):
         assert secret not in clean
     assert "application/json" in clean and "proxy.example/v1" in clean
+    media = "data:image/png;base64," + "iVBORw0KGgo" * 40
+    assert scrub_text(media) == "data:image/png;base64,<440 base64 characters>"

@@ -54,11 +54,20 @@ def _credential_headers() -> re.Pattern[str]:
     )
 
 
+@functools.cache
+def _base64_runs() -> re.Pattern[str]:
+    # Media travel as base64 in request bodies, which the SDKs log at DEBUG: a long run of
+    # base64 characters is content, not something to read in a log.
+    return re.compile(r"[A-Za-z0-9+/_-]{256,}={0,2}")
+
+
 def scrub_text(text: str) -> str:
-    """``text`` without the keys of live backends, URL credentials and credential headers."""
+    """``text`` without the keys of live backends, URL credentials, credential headers and
+    long base64 runs (media content)."""
     values = [value for secrets in list(_KNOWN) for value in secrets.values]
     text = scrub(text, tuple(values))
     text = _credential_headers().sub(r"\1***", text)
+    text = _base64_runs().sub(lambda run: f"<{len(run.group())} base64 characters>", text)
     return mask_urls(text)
 
 
