@@ -6,6 +6,8 @@ Endpoints (JSON in, JSON out; ``scenario`` null or absent means the default scen
 * ``GET /__emu__/requests?scenario=NAME`` -> list of recorded requests (body as text)
 * ``POST /__emu__/reset`` ``{"scenario"}``
 * ``POST /__emu__/default`` ``{"scenario", "item": {…} | null}``
+* ``POST /__emu__/file_processing`` ``{"scenario", "polls": int, "fail": bool}``
+* ``GET /__emu__/files?scenario=NAME`` -> list of uploaded files (bytes as ``data_base64``)
 * ``GET /__emu__/stats?scenario=NAME`` -> in-flight gauges and queue length
 * ``GET /__emu__/health`` -> ``{"ok": true}``
 """
@@ -28,6 +30,7 @@ from ._record import request_to_json
 from ._routing import DEFAULT_SCENARIO
 from ._state import Registry
 from ._state import ScenarioState
+from .files import file_to_json
 
 __all__ = ["handle_control"]
 
@@ -66,6 +69,8 @@ def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
         state = registry.get(query.get("scenario", [DEFAULT_SCENARIO])[0] or DEFAULT_SCENARIO)
         if action == "requests":
             return 200, [request_to_json(request) for request in state.snapshot()]
+        if action == "files":
+            return 200, [file_to_json(file) for file in state.files.snapshot()]
         if action == "stats":
             return 200, {
                 "scenario": state.name,
@@ -97,6 +102,12 @@ def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
     if action == "default":
         item = payload.get("item")
         state.set_default(None if item is None else item_from_json(_object(item)))
+        return 200, {"ok": True}
+    if action == "file_processing":
+        polls, fail = payload.get("polls", 0), payload.get("fail", False)
+        if isinstance(polls, bool) or not isinstance(polls, int) or not isinstance(fail, bool):
+            raise _BadRequest("polls must be an integer and fail a boolean")
+        state.files.set_processing(polls, fail)
         return 200, {"ok": True}
     return 404, {"error": f"no control endpoint POST /__emu__/{action}"}
 

@@ -20,6 +20,7 @@ from ._record import RecordedRequest
 from ._routing import DEFAULT_SCENARIO
 from ._routing import same_endpoint
 from ._routing import valid_scenario_name
+from .files import FileStore
 
 __all__ = ["Default", "Mismatch", "Registry", "Responder", "ScenarioState"]
 
@@ -38,10 +39,11 @@ class Mismatch:
 
 
 class ScenarioState:
-    """One scenario's queue, request log, default and in-flight gauge."""
+    """One scenario's queue, request log, default, in-flight gauge and uploaded files."""
 
     def __init__(self, name: str, default: Default) -> None:
         self.name = name
+        self.files = FileStore()
         self._lock = threading.Lock()
         self._queue: deque[Item] = deque()
         self._log: list[RecordedRequest] = []
@@ -64,6 +66,7 @@ class ScenarioState:
             self._log.clear()
             self._default = self._initial_default
             self._peak = self._in_flight
+        self.files.clear()
 
     def snapshot(self) -> list[RecordedRequest]:
         with self._lock:
