@@ -16,7 +16,8 @@ Wire formats: OpenAI Chat Completions and Responses (JSON and SSE), Anthropic Me
 and SSE with ``event:`` lines), Gemini ``generateContent`` / ``streamGenerateContent`` (JSON
 and SSE) and Ollama ``/api/chat`` (JSON and NDJSON). The OpenAI, Anthropic and Gemini Files
 APIs (Gemini's resumable uploads included) keep uploads in memory per scenario
-(``Scenario.files``).
+(``Scenario.files``), and ``Scenario.set_limits(max_request_bytes=…)`` makes model calls over
+a size answer each provider's own "too large" error.
 
 Run ``python -m alloy.testing.emulator`` to serve out of process, and script that server with
 ``RemoteEmulator``.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import http
 import json
 import time
@@ -19,6 +18,7 @@ from ._exchange import Send
 from ._items import Fault
 from ._items import Reply
 from ._items import Verbatim
+from ._limits import too_large
 from ._record import RecordedRequest
 from ._record import form_of
 from ._record import masked
@@ -39,6 +39,7 @@ from .wire import RenderContext
 from .wire import WireFormat
 from .wire._base import cut_point
 from .wire._base import dumps
+from .wire._base import html_page
 
 __all__ = ["EmulatorApp"]
 
@@ -136,6 +137,10 @@ class EmulatorApp:
         api = route.files_api
         if api is not None:
             await _send_files(state, route, exchange, wire, api)
+            return
+        limit = state.max_request_bytes
+        if route.generates and limit is not None and len(record.body) > limit:
+            await exchange.respond(*too_large(route, limit))
             return
         refusal = unready_file(state.files, record.json) if route.provider == "gemini" else None
         if refusal is not None:
@@ -265,12 +270,7 @@ def _html_page(status: int) -> str:
         phrase = http.HTTPStatus(status).phrase
     except ValueError:
         phrase = "Error"
-    title = html.escape(f"{status} {phrase}")
-    return (
-        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
-        f"<center><h1>{title}</h1></center>\r\n<hr><center>emulator</center>\r\n"
-        "</body>\r\n</html>\r\n"
-    )
+    return html_page(f"{status} {phrase}")
 
 
 async def _send_reply(exchange: Exchange, wire: WireFormat, route: Route, reply: Reply) -> None:

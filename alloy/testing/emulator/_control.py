@@ -6,9 +6,10 @@ Endpoints (JSON in, JSON out; ``scenario`` null or absent means the default scen
 * ``GET /__emu__/requests?scenario=NAME`` -> list of recorded requests (body as text)
 * ``POST /__emu__/reset`` ``{"scenario"}``
 * ``POST /__emu__/default`` ``{"scenario", "item": {…} | null}``
+* ``POST /__emu__/limits`` ``{"scenario", "max_request_bytes": int | null}``
 * ``POST /__emu__/file_processing`` ``{"scenario", "polls": int, "fail": bool}``
 * ``GET /__emu__/files?scenario=NAME`` -> list of uploaded files (bytes as ``data_base64``)
-* ``GET /__emu__/stats?scenario=NAME`` -> in-flight gauges and queue length
+* ``GET /__emu__/stats?scenario=NAME`` -> in-flight gauges, queue length and size limit
 * ``GET /__emu__/health`` -> ``{"ok": true}``
 """
 
@@ -78,6 +79,7 @@ def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
                 "peak_in_flight": state.peak_in_flight,
                 "pending": state.pending,
                 "server_peak_in_flight": registry.peak_in_flight,
+                "max_request_bytes": state.max_request_bytes,
             }
         if action == "health":
             return 200, {"ok": True}
@@ -102,6 +104,9 @@ def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
     if action == "default":
         item = payload.get("item")
         state.set_default(None if item is None else item_from_json(_object(item)))
+        return 200, {"ok": True}
+    if action == "limits":
+        state.set_limits(payload.get("max_request_bytes"))
         return 200, {"ok": True}
     if action == "file_processing":
         polls, fail = payload.get("polls", 0), payload.get("fail", False)

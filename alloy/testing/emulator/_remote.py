@@ -69,6 +69,10 @@ class RemoteEmulator:
         """The answer for an empty queue; None for the strict error. (No callables remotely.)"""
         self._post("default", {"item": None if item is None else item_to_json(item)})
 
+    def set_limits(self, *, max_request_bytes: int | None) -> None:
+        """Refuse model calls over ``max_request_bytes`` (see ``Scenario.set_limits``)."""
+        self._post("limits", {"max_request_bytes": max_request_bytes})
+
     def set_file_processing(self, polls: int = 0, *, fail: bool = False) -> None:
         """How Gemini files process (see ``Scenario.set_file_processing``)."""
         self._post("file_processing", {"polls": polls, "fail": fail})
@@ -80,7 +84,7 @@ class RemoteEmulator:
 
     def reset(self) -> None:
         """Forget queued items, recorded requests and uploaded files, and restore the
-        initial default and file processing."""
+        initial default, size limit and file processing."""
         self._post("reset", {})
 
     @property

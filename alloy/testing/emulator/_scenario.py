@@ -64,6 +64,14 @@ class Scenario:
         for the strict error (400 "emulator: no scripted reply left ...")."""
         self._state.set_default(item)
 
+    def set_limits(self, *, max_request_bytes: int | None) -> None:
+        """Refuse model calls whose body is over ``max_request_bytes`` (None: no limit), with
+        each provider's own error: OpenAI 413 (an HTML page, as its Cloudflare front sends),
+        Anthropic 413 ``request_too_large``, Gemini 400 ``INVALID_ARGUMENT`` "Request payload
+        size exceeds the limit", Ollama 413. A refused call takes no scripted item. Files API
+        uploads are not limited."""
+        self._state.set_limits(max_request_bytes)
+
     def set_file_processing(self, polls: int = 0, *, fail: bool = False) -> None:
         """How Gemini files uploaded from now on process: the upload and the first ``polls``
         ``files.get`` calls answer ``PROCESSING``, the next ones ``ACTIVE`` (``FAILED``, with
@@ -78,7 +86,7 @@ class Scenario:
 
     def reset(self) -> None:
         """Forget queued items, recorded requests and uploaded files, and restore the initial
-        default and file processing."""
+        default, size limit and file processing."""
         self._state.reset()
 
     @property
