@@ -281,6 +281,7 @@ def test_gemini_resumable_upload_get_list_delete(gemini: genai.Client, scenario:
     assert chunk.path == start.path and "upload_id=" in chunk.query
     assert chunk.headers["x-goog-upload-command"] == "upload, finalize"
     assert chunk.headers["x-goog-upload-offset"] == "0"
+    assert "x-goog-api-key" in start.headers and "x-goog-api-key" not in chunk.headers
     assert (chunk.body, chunk.json) == (PDF, None)
 
     (stored,) = scenario.files

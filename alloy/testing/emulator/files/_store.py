@@ -33,7 +33,7 @@ class StoredFile:
     (``PROCESSING``, ``ACTIVE``, ``FAILED``) as last answered, ``processed`` for OpenAI and
     None for Anthropic. ``metadata`` is everything sent beside the bytes: the form fields,
     or Gemini's ``file`` object from the start of the upload. ``uri`` is Gemini's file URI
-    (what ``fileData.fileUri`` refers to). The repr shows ``data`` only as size and digest.
+    (what ``fileData.fileUri`` refers to). The repr leaves the bytes (``data``) out.
     """
 
     provider: str

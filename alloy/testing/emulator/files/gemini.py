@@ -11,9 +11,10 @@ emulator answers whatever version the path names):
    query but swaps in its own base URL's scheme and host, so the URL must stay inside the
    scenario and API prefix.
 2. ``POST <upload url>`` once per 8 MiB chunk, with ``X-Goog-Upload-Command: upload`` (and
-   ``, finalize`` on the last), ``X-Goog-Upload-Offset`` and the start headers again. The
-   SDK retries (with one-second sleeps) any answer without ``x-goog-upload-status``, goes
-   on while it is ``active``, and needs ``final`` on the last with ``{"file": File}``.
+   ``, finalize`` on the last), ``X-Goog-Upload-Offset`` and the start headers again, but
+   no API key. The SDK retries (with one-second sleeps) any answer without
+   ``x-goog-upload-status``, goes on while it is ``active``, and needs ``final`` on the
+   last, with ``{"file": File}``.
 
 A ``File`` carries ``name`` (``files/`` and 12 lowercase letters and digits, which the SDK
 expects when it parses a file URI), ``uri``, ``mimeType``, ``sizeBytes`` (a string, as
