@@ -14,7 +14,10 @@ then inspect every ``RecordedRequest``::
 
 Wire formats: OpenAI Chat Completions and Responses (JSON and SSE), Anthropic Messages (JSON
 and SSE with ``event:`` lines), Gemini ``generateContent`` / ``streamGenerateContent`` (JSON
-and SSE) and Ollama ``/api/chat`` (JSON and NDJSON).
+and SSE) and Ollama ``/api/chat`` (JSON and NDJSON). The OpenAI, Anthropic and Gemini Files
+APIs (Gemini's resumable uploads included) keep uploads in memory per scenario
+(``Scenario.files``), and ``Scenario.set_limits(max_request_bytes=…)`` makes model calls over
+a size answer each provider's own "too large" error.
 
 Run ``python -m alloy.testing.emulator`` to serve out of process, and script that server with
 ``RemoteEmulator``.
@@ -26,6 +29,7 @@ from ._items import Fault
 from ._items import Reply
 from ._items import ToolCall
 from ._items import Verbatim
+from ._multipart import FormPart
 from ._record import Interaction
 from ._record import RecordedRequest
 from ._record import Recording
@@ -33,16 +37,19 @@ from ._record import load_recording
 from ._remote import RemoteEmulator
 from ._scenario import Scenario
 from ._server import Emulator
+from .files import StoredFile
 
 __all__ = [
     "Emulator",
     "Fault",
+    "FormPart",
     "Interaction",
     "RecordedRequest",
     "Recording",
     "RemoteEmulator",
     "Reply",
     "Scenario",
+    "StoredFile",
     "ToolCall",
     "Verbatim",
     "load_recording",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import http
 import json
 import time
@@ -19,7 +18,9 @@ from ._exchange import Send
 from ._items import Fault
 from ._items import Reply
 from ._items import Verbatim
+from ._limits import too_large
 from ._record import RecordedRequest
+from ._record import form_of
 from ._record import masked
 from ._routing import Route
 from ._routing import parse_route
@@ -27,6 +28,10 @@ from ._routing import split_scenario
 from ._state import Mismatch
 from ._state import Registry
 from ._state import ScenarioState
+from .files import FileRequest
+from .files import carries_file
+from .files import serve
+from .files import unready_file
 from .wire import WIRES
 from .wire import EventStream
 from .wire import JsonBody
@@ -34,6 +39,7 @@ from .wire import RenderContext
 from .wire import WireFormat
 from .wire._base import cut_point
 from .wire._base import dumps
+from .wire._base import html_page
 
 __all__ = ["EmulatorApp"]
 
@@ -92,10 +98,11 @@ class EmulatorApp:
             state = self.registry.get(name)
         except ValueError:
             state, route = self.registry.default, parse_route("/_invalid_scenario")
-        data = _parse_json(body)
         headers, query, digests = masked(
             _headers(scope), bytes(scope.get("query_string", b"")).decode("latin-1")
         )
+        # An uploaded file stays bytes, even a JSON one: it is not the request's JSON.
+        data = None if carries_file(headers) else _parse_json(body)
         retry = headers.get("x-stainless-retry-count", "")
         record = RecordedRequest(
             provider=route.provider,
@@ -110,6 +117,7 @@ class EmulatorApp:
             attempt=int(retry) if retry.isdigit() else None,
             arrived_at=arrived,
             key_digests=digests,
+            form=form_of(headers, body),
         )
         exchange = Exchange(receive, send, record, self._stop_future())
         self.registry.arrive(state, record)
@@ -125,6 +133,18 @@ class EmulatorApp:
         if route.provider == "unknown":
             message = f"emulator: no endpoint {record.method} {record.path}"
             await _send_error(exchange, wire, 404, message)
+            return
+        api = route.files_api
+        if api is not None:
+            await _send_files(state, route, exchange, wire, api)
+            return
+        limit = state.max_request_bytes
+        if route.generates and limit is not None and len(record.body) > limit:
+            await exchange.respond(*too_large(route, limit))
+            return
+        refusal = unready_file(state.files, record.json) if route.provider == "gemini" else None
+        if refusal is not None:
+            await exchange.respond(refusal.status, refusal.headers, refusal.body)
             return
         item = state.take(record, route.api_path)
         if isinstance(item, Mismatch):
@@ -148,6 +168,30 @@ class EmulatorApp:
             await _send_fault(exchange, wire, item)
         else:
             await _send_reply(exchange, wire, route, item)
+
+
+async def _send_files(
+    state: ScenarioState, route: Route, exchange: Exchange, wire: WireFormat, api: str
+) -> None:
+    """Answer from the scenario's file store; Files API calls never take scripted items."""
+    record = exchange.record
+    prefix = record.path[: len(record.path) - len(route.api_path)]
+    request = FileRequest(
+        method=record.method,
+        api_path=route.api_path,
+        query=record.query,
+        headers=record.headers,
+        body=record.body,
+        form=record.form,
+        json=record.json,
+        origin=f"http://{record.headers.get('host', '127.0.0.1')}{prefix}",
+    )
+    try:
+        answer = serve(api, state.files, request)
+    except Exception as exc:  # noqa: BLE001 - a bad request must answer, not kill the server
+        await _send_error(exchange, wire, 500, f"emulator: cannot answer the Files API: {exc}")
+        return
+    await exchange.respond(answer.status, answer.headers, answer.body)
 
 
 async def _read_body(receive: Receive) -> bytes | None:
@@ -226,12 +270,7 @@ def _html_page(status: int) -> str:
         phrase = http.HTTPStatus(status).phrase
     except ValueError:
         phrase = "Error"
-    title = html.escape(f"{status} {phrase}")
-    return (
-        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
-        f"<center><h1>{title}</h1></center>\r\n<hr><center>emulator</center>\r\n"
-        "</body>\r\n</html>\r\n"
-    )
+    return html_page(f"{status} {phrase}")
 
 
 async def _send_reply(exchange: Exchange, wire: WireFormat, route: Route, reply: Reply) -> None:

@@ -6,7 +6,10 @@ Endpoints (JSON in, JSON out; ``scenario`` null or absent means the default scen
 * ``GET /__emu__/requests?scenario=NAME`` -> list of recorded requests (body as text)
 * ``POST /__emu__/reset`` ``{"scenario"}``
 * ``POST /__emu__/default`` ``{"scenario", "item": {…} | null}``
-* ``GET /__emu__/stats?scenario=NAME`` -> in-flight gauges and queue length
+* ``POST /__emu__/limits`` ``{"scenario", "max_request_bytes": int | null}``
+* ``POST /__emu__/file_processing`` ``{"scenario", "polls": int, "fail": bool}``
+* ``GET /__emu__/files?scenario=NAME`` -> list of uploaded files (bytes as ``data_base64``)
+* ``GET /__emu__/stats?scenario=NAME`` -> in-flight gauges, queue length and size limit
 * ``GET /__emu__/health`` -> ``{"ok": true}``
 """
 
@@ -28,6 +31,7 @@ from ._record import request_to_json
 from ._routing import DEFAULT_SCENARIO
 from ._state import Registry
 from ._state import ScenarioState
+from .files import file_to_json
 
 __all__ = ["handle_control"]
 
@@ -66,6 +70,8 @@ def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
         state = registry.get(query.get("scenario", [DEFAULT_SCENARIO])[0] or DEFAULT_SCENARIO)
         if action == "requests":
             return 200, [request_to_json(request) for request in state.snapshot()]
+        if action == "files":
+            return 200, [file_to_json(file) for file in state.files.snapshot()]
         if action == "stats":
             return 200, {
                 "scenario": state.name,
@@ -73,6 +79,7 @@ def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
                 "peak_in_flight": state.peak_in_flight,
                 "pending": state.pending,
                 "server_peak_in_flight": registry.peak_in_flight,
+                "max_request_bytes": state.max_request_bytes,
             }
         if action == "health":
             return 200, {"ok": True}
@@ -97,6 +104,15 @@ def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
     if action == "default":
         item = payload.get("item")
         state.set_default(None if item is None else item_from_json(_object(item)))
+        return 200, {"ok": True}
+    if action == "limits":
+        state.set_limits(payload.get("max_request_bytes"))
+        return 200, {"ok": True}
+    if action == "file_processing":
+        polls, fail = payload.get("polls", 0), payload.get("fail", False)
+        if isinstance(polls, bool) or not isinstance(polls, int) or not isinstance(fail, bool):
+            raise _BadRequest("polls must be an integer and fail a boolean")
+        state.files.set_processing(polls, fail)
         return 200, {"ok": True}
     return 404, {"error": f"no control endpoint POST /__emu__/{action}"}
 

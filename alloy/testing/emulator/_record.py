@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
@@ -9,6 +11,7 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,10 @@ from ._items import Item
 from ._items import Verbatim
 from ._items import item_from_json
 from ._items import item_to_json
+from ._multipart import FormPart
+from ._multipart import MultipartError
+from ._multipart import is_multipart
+from ._multipart import parse_form
 
 __all__ = [
     "Interaction",
@@ -27,15 +34,21 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(repr=False)
 class RecordedRequest:
     """One request as the emulator received it, and how it was answered.
 
     Times are ``time.monotonic()`` seconds. ``attempt`` comes from the SDK's
     ``x-stainless-retry-count`` header (0 on the first try) when present. ``disconnected`` is
     True when the client went away before the response was complete. ``item`` is the script
-    item used, or None (unknown path, replay mismatch, nothing scripted in strict mode).
-    ``status`` is the HTTP status sent, or None when none was (reset, hang).
+    item used, or None (unknown path, replay mismatch, nothing scripted in strict mode, a
+    Files API request, a request over the size limit). ``status`` is the HTTP status sent,
+    or None when none was (reset, hang).
+
+    A ``multipart/form-data`` body is also parsed into ``form`` (empty otherwise). Uploads
+    are never printed: the repr shows the body, and every file part, as its size and
+    SHA-256; ``body`` and ``FormPart.data`` keep the bytes for assertions. ``json`` is None
+    for an upload's bytes even when the file itself is JSON.
 
     Credentials are never kept: the ``authorization``, ``x-api-key`` and ``x-goog-api-key``
     headers and a ``key=`` query parameter are recorded as ``***`` (``Bearer ***``), and
@@ -59,10 +72,41 @@ class RecordedRequest:
     item: Item | None = None
     status: int | None = field(default=None)
     key_digests: frozenset[str] = field(default=frozenset[str](), repr=False)
+    form: tuple[FormPart, ...] = ()
 
     def carries_key(self, key: str) -> bool:
         """Whether this request sent ``key`` (in a credential header or ``key=``)."""
         return _digest(key) in self.key_digests
+
+    def form_field(self, name: str) -> FormPart | None:
+        """The first form part called ``name``, if the body had one."""
+        return next((part for part in self.form if part.name == name), None)
+
+    def __repr__(self) -> str:
+        shown: list[str] = []
+        for item in fields(self):
+            if item.repr:
+                name = item.name
+                text = body_summary(self.body) if name == "body" else repr(getattr(self, name))
+                shown.append(f"{name}={text}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+
+def body_summary(body: bytes) -> str:
+    """How a body appears in reprs: its size and SHA-256, never its bytes."""
+    return f"<{len(body)} bytes sha256={hashlib.sha256(body).hexdigest()}>"
+
+
+def form_of(headers: Mapping[str, str], body: bytes) -> tuple[FormPart, ...]:
+    """The parsed parts of a ``multipart/form-data`` body; empty for any other body, or a
+    malformed one (the endpoint that reads the form answers that with its own error)."""
+    content_type = headers.get("content-type", "")
+    if not is_multipart(content_type):
+        return ()
+    try:
+        return parse_form(body, content_type)
+    except MultipartError:
+        return ()
 
 
 _CREDENTIAL_HEADERS = frozenset(
@@ -97,7 +141,12 @@ def masked(headers: Mapping[str, str], query: str) -> tuple[dict[str, str], str,
 
 
 def request_to_json(request: RecordedRequest) -> dict[str, Any]:
-    """Encode for the control plane; the body travels as (lossy) UTF-8 text."""
+    """Encode for the control plane; a body that is not UTF-8 (an upload) travels as
+    ``body_base64``, so the bytes arrive intact."""
+    try:
+        body: dict[str, str] = {"body": request.body.decode("utf-8")}
+    except UnicodeDecodeError:
+        body = {"body_base64": base64.b64encode(request.body).decode("ascii")}
     return {
         "provider": request.provider,
         "scenario": request.scenario,
@@ -105,7 +154,7 @@ def request_to_json(request: RecordedRequest) -> dict[str, Any]:
         "path": request.path,
         "query": request.query,
         "headers": request.headers,
-        "body": request.body.decode("utf-8", "replace"),
+        **body,
         "json": request.json,
         "stream": request.stream,
         "attempt": request.attempt,
@@ -121,11 +170,27 @@ def request_to_json(request: RecordedRequest) -> dict[str, Any]:
 
 def request_from_json(data: Mapping[str, Any]) -> RecordedRequest:
     """Inverse of ``request_to_json``."""
-    fields = dict(data)
-    fields["body"] = str(fields["body"]).encode()
-    fields["key_digests"] = frozenset(fields.get("key_digests") or ())
-    item = fields.pop("item", None)
-    return RecordedRequest(item=None if item is None else item_from_json(item), **fields)
+    values = dict(data)
+    encoded = values.pop("body_base64", None)
+    try:
+        body = (
+            base64.b64decode(str(encoded), validate=True)
+            if encoded is not None
+            else str(values.pop("body")).encode()
+        )
+    except binascii.Error as exc:
+        raise ValueError(f"body_base64 is not base64: {exc}") from None
+    values.pop("body", None)
+    values["key_digests"] = frozenset(values.get("key_digests") or ())
+    headers: dict[str, str] = dict(values.pop("headers"))
+    item = values.pop("item", None)
+    return RecordedRequest(
+        headers=headers,
+        body=body,
+        form=form_of(headers, body),
+        item=None if item is None else item_from_json(item),
+        **values,
+    )
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from ._record import request_from_json
 from ._routing import api_base_url
 from ._routing import sdk_env
 from ._routing import valid_scenario_name
+from .files import StoredFile
+from .files import file_from_json
 
 __all__ = ["RemoteEmulator"]
 
@@ -67,8 +69,22 @@ class RemoteEmulator:
         """The answer for an empty queue; None for the strict error. (No callables remotely.)"""
         self._post("default", {"item": None if item is None else item_to_json(item)})
 
+    def set_limits(self, *, max_request_bytes: int | None) -> None:
+        """Refuse model calls over ``max_request_bytes`` (see ``Scenario.set_limits``)."""
+        self._post("limits", {"max_request_bytes": max_request_bytes})
+
+    def set_file_processing(self, polls: int = 0, *, fail: bool = False) -> None:
+        """How Gemini files process (see ``Scenario.set_file_processing``)."""
+        self._post("file_processing", {"polls": polls, "fail": fail})
+
+    @property
+    def files(self) -> list[StoredFile]:
+        """The files uploaded so far (see ``Scenario.files``)."""
+        return [file_from_json(entry) for entry in self._get("files")]
+
     def reset(self) -> None:
-        """Forget queued items and recorded requests and restore the initial default."""
+        """Forget queued items, recorded requests and uploaded files, and restore the
+        initial default, size limit and file processing."""
         self._post("reset", {})
 
     @property

@@ -10,6 +10,7 @@ from typing import Any
 __all__ = [
     "APIS",
     "DEFAULT_SCENARIO",
+    "FILE_APIS",
     "Route",
     "api_base_url",
     "parse_route",
@@ -34,13 +35,23 @@ _ENDPOINTS = {
     "/v1/messages": "anthropic",
     "/api/chat": "ollama",
 }
+FILE_APIS = {"openai": "openai-files", "anthropic": "anthropic-files", "gemini": "gemini-files"}
+"""The Files API behind each API prefix, by its ``Route.provider`` name."""
+# Files APIs are reached only through their API prefix: unprefixed, ``/v1/files`` would be
+# both OpenAI's and Anthropic's. Gemini uploads go to ``/upload/{version}/files``.
+_FILE_PATHS = {
+    "openai": re.compile(r"/v1/files(?:/[^/]+(?:/content)?)?"),
+    "anthropic": re.compile(r"/v1/files(?:/[^/]+(?:/content)?)?"),
+    "gemini": re.compile(r"(?:/upload)?/v\d+[A-Za-z0-9]*/files(?:/[^/]+)?"),
+}
 # Which providers each API prefix may reach; ollama also serves OpenAI-compatible chat.
 _ALLOWED = {
-    "openai": frozenset({"openai-chat", "openai-responses"}),
-    "anthropic": frozenset({"anthropic"}),
-    "gemini": frozenset({"gemini"}),
+    "openai": frozenset({"openai-chat", "openai-responses", "openai-files"}),
+    "anthropic": frozenset({"anthropic", "anthropic-files"}),
+    "gemini": frozenset({"gemini", "gemini-files"}),
     "ollama": frozenset({"ollama", "openai-chat"}),
 }
+_GENERATE = frozenset({"openai-chat", "openai-responses", "anthropic", "gemini", "ollama"})
 _ENVELOPE_FOR_API = {
     "openai": "openai-chat",
     "anthropic": "anthropic",
@@ -78,6 +89,16 @@ class Route:
     model: str | None = None
     path_streams: bool | None = None
 
+    @property
+    def generates(self) -> bool:
+        """Whether this is a model call (the endpoints ``Reply`` and ``Fault`` answer)."""
+        return self.provider in _GENERATE
+
+    @property
+    def files_api(self) -> str | None:
+        """The API (``openai``, ``anthropic``, ``gemini``) whose Files API this path is in."""
+        return self.api if FILE_APIS.get(self.api) == self.provider else None
+
     def wants_stream(self, body: Mapping[str, Any]) -> bool:
         """Whether to stream: from the body flag, not from ``Accept`` (the SDKs always send
         ``application/json``), except for Gemini (the path) and Ollama (streams by default)."""
@@ -104,9 +125,12 @@ def parse_route(path: str) -> Route:
     if gemini is not None:
         provider, model = "gemini", gemini.group(1)
         streams = gemini.group(2) == "streamGenerateContent"
+    files = _FILE_PATHS.get(api)
+    if files is not None and files.fullmatch(rest):
+        provider = FILE_APIS[api]
     if api and provider not in _ALLOWED[api]:
         provider = "unknown"
-    if provider != "unknown":
+    if provider in _GENERATE:
         envelope = provider
     return Route(provider, api, rest, envelope, model, streams)
 

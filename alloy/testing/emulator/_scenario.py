@@ -11,16 +11,21 @@ from ._routing import api_base_url
 from ._routing import sdk_env
 from ._state import Default
 from ._state import ScenarioState
+from .files import StoredFile
 
 __all__ = ["Scenario"]
 
 
 class Scenario:
-    """An isolated script queue and request log on a running emulator.
+    """An isolated script queue, request log and file store on a running emulator.
 
     A scenario is served under ``/_s/{name}/…``; point an SDK at ``base_url(api)`` (or use
     ``env()``) and only this scenario's queue answers it and only its log records it, so tests
     sharing one emulator, or concurrent benchmark clients, do not see each other.
+
+    The OpenAI, Anthropic and Gemini Files APIs answer from the scenario's in-memory store
+    (``files``); they never take scripted items, so uploads leave the queue, and the strict
+    "no scripted reply left" error, to the model calls.
     """
 
     def __init__(self, state: ScenarioState, root: Callable[[], str], prefix: str) -> None:
@@ -59,8 +64,29 @@ class Scenario:
         for the strict error (400 "emulator: no scripted reply left ...")."""
         self._state.set_default(item)
 
+    def set_limits(self, *, max_request_bytes: int | None) -> None:
+        """Refuse model calls whose body is over ``max_request_bytes`` (None: no limit), with
+        each provider's own error: OpenAI 413 (an HTML page, as its Cloudflare front sends),
+        Anthropic 413 ``request_too_large``, Gemini 400 ``INVALID_ARGUMENT`` "Request payload
+        size exceeds the limit", Ollama 413. A refused call takes no scripted item. Files API
+        uploads are not limited."""
+        self._state.set_limits(max_request_bytes)
+
+    def set_file_processing(self, polls: int = 0, *, fail: bool = False) -> None:
+        """How Gemini files uploaded from now on process: the upload and the first ``polls``
+        ``files.get`` calls answer ``PROCESSING``, the next ones ``ACTIVE`` (``FAILED``, with
+        an ``error``, when ``fail``). The default, ``polls=0``, is ACTIVE at once."""
+        self._state.files.set_processing(polls, fail)
+
+    @property
+    def files(self) -> list[StoredFile]:
+        """The files uploaded to this scenario's Files APIs since the last reset, in order,
+        deleted ones included (``deleted=True``)."""
+        return self._state.files.snapshot()
+
     def reset(self) -> None:
-        """Forget queued items and recorded requests and restore the initial default."""
+        """Forget queued items, recorded requests and uploaded files, and restore the initial
+        default, size limit and file processing."""
         self._state.reset()
 
     @property

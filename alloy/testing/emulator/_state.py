@@ -20,6 +20,7 @@ from ._record import RecordedRequest
 from ._routing import DEFAULT_SCENARIO
 from ._routing import same_endpoint
 from ._routing import valid_scenario_name
+from .files import FileStore
 
 __all__ = ["Default", "Mismatch", "Registry", "Responder", "ScenarioState"]
 
@@ -38,10 +39,13 @@ class Mismatch:
 
 
 class ScenarioState:
-    """One scenario's queue, request log, default and in-flight gauge."""
+    """One scenario's queue, request log, default, in-flight gauge, uploaded files and
+    request-size limit."""
 
     def __init__(self, name: str, default: Default) -> None:
         self.name = name
+        self.files = FileStore()
+        self._max_request_bytes: int | None = None
         self._lock = threading.Lock()
         self._queue: deque[Item] = deque()
         self._log: list[RecordedRequest] = []
@@ -58,12 +62,31 @@ class ScenarioState:
         with self._lock:
             self._default = default
 
+    def set_limits(self, max_request_bytes: object) -> None:
+        """Set the size limit; ``object`` because control-plane JSON may send anything."""
+        if max_request_bytes is not None and (
+            isinstance(max_request_bytes, bool)
+            or not isinstance(max_request_bytes, int)
+            or max_request_bytes < 0
+        ):
+            raise ValueError(
+                f"max_request_bytes must be a size in bytes or None, not {max_request_bytes!r}"
+            )
+        with self._lock:
+            self._max_request_bytes = max_request_bytes
+
+    @property
+    def max_request_bytes(self) -> int | None:
+        return self._max_request_bytes
+
     def reset(self) -> None:
         with self._lock:
             self._queue.clear()
             self._log.clear()
             self._default = self._initial_default
             self._peak = self._in_flight
+            self._max_request_bytes = None
+        self.files.clear()
 
     def snapshot(self) -> list[RecordedRequest]:
         with self._lock:

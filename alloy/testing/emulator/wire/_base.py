@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ __all__ = [
     "WireFormat",
     "cut_point",
     "dumps",
+    "html_page",
     "pieces",
     "sse",
 ]
@@ -80,6 +82,16 @@ class WireFormat:
 def dumps(value: Any) -> str:
     """Compact JSON, as providers send it."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def html_page(title: str, footer: str = "emulator") -> str:
+    """The bare error page a proxy (nginx, Cloudflare) answers with, in place of JSON."""
+    shown = html.escape(title)
+    return (
+        f"<html>\r\n<head><title>{shown}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{shown}</h1></center>\r\n<hr><center>{html.escape(footer)}</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
 
 
 def sse(data: Any, event: str | None = None) -> bytes:
