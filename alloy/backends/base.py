@@ -19,6 +19,7 @@ from typing import Protocol
 from typing import runtime_checkable
 
 from .._deltas import Delta
+from .._media import Media
 from .._media import MediaKind
 from .._messages import OutputMode
 from .._messages import Request
@@ -33,6 +34,8 @@ __all__ = [
     "ModelProfile",
     "StreamDecoder",
     "StructuredOutput",
+    "UploadedFile",
+    "Uploader",
     "WrapperBackend",
     "profile_for",
 ]
@@ -76,6 +79,40 @@ class MediaSupport:
 
 NO_MEDIA = MediaSupport()
 """Text only."""
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedFile:
+    """A file a backend uploaded to its provider's Files API.
+
+    Attributes:
+        file_id: what ``Image/Audio/Document.from_file_id`` takes for this provider (for
+            Gemini, the file's URI).
+        expires_at: when the provider deletes it (Unix seconds), or None if never.
+    """
+
+    file_id: str
+    expires_at: float | None
+
+
+@runtime_checkable
+class Uploader(Protocol):
+    """A backend that can upload media to its provider's Files API (``MediaSupport.uploads``).
+
+    Alloy calls these from a worker thread for async calls, so only a sync form is needed.
+    """
+
+    def upload_account(self) -> tuple[str, str]:
+        """Where uploads go and for whom: ``(base_url, account fingerprint)``. A file id is
+        reused only for the same pair (``alloy._store.account_fingerprint`` makes the
+        fingerprint from the key; the key itself is never stored)."""
+        ...
+
+    def upload(self, media: Media, *, expires_in: int) -> UploadedFile:
+        """Upload ``media``'s bytes, asking the provider to delete it ``expires_in`` seconds
+        later where the API takes an expiry; return once the file is usable (Gemini: ACTIVE).
+        Failures are alloy errors, as for a model call."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
