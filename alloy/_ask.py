@@ -17,6 +17,7 @@ from typing import cast
 from typing import overload
 
 from ._config import Config
+from ._config import MediaUpload
 from ._config import ToolMode
 from ._config import Wrapper
 from ._config import effective
@@ -121,6 +122,8 @@ class AskOptions(TypedDict, total=False):
     provider_options: Mapping[str, Mapping[str, Any]]
     wrappers: Sequence[Wrapper]
     store: str | PathLike[str]
+    media_upload: MediaUpload
+    media_inline_limit: int
 
 
 def _prepare(

@@ -37,6 +37,8 @@ __all__ = ["Config", "Wrapper", "configure", "use_config"]
 
 ToolMode = Literal["auto", "native", "react"]
 _TOOL_MODES: tuple[str, ...] = get_args(ToolMode)
+MediaUpload = Literal["auto", "never", "always"]
+_MEDIA_UPLOADS: tuple[str, ...] = get_args(MediaUpload)
 Wrapper = Callable[["Backend"], "Backend"]
 """A wrapper factory: given the backend it wraps, the backend to call instead."""
 # Keys whose values are secrets: shown as '***' in every repr.
@@ -74,6 +76,11 @@ class Config:
             first one is outermost. See "Wrapping a backend" in docs/writing-a-backend.md.
         store: the SQLite file alloy keeps its records in (uploaded file ids, and later
             batch jobs and cached responses); unset, a per-user data file. See docs/store.md.
+        media_upload: ``"auto"`` uploads media through the provider's Files API when they do
+            not fit inline, ``"never"`` refuses them instead, ``"always"`` uploads every
+            medium the provider takes by file. See docs/media.md.
+        media_inline_limit: bytes of base64 the inline media of one request may take,
+            instead of the provider's limit.
     """
 
     model: str | None = None
@@ -93,6 +100,8 @@ class Config:
     provider_options: Mapping[str, Mapping[str, Any]] | None = None
     wrappers: tuple[Wrapper, ...] | None = None
     store: str | os.PathLike[str] | None = None
+    media_upload: MediaUpload | None = None
+    media_inline_limit: int | None = None
 
     def __post_init__(self) -> None:
         _check(self)
@@ -209,6 +218,11 @@ def _check(cfg: Config) -> None:
         raise bad("wrappers", "a tuple of callables that each take a backend and return one")
     if cfg.store is not None and not isinstance(cfg.store, str | os.PathLike):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise bad("store", "a file path")
+    if cfg.media_upload is not None and cfg.media_upload not in _MEDIA_UPLOADS:
+        raise bad("media_upload", " or ".join(repr(m) for m in _MEDIA_UPLOADS))
+    limit = cfg.media_inline_limit
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise bad("media_inline_limit", "a number of bytes (an integer, 0 or more)")
 
 
 DEFAULTS = Config(
@@ -223,6 +237,7 @@ DEFAULTS = Config(
     max_retries=2,
     max_retry_wait=60.0,
     provider_options={},
+    media_upload="auto",
 )
 
 # --- environment -------------------------------------------------------------------------

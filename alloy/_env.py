@@ -31,6 +31,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ALLOY_MAX_RETRY_WAIT": ("max_retry_wait", "float"),
     "ALLOY_PROVIDER_OPTIONS": ("provider_options", "json"),
     "ALLOY_STORE": ("store", "str"),
+    "ALLOY_MEDIA_UPLOAD": ("media_upload", "str"),
+    "ALLOY_MEDIA_INLINE_LIMIT": ("media_inline_limit", "int"),
 }
 """Variable → (setting, kind). Settings that hold Python objects (``retry_on``,
 ``wrappers``) have no variable."""

@@ -1,11 +1,14 @@
-"""Whether a request's media can reach the provider, decided before any network call.
+"""Whether a request's media can reach the provider, and which to upload first, decided
+before any network call.
 
 Each media part must be a kind the model takes (``Capabilities.media``), sent a way the
 provider accepts (inline bytes, a URL it fetches, or a file uploaded to that same provider),
-of a media type it reads, and the inline media of one request must fit the provider's
-inline limit, counted in base64 as the provider counts it. Anything else is a
-``CapabilityError`` that names the parameter and says what would work instead. Alloy never
-downloads a URL to make it fit.
+of a media type it reads, and the inline media of one request must fit the inline limit
+(the provider's, or the ``media_inline_limit`` setting), counted in base64 as the providers
+count it. With ``media_upload="auto"`` the largest inline media that the provider takes by
+file are uploaded until the rest fits; ``"always"`` uploads every such medium; ``"never"``
+uploads nothing. What still cannot go is a ``CapabilityError`` that names the parameter and
+says what would work instead. Alloy never downloads a URL to make it fit.
 """
 
 from __future__ import annotations
@@ -51,11 +54,29 @@ def _what(part: MediaPart) -> str:
     return f"{kind} input (parameter {part.name!r})" if part.name else f"{kind} input"
 
 
-def check_media(parts: Sequence[MediaPart], caps: Capabilities, backend: str, model: str) -> None:
-    """``CapabilityError`` unless every part of ``parts`` can be sent to ``backend``."""
+def check_media(
+    parts: Sequence[MediaPart],
+    caps: Capabilities,
+    backend: str,
+    model: str,
+    *,
+    upload: str = "never",
+    inline_limit: int | None = None,
+    can_upload: bool = False,
+) -> tuple[MediaPart, ...]:
+    """The parts of ``parts`` to upload before the request; ``CapabilityError`` unless
+    every part can then be sent to ``backend``.
+
+    Args:
+        upload: the ``media_upload`` setting.
+        inline_limit: the ``media_inline_limit`` setting (None: the provider's limit).
+        can_upload: the backend implements ``Uploader``.
+    """
     support = caps.media
     inline = 0
+    sized: list[tuple[int, MediaPart]] = []  # inline parts that could go as uploaded files
     family = backend.split("-", 1)[0]
+    uploads = can_upload and support.uploads
     for part in parts:
         media = part.media
         ways = support.ways(media.kind)
@@ -97,18 +118,44 @@ def check_media(parts: Sequence[MediaPart], caps: Capabilities, backend: str, mo
                 hint=f"It takes {', '.join(sorted(allowed))}; convert the file first.",
             )
         if way == "inline":
-            inline += media.encoded_size or 0
-    limit = support.inline_limit
+            size = media.encoded_size or 0
+            inline += size
+            if uploads and "file" in ways:
+                sized.append((size, part))
+    chosen: list[MediaPart] = []
+    if upload == "always":
+        chosen = [part for _, part in sized]
+        inline -= sum(size for size, _ in sized)
+    limit = support.inline_limit if inline_limit is None else inline_limit
+    if limit is not None and inline > limit and upload == "auto":
+        for size, part in sorted(sized, key=lambda item: -item[0]):
+            if inline <= limit:
+                break
+            chosen.append(part)
+            inline -= size
     if limit is not None and inline > limit:
         raise CapabilityError(
-            f"{inline / _MB:.1f} MB of inline media in one request (its limit is "
-            f"{limit / _MB:.0f} MB of base64)",
+            f"{_size(inline)} of inline media in one request (the limit is {_size(limit)} "
+            "of base64)",
             backend,
             model,
-            hint="Upload the file to the provider's Files API and pass "
-            "Image/Audio/Document.from_file_id(...), pass a URL the provider can fetch, "
-            "or send smaller files.",
+            hint=_too_big_hint(upload, bool(sized)),
         )
+    return tuple(chosen)
+
+
+def _size(count: int) -> str:
+    return f"{count / _MB:.1f} MB" if count >= _MB else f"{count} bytes"
+
+
+def _too_big_hint(upload: str, uploadable: bool) -> str:
+    if upload == "never" and uploadable:
+        return "Set media_upload='auto' to upload what does not fit through the Files API."
+    return (
+        "Upload the file to the provider's Files API and pass "
+        "Image/Audio/Document.from_file_id(...), pass a URL the provider can fetch, "
+        "or send smaller files."
+    )
 
 
 def _types(support: MediaSupport, media: Media) -> frozenset[str] | None:

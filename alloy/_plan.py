@@ -59,6 +59,8 @@ class Plan(Generic[T]):
     react: bool = False
     finalize_request: Request | None = None
     """The request of a finalize turn: the output schema enforced, no tools, no ReAct text."""
+    uploads: tuple[MediaPart, ...] = ()
+    """Media parts of the prompt to upload through the Files API before the first request."""
 
 
 def select_backend(cfg: Config) -> tuple[Backend, str, str, Mapping[str, Any]]:
@@ -146,16 +148,26 @@ def plan(
             _resolved.clear()  # configs made per call (``ask``) must not pile up
         _resolved[key] = found = (cfg, output, tools, forced, entry)
     backend, provider, caps, template, finalize, react = found[4]
+    uploads: tuple[MediaPart, ...] = ()
     if not isinstance(prompt, str) and any(type(part) is MediaPart for part in prompt):
         from ._media_policy import check_media
+        from ._uploads import find_uploader
 
-        check_media(
-            [part for part in prompt if isinstance(part, MediaPart)], caps, provider, template.model
+        uploads = check_media(
+            [part for part in prompt if isinstance(part, MediaPart)],
+            caps,
+            provider,
+            template.model,
+            upload=cfg.media_upload or "auto",
+            inline_limit=cfg.media_inline_limit,
+            can_upload=find_uploader(backend) is not None,
         )
     messages = (Message.user(prompt),)
     request = template.with_messages(messages)
     finalize_request = request if finalize is None else finalize.with_messages(messages)
-    return Plan(backend, provider, caps, request, output, cfg, tools, react, finalize_request)
+    return Plan(
+        backend, provider, caps, request, output, cfg, tools, react, finalize_request, uploads
+    )
 
 
 _Entry = tuple[Backend, str, Capabilities, Request, "Request | None", bool]

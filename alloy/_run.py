@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator
 from collections.abc import Callable
 from collections.abc import Generator
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Literal
 from typing import Protocol
@@ -28,6 +29,9 @@ from ._loop import steps
 from ._messages import Response
 from ._plan import Plan
 from ._result import Result
+
+if TYPE_CHECKING:
+    from ._uploads import Uploaded
 
 __all__ = ["Call", "Event", "EventKind", "Reader", "adrive", "drive", "run_async", "run_sync"]
 
@@ -86,12 +90,18 @@ def drive(
 ) -> Generator[Event, None, None]:
     """The call's events, with the backend's blocking client; tools run in threads."""
     parallel = p.config.parallel_tools_max or 1
+    uploaded = _uploaded(p) if p.uploads else None
     while True:
         step = flow.step
         if isinstance(step, RunTools):
             assert p.tools is not None
             outcome: Any = p.tools.run(step.calls, parallel)
-        elif reader is None:
+            if not flow.send(outcome):
+                return
+            continue
+        if uploaded is not None:
+            step = uploaded.apply(step)
+        if reader is None:
             outcome = p.backend.complete(step)
         else:
             turn, deltas = reader(), p.backend.stream(step)
@@ -111,12 +121,23 @@ async def adrive(
 ) -> AsyncGenerator[Event, None]:
     """The async twin of ``drive``: the backend's asyncio client; async tools are awaited."""
     parallel = p.config.parallel_tools_max or 1
+    uploaded = None
+    if p.uploads:
+        import asyncio
+
+        # Uploads use the blocking client and the store: a worker thread keeps the loop free.
+        uploaded = await asyncio.to_thread(_uploaded, p)
     while True:
         step = flow.step
         if isinstance(step, RunTools):
             assert p.tools is not None
             outcome: Any = await p.tools.arun(step.calls, parallel)
-        elif reader is None:
+            if not flow.send(outcome):
+                return
+            continue
+        if uploaded is not None:
+            step = uploaded.apply(step)
+        if reader is None:
             outcome = await p.backend.acomplete(step)
         else:
             turn, deltas = reader(), p.backend.astream(step)
@@ -131,6 +152,12 @@ async def adrive(
             outcome = turn.response()
         if not flow.send(outcome):
             return
+
+
+def _uploaded(p: Plan[Any]) -> Uploaded:
+    from ._uploads import resolve
+
+    return resolve(p.uploads, p.backend, p.provider, p.config)
 
 
 def run_sync(p: Plan[T]) -> Result[T]:

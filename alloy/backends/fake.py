@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from .._deltas import TextDelta
 from .._deltas import ToolCallDelta
 from .._deltas import UsageDelta
 from .._errors import ProviderError
+from .._media import Media
 from .._messages import Request
 from .._messages import Response
 from .._messages import ToolCall
@@ -37,6 +39,7 @@ from ._schema_values import schema_value
 from .base import Capabilities
 from .base import MediaSupport
 from .base import ModelProfile
+from .base import UploadedFile
 
 __all__ = ["PROFILES", "FakeBackend", "create", "schema_value"]
 
@@ -51,8 +54,11 @@ EVERY_MEDIUM = MediaSupport(
     audio=frozenset({"inline", "url", "file"}),
     document=frozenset({"inline", "url", "file"}),
     document_types=frozenset({"application/pdf", "text/plain", "text/markdown", "text/csv"}),
+    uploads=True,
 )
-"""The fake takes every kind of media, every way: tests see the parts in ``requests``."""
+"""The fake takes every kind of media, every way, and "uploads" (``FakeBackend.uploads``):
+tests see the parts in ``requests``. It has no inline limit: set ``media_inline_limit`` or
+``media_upload="always"`` to exercise uploads."""
 
 DEFAULT_CAPABILITIES = Capabilities(tool_error_flag=True, media=EVERY_MEDIUM)
 PROFILES = (ModelProfile(DEFAULT_CAPABILITIES, label="all models (configurable per instance)"),)
@@ -89,6 +95,7 @@ class FakeBackend:
         self._responder = responder
         self._queue: list[_Scripted] = []
         self._requests: list[Request] = []
+        self._uploads: list[Media] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self.default_text = default_text
@@ -106,6 +113,24 @@ class FakeBackend:
         """Every request received so far (a copy)."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def uploads(self) -> list[Media]:
+        """Every medium uploaded to the fake so far (a copy), in order."""
+        with self._lock:
+            return list(self._uploads)
+
+    def upload_account(self) -> tuple[str, str]:
+        """Every fake shares one account: uploads recorded in the store are reused by any
+        fake, in any process, as a provider's would be for one key."""
+        return ("fake:", "fake-account")
+
+    def upload(self, media: Media, *, expires_in: int) -> UploadedFile:
+        """Keep ``media`` as an upload; its id is ``fake-file-N``."""
+        with self._lock:
+            self._uploads.append(media)
+            number = len(self._uploads)
+        return UploadedFile(f"fake-file-{number}", time.time() + expires_in)
 
     def add_reply(
         self,
@@ -140,10 +165,11 @@ class FakeBackend:
         return self
 
     def reset(self) -> None:
-        """Forget queued replies and recorded requests."""
+        """Forget queued replies, recorded requests and uploads."""
         with self._lock:
             self._queue.clear()
             self._requests.clear()
+            self._uploads.clear()
 
     def _tool_call(self, call: Any) -> ToolCall:
         if isinstance(call, ToolCall):
