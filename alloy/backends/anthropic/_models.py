@@ -37,6 +37,7 @@ MEDIA = MediaSupport(
     document=frozenset({"inline", "url", "file"}),
     document_types=frozenset({"application/pdf", "text/plain"}),
     inline_limit=32 * 1024 * 1024,
+    uploads=True,
 )
 
 NATIVE = Capabilities(

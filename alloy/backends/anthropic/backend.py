@@ -29,6 +29,7 @@ encode (``_encode``) → one ``client.messages.create`` call → decode (``_deco
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -41,11 +42,14 @@ from typing import cast
 
 import anthropic
 import httpx2
+from anthropic.types import FileMetadata
 from anthropic.types import Message as SDKMessage
 
 from ..._deltas import Delta
+from ..._media import Media
 from ..._messages import Request
 from ..._messages import Response
+from ..._store import account_fingerprint
 from .._boundary import ErrorBoundary
 from .._boundary import Secrets
 from .._boundary import expect
@@ -55,6 +59,7 @@ from .._clients import with_http_client
 from .._deadline import async_hooks
 from .._deadline import hooks
 from ..base import Capabilities
+from ..base import UploadedFile
 from ._decode import decode_response
 from ._encode import CLIENT_OPTIONS
 from ._encode import RESERVED_OPTIONS
@@ -73,6 +78,8 @@ _T = TypeVar("_T")
 
 # The client attributes that hold a key, given or found in the environment.
 _KEY_ATTRIBUTES = ("api_key", "auth_token")
+# The seconds ``files.upload``'s ``expires_in_seconds`` takes (one hour to 90 days).
+_EXPIRY_RANGE = (3600, 90 * 24 * 3600)
 
 
 class AnthropicBackend:
@@ -173,6 +180,30 @@ class AnthropicBackend:
                     for delta in decoder.feed(event):
                         boundary.started = True
                         yield delta
+
+    def upload_account(self) -> tuple[str, str]:
+        """The base URL the sync client sends to, and the fingerprint of its key (or of its
+        bearer token, when it authenticates with one)."""
+        client = self._cache.sync()
+        base_url = str(client.base_url)
+        return base_url, account_fingerprint(client.api_key or client.auth_token or "", base_url)
+
+    def upload(self, media: Media, *, expires_in: int) -> UploadedFile:
+        """``files.upload`` with ``expires_in`` clamped to what ``expires_in_seconds`` takes.
+
+        A nameless upload keeps no filename: the API names it after its media type.
+        """
+        low, high = _EXPIRY_RANGE
+        seconds = min(max(expires_in, low), high)
+        client = self._cache.sync()
+        sent = time.time()
+        with ErrorBoundary(translate, self._secrets, None):
+            raw: object = client.files.upload(
+                file=(media.filename, media.data, media.media_type), expires_in_seconds=seconds
+            )
+        stored = self._expect(raw, FileMetadata)
+        expires_at = stored.expires_at.timestamp() if stored.expires_at else sent + seconds
+        return UploadedFile(file_id=stored.id, expires_at=expires_at)
 
     def _boundary(self, request: Request, *, stream: bool = False) -> ErrorBoundary:
         return ErrorBoundary(

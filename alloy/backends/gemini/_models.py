@@ -31,6 +31,7 @@ MEDIA = MediaSupport(
         {"application/pdf", "text/plain", "text/html", "text/csv", "text/markdown"}
     ),
     inline_limit=20 * 1024 * 1024,
+    uploads=True,
 )
 
 CAPABILITIES = Capabilities(schema_dialect="gemini", tool_error_flag=True, media=MEDIA)

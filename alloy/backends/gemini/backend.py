@@ -33,8 +33,10 @@ How the SDK is driven, and why:
 
 from __future__ import annotations
 
+import io
 import os
 import ssl
+import time
 from collections.abc import AsyncGenerator
 from collections.abc import AsyncIterator
 from collections.abc import Generator
@@ -50,9 +52,14 @@ from google import genai
 from google.genai import types
 
 from ..._deltas import Delta
+from ..._errors import CapabilityError
 from ..._errors import ConfigurationError
+from ..._errors import ProviderError
+from ..._errors import ProviderTimeout
+from ..._media import Media
 from ..._messages import Request
 from ..._messages import Response
+from ..._store import account_fingerprint
 from .._boundary import ErrorBoundary
 from .._boundary import Secrets
 from .._clients import ClientCache
@@ -62,6 +69,7 @@ from .._deadline import hooks
 from .._deadline import with_hooks
 from ..base import Capabilities
 from ..base import StreamDecoder as Decoder
+from ..base import UploadedFile
 from ._decode import decode_response
 from ._encode import CLIENT_OPTIONS
 from ._encode import RESERVED_OPTIONS
@@ -81,6 +89,11 @@ _VERTEX_ENV = ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE")
 _HTTP_FIELDS = ("base_url", "api_version", "headers")
 # ``async_client_args`` that belong to the transport alloy builds for the async client.
 _TRANSPORT_ARGS = ("verify", "cert", "trust_env", "http1", "http2", "limits")
+# How long an uploaded file may stay PROCESSING, and the pauses between looks at it.
+_PROCESSING_LIMIT = 600.0
+_FIRST_POLL, _LONGEST_POLL = 0.2, 2.0
+# The Gemini API keeps an uploaded file for 48 hours, whatever the caller asks.
+_FILE_LIFETIME = 48 * 3600
 # The responses opened while ``astream`` waits for its next chunk (None: not streaming).
 _OPENED: ContextVar[list[httpx2.Response] | None] = ContextVar("alloy_gemini_opened", default=None)
 
@@ -180,6 +193,63 @@ class GeminiBackend:
                 await chunks.aclose()
                 for response in opened:
                     await response.aclose()
+
+    def upload_account(self) -> tuple[str, str]:
+        """The base URL the blocking client sends to, and the fingerprint of its key."""
+        client = self._clients.sync()
+        # genai.Client makes neither public; its API client holds both, as it sends them
+        # (the key may come from GOOGLE_API_KEY or GEMINI_API_KEY, in the SDK's order).
+        api = client._api_client  # pyright: ignore[reportPrivateUsage]
+        base_url = str(api.get_read_only_http_options().get("base_url") or "")
+        return base_url, account_fingerprint(api.api_key or "", base_url)
+
+    def upload(self, media: Media, *, expires_in: int) -> UploadedFile:
+        """``files.upload``, then ``files.get`` until the file is ACTIVE; its URI is the id.
+
+        ``expires_in`` is ignored: the API deletes every uploaded file after 48 hours.
+        A file still PROCESSING after ten minutes is a ``ProviderTimeout``; a FAILED one a
+        ``ProviderError`` with the API's reason.
+        """
+        client = self._clients.sync()
+        if client.vertexai:
+            raise CapabilityError(
+                "uploads", NAME, hint="Vertex AI has no Files API: use a gs:// URL instead."
+            )
+        config = types.UploadFileConfig(mime_type=media.media_type, display_name=media.filename)
+        with self._clients.errors(None):
+            stored = client.files.upload(file=io.BytesIO(media.data), config=config)
+            stored = _processed(client, stored)
+        if not stored.uri:
+            raise ProviderError(f"the uploaded file {stored.name} has no URI.", provider=NAME)
+        expires = stored.expiration_time
+        expires_at = expires.timestamp() if expires else time.time() + _FILE_LIFETIME
+        return UploadedFile(file_id=stored.uri, expires_at=expires_at)
+
+
+def _processed(client: genai.Client, stored: types.File) -> types.File:
+    """``stored`` once it has left PROCESSING (videos and long audio take a while)."""
+    deadline = time.monotonic() + _PROCESSING_LIMIT
+    pause = _FIRST_POLL
+    while stored.state == types.FileState.PROCESSING:
+        if stored.name is None:
+            raise ProviderError("the uploaded file has no name to look it up.", provider=NAME)
+        if time.monotonic() + pause > deadline:
+            raise ProviderTimeout(
+                f"the uploaded file {stored.name} was still PROCESSING after "
+                f"{_PROCESSING_LIMIT:.0f} s.",
+                provider=NAME,
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, _LONGEST_POLL)
+        stored = client.files.get(name=stored.name)
+    if stored.state == types.FileState.FAILED:
+        reason = (stored.error.message if stored.error else None) or "no reason given"
+        raise ProviderError(
+            f"the uploaded file {stored.name} failed processing: {reason}",
+            provider=NAME,
+            retryable=False,
+        )
+    return stored
 
 
 class GeminiClients:

@@ -23,6 +23,7 @@ RESPONSES_MEDIA = MediaSupport(
     image=frozenset({"inline", "url", "file"}),
     document=frozenset({"inline", "url", "file"}),
     inline_limit=50 * _MB,
+    uploads=True,
 )
 """``input_image`` (data URL, URL or file id) and ``input_file`` (data, URL or file id)."""
 
@@ -32,6 +33,7 @@ CHAT_MEDIA = MediaSupport(
     audio_types=frozenset({"audio/wav", "audio/mpeg"}),
     document=frozenset({"inline", "file"}),
     inline_limit=50 * _MB,
+    uploads=True,
 )
 """``image_url`` (data URL or URL), ``input_audio`` (WAV or MP3 bytes) and ``file`` (PDF
 data or file id)."""

@@ -9,6 +9,7 @@ for missing fields (OpenAI-compatible servers omit many).
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -25,9 +26,11 @@ from typing import cast
 
 import httpx2
 import openai
+from openai.types import FileObject
 
 from ..._deltas import Delta
 from ..._errors import AlloyError
+from ..._media import Media
 from ..._messages import OutputSchema
 from ..._messages import Request
 from ..._messages import Response
@@ -35,6 +38,7 @@ from ..._messages import ToolSpec
 from ..._schema import DialectSchema
 from ..._schema import for_output
 from ..._schema import for_tool
+from ..._store import account_fingerprint
 from ..._usage import Usage
 from .._boundary import ErrorBoundary
 from .._boundary import Secrets
@@ -49,6 +53,7 @@ from .._params import merge_options
 from ..base import Capabilities
 from ..base import ModelProfile
 from ..base import StreamDecoder
+from ..base import UploadedFile
 from ._errors import translate
 from ._models import capabilities
 from ._sse import Reading
@@ -65,6 +70,9 @@ CLIENT_OPTIONS = frozenset(
 OUTPUT_TOOL = "alloy_output"
 """The tool that carries a structured reply when the request's ``output_mode`` is
 ``"tool_call"``; the decoders read its first call as the reply's text."""
+
+EXPIRY_RANGE = (3600, 30 * 24 * 3600)
+"""The seconds ``files.create``'s ``expires_after`` takes (one hour to 30 days)."""
 
 R = TypeVar("R")
 _C = TypeVar("_C")
@@ -174,6 +182,31 @@ class OpenAIBase:
 
         return areceive(open_stream, self._reading(request))
 
+    def upload_account(self) -> tuple[str, str]:
+        """The base URL the sync client sends to, and the fingerprint of its key."""
+        client = self._clients.sync()
+        base_url = str(client.base_url)
+        return base_url, account_fingerprint(client.api_key, base_url)
+
+    def upload(self, media: Media, *, expires_in: int) -> UploadedFile:
+        """``files.create`` with purpose ``user_data``, which both APIs' file parts take.
+
+        ``expires_in`` is clamped to what ``expires_after`` takes: without one the file
+        would stay until deleted.
+        """
+        low, high = EXPIRY_RANGE
+        seconds = min(max(expires_in, low), high)
+        client = self._clients.sync()
+        with self._boundary(None):
+            raw: object = client.files.create(
+                file=(upload_name(media), media.data, media.media_type),
+                purpose="user_data",
+                expires_after={"anchor": "created_at", "seconds": seconds},
+            )
+        stored = expect(raw, FileObject, self.name, self._secrets)
+        expires_at = stored.expires_at or stored.created_at + seconds
+        return UploadedFile(file_id=stored.id, expires_at=float(expires_at))
+
     def _translate(
         self, exc: Exception, secrets: Secrets, timeout: float | None
     ) -> AlloyError | None:
@@ -198,6 +231,15 @@ class OpenAIBase:
             key_hint=self.key_hint,
             sdk_errors=(openai.OpenAIError,),
         )
+
+
+def upload_name(media: Media) -> str:
+    """The filename an upload carries: OpenAI reads a file's type from its extension, and
+    bytes may come without a name."""
+    if media.filename:
+        return media.filename
+    extension = mimetypes.guess_extension(media.media_type) or ""
+    return f"upload{extension}"
 
 
 def sync_http_client() -> httpx2.Client:
