@@ -134,9 +134,11 @@ def check_media(
             chosen.append(part)
             inline -= size
     if limit is not None and inline > limit:
+        names = sorted({p.name for p in parts if p.name and p not in chosen and p.media.inline})
+        which = f" (parameters {', '.join(repr(n) for n in names)})" if names else ""
         raise CapabilityError(
-            f"{_size(inline)} of inline media in one request (the limit is {_size(limit)} "
-            "of base64)",
+            f"{_size(inline)} of inline media in one request{which}; the limit is "
+            f"{_size(limit)} of base64",
             backend,
             model,
             hint=_too_big_hint(upload, bool(sized)),
