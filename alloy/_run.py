@@ -26,7 +26,10 @@ from ._deltas import aclose_deltas
 from ._deltas import close_deltas
 from ._loop import RunTools
 from ._loop import steps
+from ._messages import MediaPart
+from ._messages import Request
 from ._messages import Response
+from ._messages import ToolResult
 from ._plan import Plan
 from ._result import Result
 
@@ -101,6 +104,7 @@ def drive(
             continue
         if uploaded is not None:
             step = uploaded.apply(step)
+        _check_tool_media(p, step)
         if reader is None:
             outcome = p.backend.complete(step)
         else:
@@ -137,6 +141,7 @@ async def adrive(
             continue
         if uploaded is not None:
             step = uploaded.apply(step)
+        _check_tool_media(p, step)
         if reader is None:
             outcome = await p.backend.acomplete(step)
         else:
@@ -152,6 +157,25 @@ async def adrive(
             outcome = turn.response()
         if not flow.send(outcome):
             return
+
+
+def _check_tool_media(p: Plan[Any], step: Request) -> None:
+    """``CapabilityError`` before sending tool results holding media the provider cannot
+    take there (the prompt's media were checked at planning)."""
+    last = step.messages[-1] if step.messages else None
+    if last is None or last.role != "user":
+        return
+    found = [
+        part
+        for result in last.parts
+        if isinstance(result, ToolResult) and not isinstance(result.content, str)
+        for part in result.content
+        if isinstance(part, MediaPart)
+    ]
+    if found:
+        from ._media_policy import check_media
+
+        check_media(found, p.capabilities, p.provider, step.model)
 
 
 def _uploaded(p: Plan[Any]) -> Uploaded:

@@ -22,6 +22,7 @@ from typing import Any
 from typing import Generic
 from typing import ParamSpec
 from typing import TypeVar
+from typing import cast
 from typing import overload
 
 from ._contracts import Arguments
@@ -31,6 +32,9 @@ from ._docstrings import parse_docstring
 from ._errors import ConfigurationError
 from ._errors import ToolError
 from ._errors import problems
+from ._media import Media
+from ._messages import MediaPart
+from ._messages import TextPart
 from ._messages import ToolCall
 from ._messages import ToolResult
 from ._messages import ToolSpec
@@ -258,6 +262,24 @@ def _describe(exc: Any) -> str:
     return "\n".join(f"- {loc or 'arguments'}: {msg}" for loc, msg in found)
 
 
+def media_content(value: object) -> tuple[TextPart | MediaPart, ...] | None:
+    """A tool's return value as parts, when it holds media: an ``Image`` (``Audio``,
+    ``Document``) alone, or a list of ``str`` and media; None for anything else."""
+    if isinstance(value, Media):
+        return (MediaPart(value),)
+    if not isinstance(value, (list, tuple)):
+        return None
+    items = cast("list[object] | tuple[object, ...]", value)
+    if not any(isinstance(item, Media) for item in items):
+        return None
+    if not all(isinstance(item, (str, Media)) for item in items):
+        return None  # a list of mixed values: sent as JSON, like any other
+    return tuple(
+        MediaPart(item) if isinstance(item, Media) else TextPart(cast("str", item))
+        for item in items
+    )
+
+
 def serialize(value: Any) -> str:
     """A tool's return value as text for the model: strings as they are, the rest as JSON."""
     if isinstance(value, str):
@@ -449,10 +471,10 @@ def _finish(
             else f"{type(failure).__name__}: {failure}"
         )
         return _error(job.call, job.kwargs, message)
-    text = serialize(outcome)
-    return ToolResult(job.call.id, job.call.name, text), ToolTrace(
-        job.call.name, job.kwargs, outcome
-    )
+    content = media_content(outcome)
+    return ToolResult(
+        job.call.id, job.call.name, serialize(outcome) if content is None else content
+    ), ToolTrace(job.call.name, job.kwargs, outcome)
 
 
 def _execute(job: _Prepared) -> tuple[ToolResult, ToolTrace]:
