@@ -110,12 +110,18 @@ def check_media(
                 f"file to {family} or pass its bytes.",
             )
         allowed = _types(support, media)
+        by_url = way == "url" and media.kind == "document" and support.document_url_types
+        if by_url:
+            allowed = support.document_url_types
         if allowed is not None and media.media_type not in allowed:
+            hint = (
+                f"By URL it takes {', '.join(sorted(allowed))}; pass the bytes instead "
+                "(from_path / from_bytes)."
+                if by_url
+                else f"It takes {', '.join(sorted(allowed))}; convert the file first."
+            )
             raise CapabilityError(
-                f"{_what(part)} of type {media.media_type}",
-                backend,
-                model,
-                hint=f"It takes {', '.join(sorted(allowed))}; convert the file first.",
+                f"{_what(part)} of type {media.media_type}", backend, model, hint=hint
             )
         if way == "inline":
             size = media.encoded_size or 0

@@ -204,3 +204,17 @@ def test_media_parts_round_trip_through_the_codec(tmp_path: object) -> None:
     assert raw["parts"][1]["sha256"] == PNG.sha256
     assert load_message(raw) == message
     assert replace(message, parts=message.parts[:1]) != message
+
+
+def test_documents_by_url_may_be_limited_to_fewer_types() -> None:
+    fake = _fake(
+        document=frozenset({"inline", "url"}),
+        document_types=frozenset({"application/pdf", "text/plain"}),
+        document_url_types=frozenset({"application/pdf"}),
+    )
+    with use_backend(fake):
+        summarize(Document.from_url("https://x.example/r.pdf"), [], "dry")
+        summarize(Document.from_bytes(b"words", "text/plain"), [], "dry")
+        with pytest.raises(CapabilityError, match="By URL it takes application/pdf"):
+            summarize(Document.from_url("https://x.example/r.txt"), [], "dry")
+    assert len(fake.requests) == 2

@@ -58,6 +58,8 @@ class MediaSupport:
         image_types / audio_types: the media types the provider takes (None: any).
         document_types: the document media types the provider reads natively (text
             documents are sent as text where this does not list them).
+        document_url_types: the document types the provider fetches by URL, where fewer
+            than ``document_types`` (None: the same).
         inline_limit: bytes of base64 the inline media of one request may take, or None.
         uploads: the provider has a Files API alloy can upload through.
     """
@@ -68,6 +70,7 @@ class MediaSupport:
     image_types: frozenset[str] | None = None
     audio_types: frozenset[str] | None = None
     document_types: frozenset[str] = frozenset({"application/pdf"})
+    document_url_types: frozenset[str] | None = None
     inline_limit: int | None = None
     uploads: bool = False
 

@@ -36,6 +36,7 @@ MEDIA = MediaSupport(
     image_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
     document=frozenset({"inline", "url", "file"}),
     document_types=frozenset({"application/pdf", "text/plain"}),
+    document_url_types=frozenset({"application/pdf"}),  # a URL source is PDF only
     inline_limit=32 * 1024 * 1024,
     uploads=True,
 )
