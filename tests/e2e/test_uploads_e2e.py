@@ -41,10 +41,13 @@ def summarize(report: Document) -> str:
     """Summarize the report."""
 
 
+# Only the backends with a Files API (ollama has none); the ``provider`` fixture of
+# tests/e2e/conftest.py takes its backend from these parameters.
+UPLOADERS = pytest.mark.parametrize("provider", UPLOADING, indirect=True)
+
+
 @pytest.fixture
 def uploading(provider: str, tmp_path: Path) -> Iterator[Path]:
-    if provider not in UPLOADING:
-        pytest.skip(f"{provider} has no Files API")
     path = tmp_path / "alloy.db"
     with use_config(store=str(path)), use_config(media_inline_limit=LIMIT):
         yield path
@@ -65,6 +68,7 @@ def _sent_ids(scenario: Scenario) -> list[str]:
     return found
 
 
+@UPLOADERS
 def test_a_document_over_the_inline_limit_is_uploaded_once_and_reused(
     provider: str, alloy_emulator: Scenario, uploading: Path
 ) -> None:
@@ -78,6 +82,7 @@ def test_a_document_over_the_inline_limit_is_uploaded_once_and_reused(
         assert stored.expires_in == 7 * 24 * 3600
 
 
+@UPLOADERS
 def test_never_refuses_before_any_request(
     provider: str, alloy_emulator: Scenario, uploading: Path
 ) -> None:
@@ -86,11 +91,10 @@ def test_never_refuses_before_any_request(
     assert alloy_emulator.requests == [] and alloy_emulator.files == []
 
 
+@UPLOADERS
 def test_the_providers_own_limit_answers_when_alloy_sends_inline(
     provider: str, alloy_emulator: Scenario, tmp_path: Path
 ) -> None:
-    if provider not in UPLOADING:
-        pytest.skip(f"{provider} has no Files API")
     alloy_emulator.set_limits(max_request_bytes=6000)
     with use_config(store=str(tmp_path / "alloy.db")):
         # The provider's inline limit is megabytes: alloy sends the document inline, and the
@@ -105,6 +109,7 @@ def test_the_providers_own_limit_answers_when_alloy_sends_inline(
     assert len(alloy_emulator.files) == 1
 
 
+@UPLOADERS
 def test_an_upload_close_to_its_expiry_is_made_again(
     provider: str, alloy_emulator: Scenario, uploading: Path
 ) -> None:
@@ -135,6 +140,7 @@ def store_rows(store: Any) -> list[tuple[Any, str]]:
     return found
 
 
+@UPLOADERS
 def test_ten_concurrent_calls_upload_once(
     provider: str, alloy_emulator: Scenario, uploading: Path
 ) -> None:
@@ -162,6 +168,7 @@ SECOND_PROCESS = textwrap.dedent(
 )
 
 
+@UPLOADERS
 def test_a_second_process_reuses_the_upload(
     provider: str, alloy_emulator: Scenario, uploading: Path
 ) -> None:
@@ -180,13 +187,13 @@ def test_a_second_process_reuses_the_upload(
     assert len(alloy_emulator.files) == 1
 
 
-def test_gemini_waits_until_the_file_is_active(
-    provider: str, alloy_emulator: Scenario, uploading: Path
-) -> None:
-    if provider != "gemini":
-        pytest.skip("file states are Gemini's")
+def test_gemini_waits_until_the_file_is_active(alloy_emulator: Scenario, tmp_path: Path) -> None:
     alloy_emulator.set_file_processing(2)
     alloy_emulator.enqueue(OK)
-    assert summarize(_doc()) == "a summary"  # the emulator refuses a file not yet ACTIVE
+    store = use_config(store=str(tmp_path / "alloy.db"), media_inline_limit=LIMIT)
+    with store, use_config(model="gemini:gemini-2.5-flash"):
+        assert summarize(_doc()) == "a summary"  # the emulator refuses a file not yet ACTIVE
     (stored,) = alloy_emulator.files
     assert stored.state == "ACTIVE"
+    gets = [r for r in alloy_emulator.requests if r.method == "GET"]
+    assert len(gets) >= 2  # polled through PROCESSING
