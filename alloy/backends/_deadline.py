@@ -50,7 +50,6 @@ class _Request(Protocol):
 class _Response(Protocol):
     stream: Any
     extensions: dict[str, Any]
-    http_version: str
 
 
 def _deadline_of(request: _Request) -> float | None:
@@ -106,6 +105,8 @@ class _Watchdog:
 
     def finish(self, entry: _Watch) -> None:
         """``entry``'s response ended: never shut its socket (it may serve the next request)."""
+        if entry.done:
+            return  # ``done`` only ever turns true: no lock needed to see that
         with self._cond:
             if entry.done:
                 return
@@ -149,9 +150,11 @@ _WATCHDOG = _Watchdog()
 
 def _watch(response: _Response, deadline: float) -> _Watch | None:
     """Put ``response``'s socket under the watchdog, unless it shares its connection."""
-    if response.http_version not in ("HTTP/1.1", "HTTP/1.0"):
+    extensions = response.extensions
+    # The raw extension, not ``response.http_version`` (a property that decodes it each time).
+    if extensions.get("http_version", b"HTTP/1.1") not in (b"HTTP/1.1", b"HTTP/1.0"):
         return None
-    stream = response.extensions.get("network_stream")
+    stream = extensions.get("network_stream")
     get_info = getattr(stream, "get_extra_info", None)
     sock = get_info("socket") if callable(get_info) else None
     # A plain socket in sync clients; asyncio hands out a ``TransportSocket`` wrapper.
