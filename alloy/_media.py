@@ -22,13 +22,14 @@ from typing import Any
 from typing import ClassVar
 from typing import Literal
 
-from typing_extensions import Self
-
 from ._errors import ConfigurationError
 
 if TYPE_CHECKING:
-    # Imported where used: ``import alloy`` loads neither pathlib nor hashlib (about 10 ms).
+    # Imported where used: ``import alloy`` loads neither pathlib, hashlib nor
+    # typing_extensions (with its import of inspect) for media values (about 20 ms).
     from pathlib import Path
+
+    from typing_extensions import Self
 
 __all__ = ["Audio", "Document", "Image", "Media", "MediaKind", "MediaSource", "sniff"]
 
