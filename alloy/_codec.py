@@ -20,6 +20,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 from typing import cast
 
@@ -238,10 +239,22 @@ def load_message(raw: Mapping[str, Any]) -> Message:
     raise ValueError(f"unknown role {role!r}")
 
 
-def _dump_usage(usage: Usage) -> dict[str, int]:
-    return {
-        f.name: v for f in dataclasses.fields(usage) if (v := getattr(usage, f.name)) is not None
+def _dump_usage(usage: Usage) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        f.name: v
+        for f in dataclasses.fields(usage)
+        if f.name != "details" and (v := getattr(usage, f.name)) is not None
     }
+    if usage.details:
+        out["details"] = dict(usage.details)
+    return out
+
+
+def _load_usage(raw: Mapping[str, Any]) -> Usage:
+    counts = {k: v for k, v in raw.items() if k != "details"}
+    return dataclasses.replace(
+        Usage(**counts), details=MappingProxyType(dict(raw.get("details") or {}))
+    )
 
 
 def dump_request(request: Request) -> dict[str, Any]:
@@ -314,7 +327,7 @@ def load_response(raw: Mapping[str, Any]) -> Response:
         text=_str(raw, "text"),
         tool_calls=cast("tuple[ToolCall, ...]", calls),
         finish_reason=raw.get("finish_reason"),
-        usage=Usage(**dict(raw.get("usage") or {})),
+        usage=_load_usage(raw.get("usage") or {}),
         model=raw.get("model"),
         request_id=raw.get("request_id"),
         refusal=raw.get("refusal"),

@@ -105,12 +105,15 @@ class _Call:
 
 
 def _merge(old: Usage, new: Usage) -> Usage:
+    """Usage deltas are running totals: each count the newer one reports replaces the older."""
     return Usage(
         new.input_tokens if new.input_tokens is not None else old.input_tokens,
         new.output_tokens if new.output_tokens is not None else old.output_tokens,
         new.cached_input_tokens if new.cached_input_tokens is not None else old.cached_input_tokens,
         new.reasoning_tokens if new.reasoning_tokens is not None else old.reasoning_tokens,
         new.total_tokens if new.total_tokens is not None else old.total_tokens,
+        new.cache_write_tokens if new.cache_write_tokens is not None else old.cache_write_tokens,
+        {**old.details, **new.details} if new.details else old.details,
     )
 
 
@@ -185,6 +188,8 @@ class Assembler:
                 usage.output_tokens,
                 usage.cached_input_tokens,
                 usage.reasoning_tokens,
+                cache_write_tokens=usage.cache_write_tokens,
+                details=usage.details,
             )
         return Response(
             text="".join(self._text),

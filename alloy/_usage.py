@@ -1,10 +1,28 @@
-"""Token usage, summed over every model call a command makes."""
+"""Token usage with one meaning on every provider, summed over every model call a command makes.
+
+The providers count differently (Anthropic's ``input_tokens`` leaves out cache reads and
+writes, OpenAI's includes cache reads; Gemini's candidate count leaves out thinking), so
+each backend maps its counts to these meanings, and keeps the provider's own numbers in
+``details``:
+
+- ``input_tokens`` is every input token, cache reads and writes included;
+  ``cached_input_tokens`` (read from a cache) and ``cache_write_tokens`` (written to one)
+  are parts of it;
+- ``output_tokens`` is every output token, reasoning included; ``reasoning_tokens`` is part
+  of it;
+- ``total_tokens`` is ``input_tokens + output_tokens`` when both are known.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
+from types import MappingProxyType
 
 __all__ = ["Usage"]
+
+_NO_DETAILS: Mapping[str, int] = MappingProxyType({})
 
 
 def _add(a: int | None, b: int | None) -> int | None:
@@ -15,15 +33,23 @@ def _add(a: int | None, b: int | None) -> int | None:
     return a + b
 
 
+def _details(raw: Mapping[str, int | None] | None) -> Mapping[str, int]:
+    if not raw:
+        return _NO_DETAILS
+    return MappingProxyType({k: v for k, v in raw.items() if v is not None})
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts as the provider reported them; ``None`` where it did not report one.
+    """Token counts with the same meaning on every provider; ``None`` where it reported none.
 
-    The counts are the provider's own (see docs/providers.md for what each provider counts):
-    for example Anthropic's ``input_tokens`` excludes cached tokens while OpenAI's includes
-    them. ``total_tokens`` is the provider's total when it sends one, else input + output.
+    ``input_tokens`` includes cache reads (``cached_input_tokens``) and cache writes
+    (``cache_write_tokens``); ``output_tokens`` includes reasoning (``reasoning_tokens``);
+    ``total_tokens`` is their sum. ``details`` holds the provider's own counts, named as on
+    its wire (nested fields joined with dots), for anyone who needs them; two ``Usage``
+    values with the same counts are equal whatever their details.
 
-    >>> (Usage(input_tokens=3, output_tokens=2) + Usage(input_tokens=1)).input_tokens
+    >>> (Usage.of(input_tokens=3, output_tokens=2) + Usage.of(input_tokens=1)).input_tokens
     4
     """
 
@@ -32,6 +58,8 @@ class Usage:
     cached_input_tokens: int | None = None
     reasoning_tokens: int | None = None
     total_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    details: Mapping[str, int] = field(default_factory=lambda: _NO_DETAILS, compare=False)
 
     @classmethod
     def of(
@@ -41,19 +69,36 @@ class Usage:
         cached_input_tokens: int | None = None,
         reasoning_tokens: int | None = None,
         total_tokens: int | None = None,
+        *,
+        cache_write_tokens: int | None = None,
+        details: Mapping[str, int | None] | None = None,
     ) -> Usage:
-        """Build a ``Usage``, deriving ``total_tokens`` when the provider sent none."""
-        if total_tokens is None and input_tokens is not None and output_tokens is not None:
+        """Build a ``Usage``: ``total_tokens`` is input + output whenever both are known
+        (a provider's own total, which may count more, belongs in ``details``)."""
+        if input_tokens is not None and output_tokens is not None:
             total_tokens = input_tokens + output_tokens
-        return cls(input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, total_tokens)
+        return cls(
+            input_tokens,
+            output_tokens,
+            cached_input_tokens,
+            reasoning_tokens,
+            total_tokens,
+            cache_write_tokens,
+            _details(details),
+        )
 
     def __add__(self, other: Usage) -> Usage:
         if not isinstance(other, Usage):  # pyright: ignore[reportUnnecessaryIsInstance]
             return NotImplemented
+        details = dict(self.details)
+        for name, value in other.details.items():
+            details[name] = details.get(name, 0) + value
         return Usage(
             _add(self.input_tokens, other.input_tokens),
             _add(self.output_tokens, other.output_tokens),
             _add(self.cached_input_tokens, other.cached_input_tokens),
             _add(self.reasoning_tokens, other.reasoning_tokens),
             _add(self.total_tokens, other.total_tokens),
+            _add(self.cache_write_tokens, other.cache_write_tokens),
+            _details(details),
         )

@@ -18,6 +18,7 @@ from alloy import AuthenticationError
 from alloy import ProviderError
 from alloy import _codec
 from alloy._messages import Response
+from alloy._usage import Usage
 
 RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "recorded"
 
@@ -81,14 +82,67 @@ def check_reply(response: Response, expect: Mapping[str, Any]) -> None:
     calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
     assert calls == expect["tool_calls"]
     assert response.finish_reason == expect["finish"]
-    usage = expect["usage"]
-    assert response.usage.input_tokens == usage["input_tokens"]
-    assert response.usage.output_tokens == usage["output_tokens"]
-    assert response.usage.cached_input_tokens == usage["cached_tokens"]
-    assert response.usage.reasoning_tokens == usage["reasoning_tokens"]
+    check_usage(response.usage, expect["usage"])
     assert response.refusal == expect.get("refusal")
     assert response.reasoning == expect.get("thinking")
     assert _codec.loads(_codec.dumps(response)) == response
+
+
+# Where each provider's own counts sit in ``Usage.details``: (input, output, cached, reasoning).
+_RAW_KEYS = (
+    (
+        "prompt_tokens",
+        "completion_tokens",
+        "prompt_tokens_details.cached_tokens",
+        "completion_tokens_details.reasoning_tokens",
+    ),
+    (
+        "input_tokens",
+        "output_tokens",
+        "input_tokens_details.cached_tokens",
+        "output_tokens_details.reasoning_tokens",
+    ),
+    (
+        "input_tokens",
+        "output_tokens",
+        "cache_read_input_tokens",
+        "output_tokens_details.thinking_tokens",
+    ),
+    ("promptTokenCount", "candidatesTokenCount", "cachedContentTokenCount", "thoughtsTokenCount"),
+    ("prompt_eval_count", "eval_count", "", ""),
+)
+
+
+def check_usage(usage: Usage, raw: Mapping[str, Any]) -> None:
+    """``usage`` keeps the recording's raw counts in ``details`` (under one provider's names)
+    and its portable counts hold alloy's invariants."""
+    wanted = [
+        raw["input_tokens"],
+        raw["output_tokens"],
+        raw["cached_tokens"],
+        raw["reasoning_tokens"],
+    ]
+    found = [[usage.details.get(key) if key else None for key in keys] for keys in _RAW_KEYS]
+
+    # A count the wire reports as 0 may be absent from a provider's object: None and 0 agree.
+    def same(a: list[Any], b: list[Any]) -> bool:
+        return all((x or 0) == (y or 0) for x, y in zip(a, b, strict=True))
+
+    assert any(same(counts, wanted) for counts in found), (usage.details, raw)
+    check_invariants(usage)
+
+
+def check_invariants(usage: Usage) -> None:
+    """alloy's meaning of the counts: cache reads and writes are part of the input,
+    reasoning part of the output, and the total their sum."""
+    if usage.input_tokens is not None:
+        assert (usage.cached_input_tokens or 0) + (
+            usage.cache_write_tokens or 0
+        ) <= usage.input_tokens
+    if usage.output_tokens is not None:
+        assert (usage.reasoning_tokens or 0) <= usage.output_tokens
+    if usage.input_tokens is not None and usage.output_tokens is not None:
+        assert usage.total_tokens == usage.input_tokens + usage.output_tokens
 
 
 def check_error(err: ProviderError, expect: Mapping[str, Any]) -> None:

@@ -38,9 +38,12 @@ def test_text_and_usage() -> None:
     assert response.text.startswith("*adjusts imaginary protocol droid posture*")
     assert response.finish_reason == "end_turn"
     usage = response.usage
-    assert (usage.input_tokens, usage.output_tokens, usage.cached_input_tokens) == (12, 350, 4167)
+    # Anthropic's input_tokens (12) leaves out the 4,167 read from the cache; alloy's counts
+    # every input token.
+    assert (usage.input_tokens, usage.output_tokens, usage.cached_input_tokens) == (4179, 350, 4167)
     assert usage.reasoning_tokens is None
-    assert usage.total_tokens == 362
+    assert usage.total_tokens == 4529
+    assert (usage.details["input_tokens"], usage.details["cache_read_input_tokens"]) == (12, 4167)
     assert response.model == "claude-sonnet-4-20250514"
 
 

@@ -372,14 +372,17 @@ def test_thinking_blocks_are_joined_by_a_blank_line_and_keep_their_signatures() 
 def test_usage_comes_from_message_start_and_the_running_totals() -> None:
     events = sdk_events(
         [
-            start(cache_read_input_tokens=4000),
+            start(cache_read_input_tokens=4000, cache_creation_input_tokens=500),
             *text_block(0, "Hi"),
             *end(output_tokens=42, output_tokens_details={"thinking_tokens": 30}),
         ]
     )
     usage = assemble(events).usage
-    assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (10, 42, 52)
-    assert (usage.cached_input_tokens, usage.reasoning_tokens) == (4000, 30)
+    # message_start's input (10) and cache counts, message_delta's output, merged: the
+    # input counts the cache reads and writes.
+    assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (4510, 42, 4552)
+    assert (usage.cached_input_tokens, usage.cache_write_tokens) == (4000, 500)
+    assert usage.reasoning_tokens == 30
 
 
 def test_a_refusal_carries_its_explanation_or_the_text() -> None:

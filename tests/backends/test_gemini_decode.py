@@ -57,12 +57,13 @@ def test_a_recording_of_each_kind_is_covered(corpus: Path) -> None:
     assert {"text", "parallel-tool-calls", "thinking", "max-tokens", "prompt-caching"} <= names
 
 
-def test_usage_total_is_the_providers_own(corpus: Path) -> None:
+def test_output_counts_the_thinking_gemini_counts_apart(corpus: Path) -> None:
     body = last_body(corpus / "gemini__thinking__sync.json")
     usage = decode_response(sdk_parse(body)).usage
-    # totalTokenCount counts the thinking that candidatesTokenCount leaves out.
-    assert (usage.input_tokens, usage.output_tokens, usage.reasoning_tokens) == (30, 136, 1754)
-    assert usage.total_tokens == 1920
+    # candidatesTokenCount (136) leaves out the thoughts (1754); alloy's output includes them.
+    assert (usage.input_tokens, usage.output_tokens, usage.reasoning_tokens) == (30, 1890, 1754)
+    assert usage.total_tokens == 1920 == usage.details["totalTokenCount"]
+    assert usage.details["candidatesTokenCount"] == 136
 
 
 def test_thoughts_are_reasoning_not_text(corpus: Path) -> None:

@@ -93,9 +93,11 @@ def test_recorded_thinking_streams_thoughts_then_text(corpus: Path) -> None:
     kinds = [type(d).__name__ for d in found if isinstance(d, TextDelta | ReasoningDelta)]
     assert kinds == ["ReasoningDelta"] * 4 + ["TextDelta"]
     assert isinstance(found[-1], Finish)
-    # No chunk reports candidatesTokenCount: output stays unknown; the total is the API's.
+    # No chunk reports candidatesTokenCount: the output is the thoughts alone.
     usage = assemble(chunk(line) for line in lines).usage
-    assert (usage.output_tokens, usage.total_tokens) == (None, 1977)
+    assert usage.output_tokens == usage.reasoning_tokens
+    assert usage.total_tokens == usage.input_tokens + usage.output_tokens == 1977  # type: ignore[operator]
+    assert usage.details["totalTokenCount"] == 1977
 
 
 def test_recorded_calls_go_back_with_their_thought_signature(corpus: Path) -> None:
@@ -261,7 +263,7 @@ def test_usage_on_several_chunks_keeps_the_latest_totals() -> None:
         ),
     ]
     usage = assemble(chunks).usage
-    assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (9, 2, 16)
+    assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (9, 7, 16)
     assert (usage.cached_input_tokens, usage.reasoning_tokens) == (4, 5)
 
 

@@ -51,8 +51,9 @@ def _openai_usage(inp: int, out: int, cached: int, reasoning: int) -> Usage:
 
 
 def _anthropic_usage(inp: int, out: int, cached: int, reasoning: int) -> Usage:
-    # Anthropic's input_tokens leaves out cache reads; thinking tokens are reported apart.
-    return Usage(inp - cached, out, cached, reasoning or None, inp - cached + out)
+    # The emulator sends input_tokens without the cache reads, as Anthropic does; alloy's
+    # input counts them again. Thinking tokens are reported apart, when at all.
+    return Usage(inp, out, cached, reasoning or None, inp + out, cache_write_tokens=0)
 
 
 def _anthropic_schema(body: Body) -> dict[str, Any] | None:
@@ -66,8 +67,9 @@ def _anthropic_schema(body: Body) -> dict[str, Any] | None:
 
 
 def _gemini_usage(inp: int, out: int, cached: int, reasoning: int) -> Usage:
-    # Gemini counts thinking apart from candidatesTokenCount and leaves zero counts out.
-    return Usage(inp, out, cached or None, reasoning or None, inp + out + reasoning)
+    # Gemini counts thinking apart from candidatesTokenCount (alloy's output includes it)
+    # and leaves zero counts out.
+    return Usage(inp, out + reasoning, cached or None, reasoning or None, inp + out + reasoning)
 
 
 def _gemini_system(body: Body) -> str | None:

@@ -8,6 +8,7 @@ Pure, no I/O. The content blocks are kept in ``provider_data`` as the API sent t
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from anthropic.types import Message
@@ -23,7 +24,7 @@ from .._params import as_int
 from ._encode import OUTPUT_TOOL
 from ._models import NAME
 
-__all__ = ["decode_response", "refusal_text", "token_counts"]
+__all__ = ["decode_response", "portable", "raw_counts", "refusal_text", "token_counts"]
 
 
 def decode_response(raw: Message) -> Response:
@@ -75,27 +76,45 @@ def refusal_text(stop_details: object, text: str) -> str:
     return text or "the model refused to answer"
 
 
-def token_counts(usage: object) -> Usage:
-    """The counts in a ``usage`` object (a message's, or a stream's ``message_delta``),
-    without a derived total; ``None`` for what it does not report.
+_RAW_COUNTS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
 
-    Anthropic's input_tokens excludes cache reads and writes; cache reads are reported
-    apart, and thinking tokens only by SDKs that know output_tokens_details.
-    """
+
+def raw_counts(usage: object) -> dict[str, int | None]:
+    """The provider's own counts in a ``usage`` object (a message's, or a stream event's)."""
+    counts = {name: as_int(getattr(usage, name, None)) for name in _RAW_COUNTS}
     details = getattr(usage, "output_tokens_details", None)
-    return Usage(
-        as_int(getattr(usage, "input_tokens", None)),
-        as_int(getattr(usage, "output_tokens", None)),
-        cached_input_tokens=as_int(getattr(usage, "cache_read_input_tokens", None)),
-        reasoning_tokens=as_int(getattr(details, "thinking_tokens", None)),
+    counts["output_tokens_details.thinking_tokens"] = as_int(
+        getattr(details, "thinking_tokens", None)
     )
+    return counts
+
+
+def portable(counts: Mapping[str, int | None]) -> Usage:
+    """alloy's ``Usage`` from Anthropic's counts: its ``input_tokens`` leaves out cache
+    reads and writes, which alloy's includes; thinking is already part of the output."""
+    base = counts.get("input_tokens")
+    read = counts.get("cache_read_input_tokens")
+    write = counts.get("cache_creation_input_tokens")
+    total_input = None if base is None else base + (read or 0) + (write or 0)
+    return Usage.of(
+        total_input,
+        counts.get("output_tokens"),
+        cached_input_tokens=read,
+        reasoning_tokens=counts.get("output_tokens_details.thinking_tokens"),
+        cache_write_tokens=write,
+        details=counts,
+    )
+
+
+def token_counts(usage: object) -> Usage:
+    """The ``Usage`` of one ``usage`` object (see ``portable``)."""
+    return portable(raw_counts(usage))
 
 
 def _usage(raw: Message) -> Usage:
-    counts = token_counts(getattr(raw, "usage", None))
-    return Usage.of(
-        counts.input_tokens,
-        counts.output_tokens,
-        counts.cached_input_tokens,
-        counts.reasoning_tokens,
-    )
+    return token_counts(getattr(raw, "usage", None))

@@ -48,8 +48,9 @@ from ..._deltas import TextDelta
 from ..._deltas import ToolCallDelta
 from ..._deltas import UsageDelta
 from ..._messages import ProviderData
+from ._decode import portable
+from ._decode import raw_counts
 from ._decode import refusal_text
-from ._decode import token_counts
 from ._encode import OUTPUT_TOOL
 from ._models import NAME
 
@@ -94,6 +95,7 @@ class StreamDecoder:
         self._model: str | None = None
         self._stop_reason: str | None = None
         self._finished = False
+        self._counts: dict[str, int | None] = {}
 
     @property
     def finished(self) -> bool:
@@ -111,7 +113,7 @@ class StreamDecoder:
             return self._stop(chunk.index, block) if block is not None else _NOTHING
         if isinstance(chunk, RawMessageStartEvent):
             self._model = chunk.message.model or None
-            return [UsageDelta(token_counts(chunk.message.usage))]
+            return [self._usage(chunk.message.usage)]
         if isinstance(chunk, RawMessageDeltaEvent):
             return self._message_delta(chunk)
         if isinstance(chunk, RawMessageStopEvent):
@@ -214,8 +216,15 @@ class StreamDecoder:
             return [TextDelta("{}")]  # a call without input: ``complete`` dumps ``{}``
         return _NOTHING
 
+    def _usage(self, usage: object) -> UsageDelta:
+        """The usage so far: each event reports some counts (``message_start`` the input and
+        cache ones, ``message_delta`` running totals), so they are merged here before the
+        input is summed with the cache counts."""
+        self._counts.update({k: v for k, v in raw_counts(usage).items() if v is not None})
+        return UsageDelta(portable(self._counts))
+
     def _message_delta(self, event: RawMessageDeltaEvent) -> Sequence[Delta]:
-        deltas: list[Delta] = [UsageDelta(token_counts(event.usage))]
+        deltas: list[Delta] = [self._usage(event.usage)]
         reason = event.delta.stop_reason
         if reason is not None:
             self._stop_reason = str(reason)

@@ -103,14 +103,33 @@ def call_arguments(call: types.FunctionCall) -> str:
     return json.dumps(call.args if call.args is not None else {})
 
 
+_RAW_COUNTS = {
+    "promptTokenCount": "prompt_token_count",
+    "candidatesTokenCount": "candidates_token_count",
+    "thoughtsTokenCount": "thoughts_token_count",
+    "cachedContentTokenCount": "cached_content_token_count",
+    "toolUsePromptTokenCount": "tool_use_prompt_token_count",
+    "totalTokenCount": "total_token_count",
+}
+"""``usageMetadata`` fields, by their wire names (what ``Usage.details`` uses)."""
+
+
 def token_usage(usage: types.GenerateContentResponseUsageMetadata | None) -> Usage:
-    """The reply's ``usageMetadata`` as alloy ``Usage`` (thinking counted apart)."""
+    """The reply's ``usageMetadata`` as alloy ``Usage``: the prompt count already includes
+    cached content; the output is the candidates plus the thoughts, which Gemini counts
+    apart."""
+    counts = {wire: _count(usage, name) for wire, name in _RAW_COUNTS.items()}
+    candidates, thoughts = counts["candidatesTokenCount"], counts["thoughtsTokenCount"]
+    output = (
+        None if candidates is None and thoughts is None else (candidates or 0) + (thoughts or 0)
+    )
     return Usage.of(
-        _count(usage, "prompt_token_count"),
-        _count(usage, "candidates_token_count"),
-        cached_input_tokens=_count(usage, "cached_content_token_count"),
-        reasoning_tokens=_count(usage, "thoughts_token_count"),
-        total_tokens=_count(usage, "total_token_count"),
+        counts["promptTokenCount"],
+        output,
+        cached_input_tokens=counts["cachedContentTokenCount"],
+        reasoning_tokens=thoughts,
+        total_tokens=counts["totalTokenCount"],
+        details=counts,
     )
 
 

@@ -28,7 +28,7 @@ from ..._messages import ToolCall
 from ..._usage import Usage
 from ._models import NAME
 
-__all__ = ["decode_call", "decode_response", "thinking_data"]
+__all__ = ["counted", "decode_call", "decode_response", "thinking_data"]
 
 
 def decode_response(raw: ChatResponse) -> Response:
@@ -39,7 +39,7 @@ def decode_response(raw: ChatResponse) -> Response:
         text=message.content or "",
         tool_calls=tuple(decode_call(i, call) for i, call in enumerate(message.tool_calls or ())),
         finish_reason=raw.done_reason,
-        usage=Usage.of(raw.prompt_eval_count, raw.eval_count),
+        usage=counted(raw.prompt_eval_count, raw.eval_count),
         model=raw.model or None,
         reasoning=thinking,
         provider_data=thinking_data(thinking),
@@ -57,3 +57,12 @@ def decode_call(index: int, call: Message.ToolCall) -> ToolCall:
     arguments = json.dumps(dict(call.function.arguments), ensure_ascii=False)
     digest = hashlib.sha256(f"{index}\0{name}\0{arguments}".encode()).hexdigest()[:16]
     return ToolCall(f"call_{index}_{digest}", name, arguments)
+
+
+def counted(prompt_eval_count: int | None, eval_count: int | None) -> Usage:
+    """alloy's ``Usage`` from Ollama's counts (no cache or reasoning counts on its wire)."""
+    return Usage.of(
+        prompt_eval_count,
+        eval_count,
+        details={"prompt_eval_count": prompt_eval_count, "eval_count": eval_count},
+    )

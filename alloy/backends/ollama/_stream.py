@@ -25,7 +25,7 @@ from ..._deltas import ReasoningDelta
 from ..._deltas import TextDelta
 from ..._deltas import ToolCallDelta
 from ..._deltas import UsageDelta
-from ..._usage import Usage
+from ._decode import counted
 from ._decode import decode_call
 from ._decode import thinking_data
 
@@ -69,7 +69,7 @@ class StreamDecoder:
             deltas.append(ToolCallDelta(self._calls, decoded.id, decoded.name, decoded.arguments))
             self._calls += 1
         if chunk.done:
-            deltas.append(UsageDelta(Usage.of(chunk.prompt_eval_count, chunk.eval_count)))
+            deltas.append(UsageDelta(counted(chunk.prompt_eval_count, chunk.eval_count)))
             thinking = thinking_data("".join(self._thinking))
             deltas.append(Finish(chunk.done_reason, chunk.model or None, provider_data=thinking))
             self._finished = True

@@ -319,13 +319,24 @@ def chat_usage(usage: object) -> Usage:
 
 
 def _usage(usage: object, inputs: str, outputs: str) -> Usage:
-    # The two APIs name the same counts after their own words for input and output.
+    # The two APIs name the same counts after their own words for input and output. OpenAI's
+    # counts already mean what alloy's do: input includes cache reads, output reasoning.
+    counts = {
+        inputs: count(usage, inputs),
+        outputs: count(usage, outputs),
+        f"{inputs}_details.cached_tokens": count(usage, f"{inputs}_details", "cached_tokens"),
+        f"{outputs}_details.reasoning_tokens": count(
+            usage, f"{outputs}_details", "reasoning_tokens"
+        ),
+        "total_tokens": count(usage, "total_tokens"),
+    }
     return Usage.of(
-        count(usage, inputs),
-        count(usage, outputs),
-        cached_input_tokens=count(usage, f"{inputs}_details", "cached_tokens"),
-        reasoning_tokens=count(usage, f"{outputs}_details", "reasoning_tokens"),
-        total_tokens=count(usage, "total_tokens"),
+        counts[inputs],
+        counts[outputs],
+        cached_input_tokens=counts[f"{inputs}_details.cached_tokens"],
+        reasoning_tokens=counts[f"{outputs}_details.reasoning_tokens"],
+        total_tokens=counts["total_tokens"],
+        details=counts,
     )
 
 
