@@ -22,7 +22,6 @@ from typing import Any
 from typing import Generic
 from typing import ParamSpec
 from typing import TypeVar
-from typing import cast
 from typing import overload
 
 from ._contracts import Arguments
@@ -32,13 +31,12 @@ from ._docstrings import parse_docstring
 from ._errors import ConfigurationError
 from ._errors import ToolError
 from ._errors import problems
-from ._media import Media
-from ._messages import MediaPart
-from ._messages import TextPart
 from ._messages import ToolCall
 from ._messages import ToolResult
 from ._messages import ToolSpec
 from ._result import ToolTrace
+from ._tool_results import media_content
+from ._tool_results import serialize
 
 __all__ = ["Tool", "ToolBox", "tool"]
 
@@ -260,36 +258,6 @@ def _first_json_error(exc: Any) -> str:
 def _describe(exc: Any) -> str:
     found = problems(exc.errors(include_url=False), _MAX_REPORTED)
     return "\n".join(f"- {loc or 'arguments'}: {msg}" for loc, msg in found)
-
-
-def media_content(value: object) -> tuple[TextPart | MediaPart, ...] | None:
-    """A tool's return value as parts, when it holds media: an ``Image`` (``Audio``,
-    ``Document``) alone, or a list of ``str`` and media; None for anything else."""
-    if isinstance(value, Media):
-        return (MediaPart(value),)
-    if not isinstance(value, (list, tuple)):
-        return None
-    items = cast("list[object] | tuple[object, ...]", value)
-    if not any(isinstance(item, Media) for item in items):
-        return None
-    if not all(isinstance(item, (str, Media)) for item in items):
-        return None  # a list of mixed values: sent as JSON, like any other
-    return tuple(
-        MediaPart(item) if isinstance(item, Media) else TextPart(cast("str", item))
-        for item in items
-    )
-
-
-def serialize(value: Any) -> str:
-    """A tool's return value as text for the model: strings as they are, the rest as JSON."""
-    if isinstance(value, str):
-        return value
-    from pydantic_core import to_json
-
-    try:
-        return to_json(value).decode()
-    except Exception:  # noqa: BLE001 - not JSON-able: the text is the best the model gets
-        return str(value)
 
 
 @dataclass(frozen=True, slots=True)
