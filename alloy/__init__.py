@@ -22,6 +22,7 @@ from ._command import command
 from ._config import Config
 from ._config import configure
 from ._config import use_config
+from ._context import Context
 from ._contracts import ensure
 from ._contracts import require
 from ._errors import AlloyError
@@ -62,6 +63,7 @@ __all__ = [
     "CommandError",
     "Config",
     "ConfigurationError",
+    "Context",
     "Document",
     "Image",
     "OutputValidationError",

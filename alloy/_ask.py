@@ -16,12 +16,15 @@ from typing import TypeVar
 from typing import cast
 from typing import overload
 
+from ._config import CacheTTL
 from ._config import Config
 from ._config import MediaUpload
+from ._config import ReasoningEffort
 from ._config import ToolMode
 from ._config import Wrapper
 from ._config import effective
 from ._config import make_config
+from ._context import Context
 from ._errors import ConfigurationError
 from ._media import Media
 
@@ -104,7 +107,7 @@ class AskOptions(TypedDict, total=False):
     """What ``ask`` takes besides the prompt and ``output``: tools, context, and any setting."""
 
     tools: Sequence[Callable[..., Any]]
-    context: Mapping[str, Any]
+    context: Mapping[str, Any] | Context
     system: str
     model: str
     backend: str
@@ -124,6 +127,11 @@ class AskOptions(TypedDict, total=False):
     store: str | PathLike[str]
     media_upload: MediaUpload
     media_inline_limit: int
+    reasoning_effort: ReasoningEffort
+    reasoning_budget: int
+    show_reasoning: bool
+    cache: bool
+    cache_ttl: CacheTTL
 
 
 def _prepare(
@@ -139,6 +147,10 @@ def _prepare(
     settings = dict(options)
     tools = settings.pop("tools", None)
     context = settings.pop("context", None)
+    if isinstance(context, Context):
+        # A shared, cacheable prefix is the ``context`` setting; a mapping is data for the
+        # prompt, rendered as JSON.
+        settings["context"], context = context, None
     layer = make_config("ask()", settings)
     if tools:
         from ._tools import ToolBox
@@ -166,7 +178,7 @@ def _prepare_parts(
     parts = listed_parts(items, "ask()")
     settings = dict(options)
     context = settings.get("context")
-    if context:
+    if context and not isinstance(context, Context):
         settings.pop("context")
         parts = [*parts, TextPart(render_context("", context).lstrip("\n"))]
     _, spec, cfg, toolbox = _prepare("-", output, settings)

@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any
 from typing import cast
 
+from ._context import Context
 from ._media import Audio
 from ._media import Document
 from ._media import Image
@@ -39,6 +40,7 @@ from ._messages import TextPart
 from ._messages import ToolCall
 from ._messages import ToolResult
 from ._messages import ToolSpec
+from ._messages import context_parts
 from ._usage import Usage
 
 __all__ = [
@@ -276,7 +278,42 @@ def dump_request(request: Request) -> dict[str, Any]:
         "max_tokens": request.max_tokens,
         "timeout": request.timeout,
         "options": to_json(request.options),
+        "reasoning_effort": request.reasoning_effort,
+        "reasoning_budget": request.reasoning_budget,
+        "show_reasoning": request.show_reasoning,
+        "cache": request.cache,
+        "cache_ttl": request.cache_ttl,
+        "cache_key": request.cache_key,
+        "context": None if request.context is None else _dump_context(request.context),
     }
+
+
+def _dump_context(context: Context) -> list[dict[str, Any]]:
+    """A context as its layers, the first base first."""
+    return [
+        {
+            "system": layer.system,
+            "name": layer.name,
+            "documents": [_dump_part(part) for part in context_parts(layer)],
+        }
+        for layer in context.layers
+    ]
+
+
+def _load_context(raw: Any) -> Context | None:
+    if raw is None:
+        return None
+    context: Context | None = None
+    layers: list[Any] = raw if isinstance(raw, list) else [raw]  # pyright: ignore[reportUnknownVariableType]
+    for layer in layers:
+        documents = [
+            part.text if isinstance(part, TextPart) else part.media
+            for part in (_content_part(p) for p in _list(layer, "documents"))
+        ]
+        name = layer.get("name")
+        name = name if isinstance(name, str) else "context"
+        context = Context(layer.get("system"), documents, name=name, base=context)
+    return context
 
 
 def load_request(raw: Mapping[str, Any]) -> Request:
@@ -300,6 +337,13 @@ def load_request(raw: Mapping[str, Any]) -> Request:
         timeout=raw.get("timeout"),
         options=from_json(raw.get("options") or {}),
         output_mode=raw.get("output_mode", "json_schema"),
+        reasoning_effort=raw.get("reasoning_effort"),
+        reasoning_budget=raw.get("reasoning_budget"),
+        show_reasoning=raw.get("show_reasoning"),
+        cache=raw.get("cache"),
+        cache_ttl=raw.get("cache_ttl"),
+        cache_key=raw.get("cache_key"),
+        context=_load_context(raw.get("context")),
     )
 
 

@@ -187,7 +187,9 @@ class _CommandBase(Generic[P, R]):
         return cfg
 
     def _plan(self, prompt: Prompt) -> Plan[R]:
-        return _planning.plan(prompt, self._output(), self._config(), self._toolbox)
+        return _planning.plan(
+            prompt, self._output(), self._config(), self._toolbox, name=self._where
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._where.removeprefix('command ')}>"

@@ -31,6 +31,7 @@ from ._errors import OutputValidationError
 from ._redact import mask_urls
 
 if TYPE_CHECKING:
+    from ._context import Context
     from .backends.base import Backend
 
 __all__ = ["Config", "Wrapper", "configure", "use_config"]
@@ -39,6 +40,13 @@ ToolMode = Literal["auto", "native", "react"]
 _TOOL_MODES: tuple[str, ...] = get_args(ToolMode)
 MediaUpload = Literal["auto", "never", "always"]
 _MEDIA_UPLOADS: tuple[str, ...] = get_args(MediaUpload)
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+_EFFORTS: tuple[str, ...] = get_args(ReasoningEffort)
+CacheTTL = Literal["5m", "30m", "1h", "12h", "24h"]
+_CACHE_TTLS: tuple[str, ...] = get_args(CacheTTL)
+# Settings of which only the one set at the highest layer counts: setting one clears the
+# others from the layers below (a per-call budget replaces a configured effort).
+_EXCLUSIVE = ("reasoning_effort", "reasoning_budget")
 Wrapper = Callable[["Backend"], "Backend"]
 """A wrapper factory: given the backend it wraps, the backend to call instead."""
 # Keys whose values are secrets: shown as '***' in every repr.
@@ -81,6 +89,21 @@ class Config:
             medium the provider takes by file. See docs/media.md.
         media_inline_limit: bytes of base64 the inline media of one request may take,
             instead of the provider's limit.
+        reasoning_effort: how hard a reasoning model thinks: ``"none"``, ``"minimal"``,
+            ``"low"``, ``"medium"``, ``"high"``, ``"xhigh"`` or ``"max"``, mapped to each
+            provider's own control; a value the model cannot honour is a
+            ``CapabilityError``. See docs/reasoning.md.
+        reasoning_budget: tokens the model may spend thinking, where the model takes a
+            budget (exclusive with ``reasoning_effort``: the one set at the higher layer wins).
+        show_reasoning: ask for the reasoning text (summaries or thoughts), returned in
+            ``Result.reasoning``.
+        cache: ``True`` makes provider prompt caching happen (Anthropic cache breakpoints,
+            OpenAI's cache key, a Gemini cached context); ``False`` adds nothing; unset, the
+            provider's default. See docs/caching.md.
+        cache_ttl: how long a cached prefix should live: ``"5m"``, ``"30m"``, ``"1h"``,
+            ``"12h"`` or ``"24h"``, mapped to what the provider offers.
+        context: an ``alloy.Context``: system text and documents shared by many calls,
+            sent ahead of the prompt as one cacheable prefix.
     """
 
     model: str | None = None
@@ -102,6 +125,12 @@ class Config:
     store: str | os.PathLike[str] | None = None
     media_upload: MediaUpload | None = None
     media_inline_limit: int | None = None
+    reasoning_effort: ReasoningEffort | None = None
+    reasoning_budget: int | None = None
+    show_reasoning: bool | None = None
+    cache: bool | None = None
+    cache_ttl: CacheTTL | None = None
+    context: Context | None = None
 
     def __post_init__(self) -> None:
         _check(self)
@@ -116,7 +145,12 @@ class Config:
             if name == "provider_options" and self.provider_options:
                 value = _merge_options(self.provider_options, value)
             changes[name] = value
-        return replace(self, **changes) if changes else self
+        if not changes:
+            return self
+        for name in _EXCLUSIVE:
+            if name in changes:
+                changes.update({other: None for other in _EXCLUSIVE if other not in changes})
+        return replace(self, **changes)
 
     def set_fields(self) -> dict[str, Any]:
         """The fields set at this layer."""
@@ -223,6 +257,33 @@ def _check(cfg: Config) -> None:
     limit = cfg.media_inline_limit
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise bad("media_inline_limit", "a number of bytes (an integer, 0 or more)")
+    _check_generation(cfg, bad)
+
+
+def _check_generation(cfg: Config, bad: Callable[[str, str], ConfigurationError]) -> None:
+    """The reasoning and caching settings (what a model accepts is checked when planning)."""
+    if cfg.reasoning_effort is not None and cfg.reasoning_effort not in _EFFORTS:
+        raise bad("reasoning_effort", " or ".join(repr(e) for e in _EFFORTS))
+    budget = cfg.reasoning_budget
+    if budget is not None and (
+        not isinstance(budget, int) or isinstance(budget, bool) or budget < 1  # pyright: ignore[reportUnnecessaryIsInstance]
+    ):
+        raise bad("reasoning_budget", "a number of tokens (an integer, 1 or more)")
+    if cfg.reasoning_effort is not None and budget is not None:
+        raise ConfigurationError(
+            "reasoning_effort and reasoning_budget were both set; set one of them "
+            "(reasoning_effort='none' turns thinking off)."
+        )
+    for name in ("show_reasoning", "cache"):
+        if getattr(cfg, name) is not None and not isinstance(getattr(cfg, name), bool):
+            raise bad(name, "True or False")
+    if cfg.cache_ttl is not None and cfg.cache_ttl not in _CACHE_TTLS:
+        raise bad("cache_ttl", " or ".join(repr(t) for t in _CACHE_TTLS))
+    if cfg.context is not None:
+        from ._context import Context
+
+        if not isinstance(cfg.context, Context):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise bad("context", "an alloy.Context(system=..., documents=[...])")
 
 
 DEFAULTS = Config(

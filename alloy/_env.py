@@ -33,9 +33,14 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ALLOY_STORE": ("store", "str"),
     "ALLOY_MEDIA_UPLOAD": ("media_upload", "str"),
     "ALLOY_MEDIA_INLINE_LIMIT": ("media_inline_limit", "int"),
+    "ALLOY_REASONING_EFFORT": ("reasoning_effort", "str"),
+    "ALLOY_REASONING_BUDGET": ("reasoning_budget", "int"),
+    "ALLOY_SHOW_REASONING": ("show_reasoning", "bool"),
+    "ALLOY_CACHE": ("cache", "bool"),
+    "ALLOY_CACHE_TTL": ("cache_ttl", "str"),
 }
 """Variable → (setting, kind). Settings that hold Python objects (``retry_on``,
-``wrappers``) have no variable."""
+``wrappers``, ``context``) have no variable."""
 ENV_VARS: tuple[str, ...] = tuple(VARIABLES)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -103,6 +103,7 @@ def steps(p: Plan[T]) -> Flow[T]:
     request = p.request
     messages = request.messages
     usage: Usage | None = None  # summed over the model calls so far
+    thoughts: list[str] = []  # the reasoning of each model call that returned some
     http_attempts = 0
     attempts = 1
     tool_turns = 0
@@ -122,6 +123,8 @@ def steps(p: Plan[T]) -> Flow[T]:
         response: Response = yield request
         usage = response.usage if usage is None else usage + response.usage
         http_attempts += response.http_attempts
+        if response.reasoning:
+            thoughts.append(response.reasoning)
         text, refusal = response.text, response.refusal
 
         if tools_active and p.react:
@@ -199,6 +202,6 @@ def steps(p: Plan[T]) -> Flow[T]:
             duration_s=time.perf_counter() - started,
             request_id=response.request_id,
             messages=_turn(messages, response.message()),
-            reasoning=response.reasoning,
+            reasoning="\n\n".join(thoughts) or None,
             http_attempts=http_attempts,
         )

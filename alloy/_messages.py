@@ -11,11 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Literal
 
 from ._media import Media
 from ._usage import Usage
+
+if TYPE_CHECKING:
+    from ._context import Context
 
 __all__ = [
     "ContentPart",
@@ -70,6 +74,15 @@ ContentPart = TextPart | MediaPart
 
 Prompt = tuple[ContentPart, ...]
 """A rendered prompt: its parts, in order."""
+
+
+def context_parts(context: Context) -> Prompt:
+    """A ``Context``'s own documents (not its base's) as prompt parts, in order (text as
+    text parts)."""
+    return tuple[ContentPart, ...](
+        TextPart(doc) if isinstance(doc, str) else MediaPart(doc, context.name)
+        for doc in context.documents
+    )
 
 
 def text_of(content: str | Prompt) -> str:
@@ -204,7 +217,9 @@ class Request:
 
     ``options`` holds this provider's ``provider_options`` (already checked for clashes
     with the typed fields) and is passed through to the SDK request. ``output_mode`` says how
-    ``output`` is enforced; planning decides it once and backends obey it.
+    ``output`` is enforced; planning decides it once and backends obey it. The reasoning
+    and caching fields are the settings of the same names, already checked against what the
+    model can do (``alloy.backends._reasoning``); ``context`` goes ahead of ``messages``.
     """
 
     model: str
@@ -217,6 +232,15 @@ class Request:
     timeout: float | None = None
     options: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     output_mode: OutputMode = "json_schema"
+    reasoning_effort: str | None = None
+    reasoning_budget: int | None = None
+    show_reasoning: bool | None = None
+    cache: bool | None = None
+    cache_ttl: str | None = None
+    context: Context | None = None
+    cache_key: str | None = None
+    """With ``cache``: what identifies the command and context for the provider's cache
+    routing (OpenAI's ``prompt_cache_key``)."""
 
     def with_messages(self, messages: tuple[Message, ...]) -> Request:
         """This request with ``messages`` instead: ``dataclasses.replace`` at half the cost,
@@ -232,6 +256,13 @@ class Request:
             self.timeout,
             self.options,
             self.output_mode,
+            self.reasoning_effort,
+            self.reasoning_budget,
+            self.show_reasoning,
+            self.cache,
+            self.cache_ttl,
+            self.context,
+            self.cache_key,
         )
 
 

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from ._config import Config
 from ._config import Wrapper
+from ._context import Context
 from ._errors import CapabilityError
 from ._errors import ConfigurationError
 from ._messages import MediaPart
@@ -26,6 +27,8 @@ from ._messages import OutputMode
 from ._messages import OutputSchema
 from ._messages import Prompt
 from ._messages import Request
+from ._messages import TextPart
+from ._messages import context_parts
 from ._output import OutputSpec
 from ._react import instructions
 from ._tools import ToolBox
@@ -130,7 +133,12 @@ _wrapped: dict[tuple[int, int, float, tuple[Wrapper, ...]], tuple[Backend, Backe
 
 
 def plan(
-    prompt: str | Prompt, output: OutputSpec[T], cfg: Config, tools: ToolBox | None = None
+    prompt: str | Prompt,
+    output: OutputSpec[T],
+    cfg: Config,
+    tools: ToolBox | None = None,
+    *,
+    name: str | None = None,
 ) -> Plan[T]:
     """Resolve settings into a ``Plan``; raises before any network call if it cannot work.
 
@@ -148,6 +156,10 @@ def plan(
             _resolved.clear()  # configs made per call (``ask``) must not pile up
         _resolved[key] = found = (cfg, output, tools, forced, entry)
     backend, provider, caps, template, finalize, react = found[4]
+    if template.context is not None:
+        # The context's documents open the first user turn, every layer in order; the
+        # encoders know where they end (``len(all_documents)``) to mark cache breakpoints.
+        prompt = _with_context(template.context, prompt)
     uploads: tuple[MediaPart, ...] = ()
     if not isinstance(prompt, str) and any(type(part) is MediaPart for part in prompt):
         from ._media_policy import check_media
@@ -163,11 +175,37 @@ def plan(
             can_upload=find_uploader(backend) is not None,
         )
     messages = (Message.user(prompt),)
+    if template.cache:
+        routing = cache_key(name, template)
+        template = replace(template, cache_key=routing)
+        finalize = finalize if finalize is None else replace(finalize, cache_key=routing)
     request = template.with_messages(messages)
     finalize_request = request if finalize is None else finalize.with_messages(messages)
     return Plan(
         backend, provider, caps, request, output, cfg, tools, react, finalize_request, uploads
     )
+
+
+def cache_key(name: str | None, request: Request) -> str:
+    """A digest naming a command's cacheable prefix: the command (``name``; for ``ask``, the
+    system text), its context and its output schema. Stable across calls and processes."""
+    return _cache_key(
+        name or request.system or "",
+        request.context.key if request.context is not None else "",
+        request.output.name if request.output is not None else "",
+    )
+
+
+@lru_cache(maxsize=256)
+def _cache_key(name: str, context: str, output: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{name}\0{context}\0{output}".encode()).hexdigest()[:32]
+
+
+def _with_context(context: Context, prompt: str | Prompt) -> Prompt:
+    parts = tuple(part for layer in context.layers for part in context_parts(layer))
+    return (*parts, *((TextPart(prompt),) if isinstance(prompt, str) else prompt))
 
 
 _Entry = tuple[Backend, str, Capabilities, Request, "Request | None", bool]
@@ -191,6 +229,31 @@ def _resolve(output: OutputSpec[Any], cfg: Config, tools: ToolBox | None) -> _En
                 hint="Use tool_mode='react' (or 'auto') to run tools as ReAct text.",
             )
         react = mode == "react" or not caps.tools
+    if cfg.reasoning_effort is not None or cfg.reasoning_budget is not None or cfg.show_reasoning:
+        from .backends._reasoning import check
+
+        check(
+            caps.reasoning,
+            provider=provider,
+            model=model,
+            effort=cfg.reasoning_effort,
+            budget=cfg.reasoning_budget,
+            show=cfg.show_reasoning,
+            temperature=cfg.temperature,
+            max_tokens=cfg.max_tokens,
+        )
+    if cfg.cache is not None or cfg.cache_ttl is not None:
+        from .backends._caching import check_cache
+        from .backends._caching import context_breakpoints
+
+        check_cache(
+            caps.prompt_cache,
+            provider=provider,
+            model=model,
+            cache=cfg.cache,
+            ttl=cfg.cache_ttl,
+            breakpoints=context_breakpoints(cfg.context),
+        )
     system = cfg.system
     output_mode = _output_mode(output.schema, caps)
     if output.schema is not None and (output_mode == "prompt" or caps.schema_in_prompt):
@@ -205,6 +268,12 @@ def _resolve(output: OutputSpec[Any], cfg: Config, tools: ToolBox | None) -> _En
         timeout=cfg.timeout,
         options=request_options,
         output_mode=output_mode,
+        reasoning_effort=cfg.reasoning_effort,
+        reasoning_budget=cfg.reasoning_budget,
+        show_reasoning=cfg.show_reasoning,
+        cache=cfg.cache,
+        cache_ttl=cfg.cache_ttl,
+        context=cfg.context,
     )
     if not tools:
         return backend, provider, caps, request, None, react

@@ -47,8 +47,10 @@ class Result(Generic[T]):
         request_id: the provider's id for the last request, when it sent one.
         messages: the transcript of the call: the prompt, every model turn (tool calls and
             re-asks included) and the final reply, in order; the system prompt is not in it.
-        reasoning: the reasoning (thinking) text of the final reply, when the provider
-            returned it.
+        reasoning: the reasoning (thinking) text the provider returned, joined over every
+            model call of the command (tool turns and re-asks included) by blank lines, or
+            None. Ask for it with ``show_reasoning=True`` where the provider returns it only
+            on request.
     """
 
     value: T

@@ -40,10 +40,10 @@ __all__ = ["Call", "Event", "EventKind", "Reader", "adrive", "drive", "run_async
 
 T = TypeVar("T")
 
-EventKind = Literal["text", "snapshot", "items"]
+EventKind = Literal["text", "snapshot", "items", "reasoning"]
 Event = tuple[EventKind, Any]
-"""What a driver yields while a stream is read: ``("text", str)``, ``("snapshot", value)``
-or ``("items", [json text, ...])``."""
+"""What a driver yields while a stream is read: ``("text", str)``, ``("snapshot", value)``,
+``("items", [json text, ...])`` or ``("reasoning", str)``."""
 
 
 class Reader(Protocol):

@@ -27,6 +27,7 @@ from typing import overload
 
 from ._deltas import Assembler
 from ._deltas import Delta
+from ._deltas import ReasoningDelta
 from ._deltas import TextDelta
 from ._errors import CapabilityError
 from ._errors import ConfigurationError
@@ -53,12 +54,14 @@ result."""
 
 
 class _Wants:
-    """What the consumer of one stream currently reads (it may switch mid-stream)."""
+    """What the consumer of one stream currently reads (it may switch mid-stream), and
+    whether it reads the reasoning too."""
 
-    __slots__ = ("want",)
+    __slots__ = ("reasoning", "want")
 
     def __init__(self) -> None:
         self.want: Want = None
+        self.reasoning = False
 
 
 class _Turn:
@@ -83,6 +86,8 @@ class _Turn:
         want = self.wants.want
         self.assembler.feed(delta)
         if not isinstance(delta, TextDelta) or not delta.text:
+            if self.wants.reasoning and isinstance(delta, ReasoningDelta) and delta.text:
+                return [("reasoning", delta.text)]
             return []
         text = delta.text
         if not self.typed:
@@ -157,9 +162,28 @@ class Stream(Generic[T]):
         self._wants = _Wants()
         self._call = Call(p)
         self._drive = drive(p, self._call, lambda: _Turn(p, self._wants))
+        self._held: Event | None = None
 
     def _next_event(self) -> Event | None:
-        return next(self._drive, None)
+        held, self._held = self._held, None
+        return held if held is not None else next(self._drive, None)
+
+    def reasoning(self) -> Iterator[str]:
+        """The reasoning (thinking) text as it arrives, over every model call, until the
+        answer starts; iterate the stream (or call ``items()``) afterwards for the answer,
+        which starts where this stopped. Empty when the provider streams no reasoning (see
+        ``show_reasoning``)."""
+        self._wants.reasoning = True
+        if self._wants.want is None:
+            self._wants.want = "snapshots"  # so that the answer's start is seen
+        try:
+            while (event := self._next_event()) is not None:
+                if event[0] != "reasoning":
+                    self._held = event
+                    return
+                yield event[1]
+        finally:
+            self._wants.reasoning = False
 
     @overload
     def __iter__(self: Stream[str]) -> Iterator[str]: ...
@@ -224,6 +248,7 @@ class AsyncStream(Generic[T]):
         self._wants = _Wants()
         self._drive = self._run()
         self._call: Call | None = None
+        self._held: Event | None = None
 
     async def _resolve(self) -> Plan[T]:
         if self._pending is not None:
@@ -242,6 +267,28 @@ class AsyncStream(Generic[T]):
         finally:
             await events.aclose()
 
+    async def _events(self) -> AsyncIterator[Event]:
+        """The events left: first the one ``reasoning()`` stopped at, if any."""
+        held, self._held = self._held, None
+        if held is not None:
+            yield held
+        async for event in self._drive:
+            yield event
+
+    async def reasoning(self) -> AsyncIterator[str]:
+        """The async twin of ``Stream.reasoning``."""
+        self._wants.reasoning = True
+        if self._wants.want is None:
+            self._wants.want = "snapshots"
+        try:
+            async for event in self._drive:
+                if event[0] != "reasoning":
+                    self._held = event
+                    return
+                yield event[1]
+        finally:
+            self._wants.reasoning = False
+
     @overload
     def __aiter__(self: AsyncStream[str]) -> AsyncIterator[str]: ...
     @overload
@@ -249,7 +296,7 @@ class AsyncStream(Generic[T]):
     async def __aiter__(self) -> AsyncIterator[Any]:
         self._wants.want = "snapshots"
         try:
-            async for kind, payload in self._drive:
+            async for kind, payload in self._events():
                 if kind != "items":
                     yield payload
         except GeneratorExit:
@@ -261,7 +308,7 @@ class AsyncStream(Generic[T]):
         adapter = _item_adapter(await self._resolve())
         self._wants.want = "items"
         try:
-            async for kind, payload in self._drive:
+            async for kind, payload in self._events():
                 if kind == "items":
                     for text in payload:
                         yield _validate_item(adapter, text, self._plan)
@@ -271,7 +318,7 @@ class AsyncStream(Generic[T]):
 
     async def result(self) -> Result[T]:
         """The final ``Result``, reading the rest of the stream first."""
-        async for _ in self._drive:
+        async for _ in self._events():
             pass
         return _finished(self._call.result if self._call else None, await self._resolve())
 

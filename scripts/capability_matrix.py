@@ -14,9 +14,11 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from alloy.backends import info
 from alloy.backends import registered
+from alloy.backends._reasoning import ReasoningRow
 from alloy.backends.base import Capabilities
 from alloy.backends.base import ModelProfile
 
@@ -28,15 +30,19 @@ END = "<!-- capability-matrix:end -->"
 Row = tuple[str, Capabilities]
 
 
-def table(backend: str) -> Sequence[Row]:
-    """``(models, Capabilities)`` rows of ``backend``, from its module's ``PROFILES``."""
+def _source(backend: str) -> tuple[Any, Any]:
+    """The backend's class and the module that defines its factory."""
     factory = info(backend).factory
     if isinstance(factory, str):
         module_name, _, class_name = factory.partition(":")
         module = importlib.import_module(module_name)
-        cls = getattr(module, class_name, None)
-    else:
-        cls, module = factory, importlib.import_module(factory.__module__)
+        return getattr(module, class_name, None), module
+    return factory, importlib.import_module(factory.__module__)
+
+
+def table(backend: str) -> Sequence[Row]:
+    """``(models, Capabilities)`` rows of ``backend``, from its module's ``PROFILES``."""
+    cls, module = _source(backend)
     # A backend class may carry its own rows (the two OpenAI APIs share a module).
     profiles: Sequence[ModelProfile] = getattr(cls, "profiles", None) or module.PROFILES
     rows: list[Row] = []
@@ -72,8 +78,41 @@ def capability_matrix() -> str:
                 f"| {_yes(caps.tool_error_flag)} | {_yes(caps.streaming)} "
                 f"| {_yes(caps.schema_in_prompt)} |"
             )
-    lines += ["", *_media_matrix()]
+    lines += ["", *_media_matrix(), "", *_reasoning_matrix()]
     return "\n".join(lines)
+
+
+def reasoning_rows(backend: str) -> Sequence[ReasoningRow]:
+    """The reasoning rows of ``backend`` (its class's ``reasoning_rows``, else its module's
+    ``REASONING``, else the one support of its capabilities)."""
+    cls, module = _source(backend)
+    rows = getattr(cls, "reasoning_rows", None) or getattr(module, "REASONING", None)
+    if rows is None:
+        rows = [ReasoningRow(caps.reasoning, label=models) for models, caps in table(backend)]
+    return list(rows)
+
+
+def _reasoning_matrix() -> list[str]:
+    """The reasoning table: what each model family takes, and how it is sent."""
+    lines = [
+        "| backend | models | reasoning | efforts | budget | text |",
+        "|---|---|---|---|---|---|",
+    ]
+    for backend in registered():
+        for row in reasoning_rows(backend):
+            support = row.support
+            if support is None:
+                lines.append(f"| `{backend}` | {row.models} | no | — | — | — |")
+                continue
+            budget = "no"
+            if support.budget is not None:
+                least, most = support.budget
+                budget = f"{least} to {most}" if most is not None else f"≥ {least}"
+            lines.append(
+                f"| `{backend}` | {row.models} | {support.style} "
+                f"| {', '.join(support.efforts)} | {budget} | {support.text} |"
+            )
+    return lines
 
 
 _WAYS = ("inline", "url", "file")

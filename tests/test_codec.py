@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from alloy import Image
 from alloy import _codec
+from alloy._context import Context
 from alloy._messages import Message
 from alloy._messages import OutputSchema
 from alloy._messages import ProviderData
@@ -44,6 +46,9 @@ def _history() -> tuple[Message, ...]:
     )
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+
+
 def _request(**changes: Any) -> Request:
     base: dict[str, Any] = {
         "model": "gpt-5-mini",
@@ -54,8 +59,15 @@ def _request(**changes: Any) -> Request:
         "temperature": 0.2,
         "max_tokens": 100,
         "timeout": 30.0,
-        "options": {"reasoning": {"effort": "low"}},
+        "options": {"text": {"verbosity": "low"}},
         "output_mode": "tool_call",
+        "reasoning_effort": "low",
+        "reasoning_budget": 2048,
+        "show_reasoning": True,
+        "cache": True,
+        "cache_ttl": "1h",
+        "cache_key": "k1",
+        "context": Context("Shared.", ["a document", Image.from_bytes(PNG)]),
     }
     base.update(changes)
     return Request(**base)
@@ -70,8 +82,19 @@ def test_a_request_round_trips_through_a_document() -> None:
     assert loaded.output.name == "Invoice" and loaded.output.wrapped is False
     assert [t.name for t in loaded.tools] == ["weather"]
     assert loaded.tools[0].parameters == WEATHER.parameters
+    assert loaded.context == request.context and loaded.context is not None
+    assert loaded.context.documents[1] == Image.from_bytes(PNG)
+    settings = (
+        "reasoning_effort",
+        "reasoning_budget",
+        "show_reasoning",
+        "cache",
+        "cache_ttl",
+        "cache_key",
+    )
+    assert [getattr(loaded, n) for n in settings] == [getattr(request, n) for n in settings]
     assert (loaded.temperature, loaded.max_tokens, loaded.timeout) == (0.2, 100, 30.0)
-    assert loaded.options == {"reasoning": {"effort": "low"}}
+    assert loaded.options == {"text": {"verbosity": "low"}}
     assert loaded.output_mode == "tool_call"
     assert _codec.fingerprint(loaded) == _codec.fingerprint(request)
 

@@ -187,10 +187,10 @@ def test_every_setting_is_an_ask_option_and_has_a_variable_unless_it_holds_objec
     from alloy._config import FIELD_NAMES
     from alloy._env import VARIABLES
 
-    options = set(AskOptions.__optional_keys__) - {"tools", "context"}
+    options = set(AskOptions.__optional_keys__) - {"tools"}
     assert options == set(FIELD_NAMES)
     from_env = {name for name, _ in VARIABLES.values()}
-    assert from_env == set(FIELD_NAMES) - {"retry_on", "wrappers"}
+    assert from_env == set(FIELD_NAMES) - {"retry_on", "wrappers", "context"}
     assert all(var == f"ALLOY_{name.upper()}" for var, (name, _) in VARIABLES.items())
 
 

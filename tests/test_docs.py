@@ -150,6 +150,8 @@ PAGE_BACKENDS: dict[str, Callable[[], Backend | None]] = {
     "docs/quickstart.md": lambda: FakeBackend(_quickstart_replies),
     "docs/errors.md": lambda: FakeBackend(_unparseable),
     "docs/testing.md": lambda: None,
+    # Shows refusals made before any request, which need the real backends' capabilities.
+    "docs/reasoning.md": lambda: None,
     "docs/writing-a-backend.md": lambda: None,
 }
 

@@ -14,7 +14,7 @@ def test_all_is_sorted_and_complete() -> None:
         "Image", "Audio", "Document", "AlloyError", "ConfigurationError", "CapabilityError",
         "CommandError", "OutputValidationError", "ToolLoopLimitExceeded", "ToolError",
         "ProviderError", "AuthenticationError", "RateLimitError", "ProviderTimeout",
-        "ProviderConnectionError", "StreamError",
+        "ProviderConnectionError", "StreamError", "Context",
     }  # fmt: skip
     assert spec_names <= set(alloy.__all__)
 

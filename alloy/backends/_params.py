@@ -6,7 +6,19 @@ from collections.abc import Mapping
 from typing import Any
 from typing import cast
 
-__all__ = ["as_int", "merge_options"]
+from .._errors import ConfigurationError
+
+__all__ = ["as_int", "clash_error", "merge_options"]
+
+# The typed setting to use instead of a provider key alloy sets itself (others: the
+# general list in ``clash_error``).
+_INSTEAD = {
+    "reasoning": "reasoning_effort / show_reasoning",
+    "reasoning_effort": "reasoning_effort",
+    "thinking": "reasoning_effort / reasoning_budget / show_reasoning",
+    "thinking_config": "reasoning_effort / reasoning_budget / show_reasoning",
+    "think": "reasoning_effort / show_reasoning",
+}
 
 
 def merge_options(params: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
@@ -33,3 +45,18 @@ def as_int(value: object) -> int | None:
     """``value`` if it is an integer (a bool is not), else ``None``: token counts from
     servers that omit or mangle them."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def clash_error(provider: str, keys: list[str]) -> ConfigurationError:
+    """The error for ``provider_options[provider]`` setting ``keys``, which alloy sets from
+    its typed settings: it names the setting to use for each."""
+    special = [f"{key} (use {_INSTEAD[key]})" for key in keys if key in _INSTEAD]
+    named = ", ".join(special)
+    if len(special) < len(keys):
+        others = ", ".join(key for key in keys if key not in _INSTEAD)
+        named = f"{named}, {others}" if named else others
+    return ConfigurationError(
+        f"provider_options[{provider!r}] sets {named}, which alloy sets from its own "
+        "settings. Use the typed setting (model, temperature, max_tokens, system, timeout, "
+        "reasoning_effort, reasoning_budget, show_reasoning, output type, tools) instead."
+    )

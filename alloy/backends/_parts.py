@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from .._media import Media
 from .._media_policy import is_text_document
+from .._messages import Request
 from .base import MediaSupport
 
-__all__ = ["as_text", "is_text_document", "text_document"]
+__all__ = ["as_text", "context_size", "is_text_document", "system_of", "text_document"]
 
 
 def text_document(media: Media) -> str:
@@ -25,3 +26,20 @@ def text_document(media: Media) -> str:
 def as_text(media: Media, support: MediaSupport) -> str | None:
     """The text ``media`` goes as on a provider with ``support``, or None for a media part."""
     return text_document(media) if is_text_document(media, support) else None
+
+
+def system_of(request: Request) -> str | None:
+    """The system text of ``request``: its context's layers' system texts, then its own,
+    a blank line apart."""
+    if request.context is None:
+        return request.system
+    texts = [layer.system for layer in request.context.layers if layer.system]
+    if request.system:
+        texts.append(request.system)
+    return "\n\n".join(texts) or None
+
+
+def context_size(request: Request) -> int:
+    """How many parts of the first user turn are the context's documents (planning put them
+    there, every layer in order)."""
+    return len(request.context.all_documents) if request.context is not None else 0

@@ -166,11 +166,9 @@ def split_options(
     client_keys = info.client_options | getattr(factory, "client_options", frozenset[str]())
     clash = sorted(set(options) & reserved)
     if clash:
-        raise ConfigurationError(
-            f"provider_options[{info.name!r}] sets {', '.join(clash)}, which alloy sets from its "
-            "own settings. Use the typed setting (model, temperature, max_tokens, system, "
-            "timeout, output type, tools) instead."
-        )
+        from ._params import clash_error
+
+        raise clash_error(info.name, clash)
     client = {k: v for k, v in options.items() if k in client_keys}
     request = {k: v for k, v in options.items() if k not in client_keys}
     return client, request

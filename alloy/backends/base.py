@@ -24,6 +24,9 @@ from .._media import MediaKind
 from .._messages import OutputMode
 from .._messages import Request
 from .._messages import Response
+from ._caching import NO_CACHE
+from ._caching import PromptCacheSupport
+from ._reasoning import ReasoningSupport
 
 __all__ = [
     "Backend",
@@ -139,6 +142,9 @@ class Capabilities:
             when native output only takes strict schemas (Anthropic's constrained decoding:
             a forced tool call instead); ``None`` sends it natively anyway.
         media: which images, audio and documents the model takes, and how.
+        reasoning: how the model reasons and which reasoning settings it honours, or None
+            for a model that does not reason (``alloy.backends._reasoning``).
+        prompt_cache: how the provider caches prompts (``alloy.backends._caching``).
     """
 
     structured_output: StructuredOutput = "json_schema"
@@ -150,6 +156,8 @@ class Capabilities:
     schema_in_prompt: bool = False
     loose_schema_output: StructuredOutput | None = None
     media: MediaSupport = NO_MEDIA
+    reasoning: ReasoningSupport | None = None
+    prompt_cache: PromptCacheSupport = NO_CACHE
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from typing import Any
 
 from .._deltas import Delta
 from .._deltas import Finish
+from .._deltas import ReasoningDelta
 from .._deltas import RefusalDelta
 from .._deltas import TextDelta
 from .._deltas import ToolCallDelta
@@ -35,6 +36,9 @@ from .._messages import Response
 from .._messages import ToolCall
 from .._types import MISSING
 from .._usage import Usage
+from ._caching import CACHE_TTLS
+from ._caching import PromptCacheSupport
+from ._reasoning import ReasoningSupport
 from ._schema_values import schema_value
 from .base import Capabilities
 from .base import MediaSupport
@@ -60,7 +64,13 @@ EVERY_MEDIUM = MediaSupport(
 tests see the parts in ``requests``. It has no inline limit: set ``media_inline_limit`` or
 ``media_upload="always"`` to exercise uploads."""
 
-DEFAULT_CAPABILITIES = Capabilities(tool_error_flag=True, media=EVERY_MEDIUM)
+# Every reasoning and caching setting is taken (and recorded in ``requests``), so commands
+# configured for a reasoning model or a prompt cache run on the fake too.
+EVERY_REASONING = ReasoningSupport("effort", budget=(1, None), text="full")
+EVERY_CACHE = PromptCacheSupport("key", ttls=tuple((ttl, ttl) for ttl in CACHE_TTLS))
+DEFAULT_CAPABILITIES = Capabilities(
+    tool_error_flag=True, media=EVERY_MEDIUM, reasoning=EVERY_REASONING, prompt_cache=EVERY_CACHE
+)
 PROFILES = (ModelProfile(DEFAULT_CAPABILITIES, label="all models (configurable per instance)"),)
 
 
@@ -73,6 +83,7 @@ class _Scripted:
     usage: Usage
     refusal: str | None
     error: ProviderError | None
+    reasoning: str | None = None
 
 
 class FakeBackend:
@@ -141,9 +152,11 @@ class FakeBackend:
         finish_reason: str | None = None,
         usage: Usage | None = None,
         refusal: str | None = None,
+        reasoning: str | None = None,
     ) -> FakeBackend:
         """Queue a reply. ``json`` is serialised as the model would send it (wrapped in
-        ``{"value": ...}`` when the command's output type needs that)."""
+        ``{"value": ...}`` when the command's output type needs that); ``reasoning`` is the
+        reply's reasoning text, streamed ahead of the answer."""
         calls = tuple(self._tool_call(c) for c in tool_calls)
         scripted = _Scripted(
             text,
@@ -153,6 +166,7 @@ class FakeBackend:
             usage or Usage.of(input_tokens=10, output_tokens=5),
             refusal,
             None,
+            reasoning,
         )
         with self._lock:
             self._queue.append(scripted)
@@ -213,6 +227,7 @@ class FakeBackend:
             usage=s.usage,
             model=request.model,
             refusal=s.refusal,
+            reasoning=s.reasoning,
         )
 
     def _coerce(self, reply: Any, request: Request) -> Response:
@@ -235,6 +250,8 @@ class FakeBackend:
 
 def as_deltas(response: Response, chunk_chars: int = 8) -> Iterator[Delta]:
     """``response`` as the deltas a provider would stream for it."""
+    if response.reasoning:
+        yield ReasoningDelta(response.reasoning)
     text = response.text
     for start in range(0, len(text), max(chunk_chars, 1)):
         yield TextDelta(text[start : start + chunk_chars])

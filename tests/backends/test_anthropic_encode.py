@@ -73,10 +73,10 @@ def test_typed_settings() -> None:
 
 
 def test_thinking_budget_is_added_to_the_default_max_tokens() -> None:
-    thinking = {"thinking": {"type": "enabled", "budget_tokens": 8000}}
-    params = encode_request(Request(model="m", messages=HELLO, options=thinking))
+    request = Request(model="claude-sonnet-4-5", messages=HELLO, reasoning_budget=8000)
+    params = encode_request(request)
     assert params["max_tokens"] == DEFAULT_MAX_TOKENS + 8000
-    assert params["thinking"] == thinking["thinking"]
+    assert params["thinking"] == {"type": "enabled", "budget_tokens": 8000}
 
 
 def test_options_merge_into_what_alloy_sets() -> None:
@@ -140,10 +140,13 @@ def test_output_tool_with_user_tools_or_thinking() -> None:
     params = encode_request(with_tools)
     assert [t["name"] for t in params["tools"]] == ["lookup", OUTPUT_TOOL]
     assert params["tool_choice"] == {"type": "any"}
-    thinking = {"thinking": {"type": "adaptive"}}
-    thinks = replace(forced, options=thinking)
+    thinks = replace(forced, model="claude-opus-4-7", reasoning_effort="high")
     params = encode_request(thinks)
+    assert params["thinking"] == {"type": "adaptive"}
     assert params["tool_choice"] == {"type": "auto"}
+    off = encode_request(replace(thinks, reasoning_effort="none"))
+    assert off["thinking"] == {"type": "disabled"}
+    assert off["tool_choice"] == {"type": "tool", "name": OUTPUT_TOOL}
 
 
 def test_tools_use_the_anthropic_dialect() -> None:

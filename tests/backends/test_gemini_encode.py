@@ -268,12 +268,10 @@ def test_unreadable_arguments_are_sent_empty() -> None:
 
 def test_provider_options_merge_into_the_config() -> None:
     options = {
-        "thinking_config": {"include_thoughts": True, "thinking_budget": 512},
         "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "OFF"}],
         "top_k": 3,
     }
     got = config(request(options=options))
-    assert got["thinking_config"] == {"include_thoughts": True, "thinking_budget": 512}
     assert got["safety_settings"][0]["threshold"] == types.HarmBlockThreshold.OFF
     assert got["top_k"] == 3
     assert got["automatic_function_calling"]["disable"] is True

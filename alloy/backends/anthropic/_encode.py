@@ -34,8 +34,11 @@ from ..._schema import for_output
 from ..._schema import for_tool
 from .._params import merge_options
 from .._parts import as_text
+from .._parts import system_of
+from .._reasoning import budget_for
 from ._models import MEDIA
 from ._models import NAME
+from ._models import capabilities
 
 __all__ = [
     "CLIENT_OPTIONS",
@@ -46,6 +49,7 @@ __all__ = [
     "encode_request",
     "encode_tool",
     "offers_output_tool",
+    "thinking",
 ]
 
 CLIENT_OPTIONS = frozenset({"api_key", "auth_token", "base_url", "default_headers"})
@@ -62,6 +66,7 @@ RESERVED_OPTIONS = frozenset(
         "timeout",
         "output_format",
         "output_config",
+        "thinking",
     }
 )
 """``messages.create`` arguments alloy sets from its typed settings."""
@@ -91,21 +96,32 @@ def encode_request(request: Request) -> dict[str, Any]:
     ``output_config.format``, ``"tool_call"`` as a forced call of ``OUTPUT_TOOL``, and
     ``"prompt"`` not at all (the system prompt already describes it).
     """
+    block, effort = thinking(request)
     params: dict[str, Any] = {
         "model": request.model,
-        "max_tokens": _max_tokens(request),
+        "max_tokens": _max_tokens(request, block),
         "messages": encode_messages(request.messages),
     }
-    if request.system:
-        params["system"] = request.system
+    if block is not None:
+        params["thinking"] = block
+    if effort is not None:
+        params["output_config"] = {"effort": effort}
+    system = system_of(request)
+    if request.cache and request.context is not None:
+        _mark_context(params, request)
+    elif system:
+        params["system"] = system
+    if request.cache:
+        params["cache_control"] = _cache_control(request)
     tools = [encode_tool(tool) for tool in request.tools]
     if request.output is not None:
         if request.output_mode == "json_schema":
             schema = for_output(request.output, "anthropic").schema
-            params["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
+            config = params.setdefault("output_config", {})
+            config["format"] = {"type": "json_schema", "schema": schema}
         elif request.output_mode == "tool_call":
             tools.append(_output_tool(request.output))
-            params["tool_choice"] = _output_choice(request)
+            params["tool_choice"] = _output_choice(request, block)
         # "prompt": planning already wrote the schema into the system prompt.
     if tools:
         params["tools"] = tools
@@ -264,23 +280,84 @@ def _output_tool(output: OutputSchema) -> dict[str, Any]:
     }
 
 
-def _thinking_budget(options: Mapping[str, Any]) -> int | None:
-    """The extended-thinking budget set in ``provider_options``, 0 for adaptive thinking."""
-    thinking = options.get("thinking")
-    if not isinstance(thinking, Mapping) or thinking.get("type") not in ("enabled", "adaptive"):  # pyright: ignore[reportUnknownMemberType]
-        return None
-    budget = thinking.get("budget_tokens")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-    return budget if isinstance(budget, int) else 0
+def _cache_control(request: Request) -> dict[str, Any]:
+    control: dict[str, Any] = {"type": "ephemeral"}
+    if request.cache_ttl is not None:
+        ttl = capabilities(request.model).prompt_cache.ttl(request.cache_ttl)
+        if ttl is not None:  # planning refused the others
+            control["ttl"] = ttl
+    return control
 
 
-def _max_tokens(request: Request) -> int:
+def _mark_context(params: dict[str, Any], request: Request) -> None:
+    """The system blocks and the first turn with a cache breakpoint after the context's
+    system text and after each layer's documents, so that calls sharing a layer reuse it."""
+    assert request.context is not None
+    control = _cache_control(request)
+    blocks: list[dict[str, Any]] = [
+        {"type": "text", "text": layer.system} for layer in request.context.layers if layer.system
+    ]
+    if blocks:
+        blocks[-1]["cache_control"] = control
+    if request.system:
+        blocks.append({"type": "text", "text": request.system})
+    if blocks:
+        params["system"] = blocks
+    first = [p for p in request.messages[0].parts if isinstance(p, TextPart | MediaPart)]
+    content: list[dict[str, Any]] = []
+    start = 0
+    for layer in request.context.layers:
+        end = start + len(layer.documents)
+        layer_blocks = _blocks(first[start:end])
+        if layer_blocks:
+            layer_blocks[-1]["cache_control"] = control
+        content += layer_blocks
+        start = end
+    content += _blocks(first[start:])
+    params["messages"][0] = {"role": "user", "content": content}
+
+
+def thinking(request: Request) -> tuple[dict[str, Any] | None, str | None]:
+    """The ``thinking`` block and the ``output_config.effort`` of ``request``'s reasoning
+    settings, as the model's row spells them (planning has refused what it cannot take)."""
+    effort, budget = request.reasoning_effort, request.reasoning_budget
+    if effort is None and budget is None and not request.show_reasoning:
+        return None, None
+    if effort == "none":
+        return {"type": "disabled"}, None
+    support = capabilities(request.model).reasoning
+    if support is None:
+        return None, None
+    block: dict[str, Any]
+    sent_effort: str | None = None
+    if budget is None and support.style == "budget" and effort is not None:
+        budget = budget_for(support, effort)
+    if budget is not None:
+        block = {"type": "enabled", "budget_tokens": budget}
+    else:
+        block = {"type": "adaptive"}
+        sent_effort = effort
+    if request.show_reasoning is not None:
+        block["display"] = "summarized" if request.show_reasoning else "omitted"
+    return block, sent_effort
+
+
+def _max_tokens(request: Request, block: Mapping[str, Any] | None) -> int:
     if request.max_tokens is not None:
         return request.max_tokens
-    return DEFAULT_MAX_TOKENS + (_thinking_budget(request.options) or 0)
+    if block is None or block["type"] == "disabled":
+        return DEFAULT_MAX_TOKENS
+    budget = block.get("budget_tokens")
+    if not isinstance(budget, int):
+        # Adaptive thinking: room for what the effort usually spends, then the answer.
+        support = capabilities(request.model).reasoning
+        effort = request.reasoning_effort or "medium"
+        budget = budget_for(support, effort) if support is not None else 0
+    return DEFAULT_MAX_TOKENS + budget
 
 
-def _output_choice(request: Request) -> dict[str, Any]:
-    if _thinking_budget(request.options) is not None:
+def _output_choice(request: Request, block: Mapping[str, Any] | None) -> dict[str, Any]:
+    if block is not None and block["type"] != "disabled":
         # The API refuses a forced tool choice while the model thinks.
         return {"type": "auto"}
     if request.tools:

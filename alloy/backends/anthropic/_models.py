@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
+from .._caching import PromptCacheSupport
+from .._reasoning import ReasoningEffort
+from .._reasoning import ReasoningRow
+from .._reasoning import ReasoningSupport
+from .._reasoning import support_for
 from ..base import Capabilities
 from ..base import MediaSupport
 from ..base import ModelProfile
@@ -20,6 +25,7 @@ __all__ = [
     "NAME",
     "NATIVE",
     "PROFILES",
+    "REASONING",
     "capabilities",
     "profile",
 ]
@@ -41,9 +47,15 @@ MEDIA = MediaSupport(
     uploads=True,
 )
 
+# Cache breakpoints (``cache_control``), at most four a request, living 5 minutes or an hour.
+CACHE = PromptCacheSupport(
+    "breakpoints", ttls=(("5m", "5m"), ("30m", "1h"), ("1h", "1h")), max_breakpoints=4
+)
+
 NATIVE = Capabilities(
     schema_dialect="anthropic",
     media=MEDIA,
+    prompt_cache=CACHE,
     tool_error_flag=True,
     # Constrained decoding takes only schemas the ``anthropic`` dialect can make strict; an
     # open map (``dict[str, T]``) or a recursive type goes through the forced output tool.
@@ -81,6 +93,46 @@ PROFILES: tuple[ModelProfile, ...] = (
 """Claude's model rows, first match winning."""
 
 
+# Thinking, from Anthropic's extended and adaptive thinking pages: Opus 4.7 and later think
+# adaptively only (a ``budget_tokens`` request is refused); Opus 4.6 and Sonnet 4.6 think
+# adaptively and still take a budget; Claude 3.7 and the 4.0 to 4.5 models take a budget
+# (at least 1024 tokens, below ``max_tokens``), efforts being turned into budgets; Claude 3.5
+# and older do not think. Thinking is off unless asked for, and can always be switched off.
+# Thinking also refuses a temperature, and its budget counts against ``max_tokens``.
+_ADAPTIVE_EFFORTS: tuple[ReasoningEffort, ...] = ("none", "low", "medium", "high", "xhigh", "max")
+ADAPTIVE = ReasoningSupport(
+    "adaptive", _ADAPTIVE_EFFORTS, temperature=False, budget_in_max_tokens=True
+)
+REASONING: tuple[ReasoningRow, ...] = (
+    ReasoningRow(
+        replace(ADAPTIVE, budget=(1024, None)),
+        ("claude-opus-4-6", "claude-sonnet-4-6"),
+    ),
+    ReasoningRow(
+        ReasoningSupport(
+            "budget",
+            budget=(1024, None),
+            shown_alone=False,
+            temperature=False,
+            budget_in_max_tokens=True,
+        ),
+        (
+            "claude-3-7-sonnet",
+            "claude-sonnet-4",
+            "claude-opus-4-0",
+            "claude-opus-4-1",
+            "claude-opus-4-5",
+            "claude-opus-4-2025",
+            "claude-haiku-4",
+            "claude-4-",
+        ),
+    ),
+    ReasoningRow(None, ("claude-3", "claude-2", "claude-1", "claude-instant")),
+    ReasoningRow(ADAPTIVE, label="all other models (Claude Opus 4.7 and later)"),
+)
+"""Claude's thinking rows, first match winning."""
+
+
 @lru_cache(maxsize=512)  # pure, and asked on every call by the encoder
 def profile(model: str) -> ModelProfile:
     """The row of ``model``, a name as the Messages API takes it (no normalising needed).
@@ -91,6 +143,7 @@ def profile(model: str) -> ModelProfile:
     return profile_for(PROFILES, model)
 
 
+@lru_cache(maxsize=512)
 def capabilities(model: str) -> Capabilities:
     """What ``model`` can do: native JSON output unless it is one of ``FORCED_TOOL_MODELS``."""
-    return profile(model).capabilities
+    return replace(profile(model).capabilities, reasoning=support_for(REASONING, model))

@@ -5,9 +5,14 @@ encode (``_encode``) → one ``client.messages.create`` call → decode (``_deco
 ``stream=True``). How alloy's settings travel:
 
 - ``system`` is the top-level ``system``; ``max_tokens`` is required by the API, so when none
-  is set alloy sends ``DEFAULT_MAX_TOKENS`` (4096), plus the thinking budget when
-  ``provider_options={"anthropic": {"thinking": {"type": "enabled", "budget_tokens": N}}}``
-  turns extended thinking on.
+  is set alloy sends ``DEFAULT_MAX_TOKENS`` (4096), plus the thinking budget when thinking
+  is on.
+- The reasoning settings become ``thinking`` as the model's row in ``REASONING`` says:
+  ``{"type": "adaptive"}`` with ``output_config.effort`` for adaptive models, ``{"type":
+  "enabled", "budget_tokens": N}`` for a budget (an effort turned into one on budget
+  models), ``{"type": "disabled"}`` for ``reasoning_effort="none"``; ``show_reasoning`` is
+  its ``display`` (``summarized`` or ``omitted``). A forced tool choice becomes ``auto``
+  while the model thinks (the API refuses it).
 - ``temperature`` goes in ``extra_body``: the 2.11 SDK's ``create`` no longer takes it,
   though older models still honour it. Claude Opus 4.7 and later refuse it (HTTP 400).
 - Structured output follows ``Request.output_mode``, which planning picks from ``PROFILES``
@@ -22,9 +27,10 @@ encode (``_encode``) → one ``client.messages.create`` call → decode (``_deco
   verbatim when the assistant turn is re-encoded, thinking blocks and their signatures
   included; the thinking text is ``Response.reasoning``. A turn made by another backend is
   encoded from its neutral parts.
-- Usage: ``input_tokens`` as Anthropic counts it (cache reads and writes excluded),
-  ``cached_input_tokens`` from ``cache_read_input_tokens``, ``reasoning_tokens`` from
-  ``output_tokens_details.thinking_tokens`` when the API reports it, else ``None``.
+- Usage: ``input_tokens`` includes cache reads and writes (Anthropic's own count excludes
+  them: alloy adds ``cache_read_input_tokens`` and ``cache_creation_input_tokens``),
+  ``reasoning_tokens`` from ``output_tokens_details.thinking_tokens`` when the API reports
+  it, else ``None``.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ from .._clients import build_client
 from .._clients import with_http_client
 from .._deadline import async_hooks
 from .._deadline import hooks
+from .._reasoning import ReasoningRow
 from ..base import Capabilities
 from ..base import UploadedFile
 from ._decode import decode_response
@@ -69,6 +76,7 @@ from ._errors import KEY_HINT
 from ._errors import malformed
 from ._errors import translate
 from ._models import NAME
+from ._models import REASONING
 from ._models import capabilities
 from ._stream import StreamDecoder
 
@@ -100,6 +108,7 @@ class AnthropicBackend:
     name = NAME
     client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
     reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
+    reasoning_rows: ClassVar[tuple[ReasoningRow, ...]] = REASONING
 
     def __init__(self, client_options: Mapping[str, Any] | None = None):
         self._options = dict(client_options or {})

@@ -36,11 +36,15 @@ from ..._messages import ToolSpec
 from ..._messages import native
 from ..._schema import for_output
 from ..._schema import for_tool
+from .._params import clash_error
 from .._params import merge_options
 from .._parts import as_text
+from .._parts import system_of
+from .._reasoning import budget_for
 from ..base import MediaSupport
 from ..base import ModelProfile
 from ._models import NAME
+from ._models import capabilities
 from ._models import profile
 
 __all__ = ["CLIENT_OPTIONS", "RESERVED_OPTIONS", "encode_request"]
@@ -74,6 +78,7 @@ RESERVED_OPTIONS = frozenset(
         "tools",
         "automatic_function_calling",
         "timeout",
+        "thinking_config",
     }
 )
 """``GenerateContentConfig`` fields alloy sets (the backend also refuses their camelCase
@@ -101,17 +106,21 @@ def encode_request(request: Request, *, config_dict: bool = False) -> dict[str, 
     # Automatic function calling stays off: alloy runs the tools, and with it off the SDK
     # also skips its AFC loop (which deep-copies the config on every call).
     config: dict[str, Any] = {"automatic_function_calling": {"disable": True}}
-    if request.system:
+    system = system_of(request)
+    if system:
         if model.system_prompt:
-            config["system_instruction"] = request.system
+            config["system_instruction"] = system
         else:
-            contents = _prepend_text(contents, request.system)
+            contents = _prepend_text(contents, system)
     if request.temperature is not None:
         config["temperature"] = request.temperature
     if request.max_tokens is not None:
         config["max_output_tokens"] = request.max_tokens
     if request.output is not None:
         config.update(_output_config(request.output, request, model))
+    thinking = thinking_config(request)
+    if thinking:
+        config["thinking_config"] = thinking
     if request.tools:
         declarations = [_encode_tool(tool, dialect) for tool in request.tools]
         config["tools"] = [{"function_declarations": declarations}]
@@ -126,6 +135,26 @@ def encode_request(request: Request, *, config_dict: bool = False) -> dict[str, 
         "contents": contents,
         "config": config if config_dict else validated,
     }
+
+
+def thinking_config(request: Request) -> dict[str, Any]:
+    """``thinking_config`` for ``request``'s reasoning settings, as the model's row in
+    ``REASONING`` spells them (planning has refused what it cannot take)."""
+    config: dict[str, Any] = {}
+    effort, budget = request.reasoning_effort, request.reasoning_budget
+    support = capabilities(request.model).reasoning
+    if support is not None and (effort is not None or budget is not None):
+        if budget is not None:
+            config["thinking_budget"] = budget
+        elif effort == "none":
+            config["thinking_budget"] = 0
+        elif support.style == "budget" and effort is not None:
+            config["thinking_budget"] = budget_for(support, effort)
+        elif effort is not None:
+            config["thinking_level"] = effort.upper()
+    if support is not None and request.show_reasoning is not None:
+        config["include_thoughts"] = request.show_reasoning
+    return config
 
 
 def _output_config(output: OutputSchema, request: Request, model: ModelProfile) -> dict[str, Any]:
@@ -160,7 +189,7 @@ def _validated(config: dict[str, Any]) -> types.GenerateContentConfig:
         raise ConfigurationError(
             f"{NAME}: provider_options[{NAME!r}] does not fit GenerateContentConfig "
             f"({problems}). Request options are GenerateContentConfig fields, e.g. "
-            "thinking_config or safety_settings; client settings are api_key, base_url, "
+            "safety_settings or top_p; client settings are api_key, base_url, "
             "api_version, headers, http_options."
         ) from None
 
@@ -172,11 +201,7 @@ def _request_options(options: Mapping[str, Any]) -> dict[str, Any]:
     snake = {_SNAKE.sub(r"_\1", key).lower(): value for key, value in options.items()}
     clash = sorted(set(snake) & RESERVED_OPTIONS)
     if clash:
-        raise ConfigurationError(
-            f"provider_options[{NAME!r}] sets {', '.join(clash)}, which alloy sets from its "
-            "own settings. Use the typed setting (model, temperature, max_tokens, system, "
-            "timeout, output type, tools) instead."
-        )
+        raise clash_error(NAME, clash)
     return snake
 
 

@@ -67,6 +67,7 @@ from .._clients import build_client
 from .._deadline import async_hooks
 from .._deadline import hooks
 from .._deadline import with_hooks
+from .._reasoning import ReasoningRow
 from ..base import Capabilities
 from ..base import StreamDecoder as Decoder
 from ..base import UploadedFile
@@ -78,6 +79,7 @@ from ._errors import KEY_HINT
 from ._errors import malformed_chunk
 from ._errors import translate
 from ._models import NAME
+from ._models import REASONING
 from ._models import capabilities as model_capabilities
 from ._stream import StreamDecoder
 
@@ -112,6 +114,7 @@ class GeminiBackend:
     name = NAME
     client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
     reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
+    reasoning_rows: ClassVar[tuple[ReasoningRow, ...]] = REASONING
 
     def __init__(self, client_options: Mapping[str, Any] | None = None):
         self._clients = GeminiClients(client_options or {})

@@ -42,6 +42,7 @@ from ..._messages import native
 from ..._schema import for_output
 from ..._schema import for_tool
 from .._parts import as_text
+from .._parts import system_of
 from ..base import MediaSupport
 from ._models import DIALECT
 from ._models import NAME
@@ -69,6 +70,7 @@ RESERVED_OPTIONS = frozenset(
         "max_tokens",
         "num_predict",
         "timeout",
+        "think",
     }
 )
 """Typed settings go in the request's model options (temperature, num_predict), or nowhere
@@ -86,15 +88,16 @@ def encode_request(request: Request, *, stream: bool = False) -> dict[str, Any]:
     only in ``stream``.
 
     ``request.options`` (``provider_options["ollama"]`` minus the client keys) are other
-    ``chat`` arguments such as ``think`` or ``keep_alive``; their ``options`` mapping is
+    ``chat`` arguments such as ``keep_alive``; their ``options`` mapping is
     merged into the model options alloy sets.
 
     >>> encode_request(Request("llama3.2", (Message.user("hi"),), max_tokens=5))["options"]
     {'num_predict': 5}
     """
     messages: list[dict[str, Any]] = []
-    if request.system:
-        messages.append({"role": "system", "content": request.system})
+    system = system_of(request)
+    if system:
+        messages.append({"role": "system", "content": system})
     media = profile(request.model).capabilities.media
     for message in request.messages:
         messages.extend(_encode_message(message, media))
@@ -106,8 +109,23 @@ def encode_request(request: Request, *, stream: bool = False) -> dict[str, Any]:
         # that enforces the schema gets the grammar. With "prompt", planning already put the
         # schema into the system prompt.
         params["format"] = for_output(request.output, DIALECT).schema
+    think = _think(request)
+    if think is not None:
+        params["think"] = think
     params.update(merge_options(request))
     return params
+
+
+def _think(request: Request) -> bool | str | None:
+    """``think`` for ``request``'s reasoning settings: ``False`` for ``reasoning_effort=
+    "none"``, the level for a model that thinks at levels, ``True`` to show the thinking
+    of a model that switches it on and off (planning has refused the rest)."""
+    effort = request.reasoning_effort
+    if effort == "none":
+        return False
+    if effort is not None:
+        return effort
+    return True if request.show_reasoning else None
 
 
 def merge_options(request: Request) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def translate(exc: Exception, secrets: Secrets, timeout: float | None) -> AlloyE
     if isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc):
         return ConfigurationError(
             f"{NAME}: Client.chat() does not take an option ({exc}). provider_options"
-            "['ollama'] takes host and headers, chat() arguments (think, keep_alive, "
+            "['ollama'] takes host and headers, chat() arguments (keep_alive, "
             "logprobs, top_logprobs) and model options as options={...}."
         )
     if isinstance(exc, TypeError) and "must be a mapping" in str(exc):

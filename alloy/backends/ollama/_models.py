@@ -11,12 +11,25 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
+from .._reasoning import ReasoningRow
+from .._reasoning import ReasoningSupport
+from .._reasoning import support_for
 from ..base import Capabilities
 from ..base import MediaSupport
 from ..base import ModelProfile
 from ..base import profile_for
 
-__all__ = ["DIALECT", "NAME", "NO_TOOLS", "PROFILES", "TOOLS", "capabilities", "profile"]
+__all__ = [
+    "DIALECT",
+    "NAME",
+    "NO_TOOLS",
+    "PROFILES",
+    "REASONING",
+    "TOOLS",
+    "capabilities",
+    "family",
+    "profile",
+]
 
 NAME = "ollama"
 """The backend's name: it tags the provider data this backend keeps, and its errors."""
@@ -65,22 +78,52 @@ PROFILES: tuple[ModelProfile, ...] = (
 """The rows behind ``capabilities`` and the docs' capability matrix; the first match wins."""
 
 
+# Thinking, from the "thinking" label of Ollama's library: gpt-oss thinks at a level
+# (``think="low"|"medium"|"high"``) and cannot stop; the other thinking families switch it on
+# and off (``think=true|false``: ``show_reasoning=True`` or ``reasoning_effort="none"``).
+# Families known not to think are refused; a family not listed gets what is asked, and
+# Ollama's own 400 (``"... does not support thinking"``) if it cannot.
+# fmt: off
+REASONING: tuple[ReasoningRow, ...] = (
+    ReasoningRow(ReasoningSupport("think", ("low", "medium", "high"), text="full"), ("gpt-oss",)),
+    ReasoningRow(ReasoningSupport("think", ("none",), text="full"), (
+        "deepseek-r1", "deepseek-v3.1", "qwen3", "qwq", "magistral", "cogito", "phi4-reasoning",
+        "phi4-mini-reasoning", "granite3.2", "granite4",
+    )),
+    ReasoningRow(None, (
+        "llama", "codellama", "gemma", "codegemma", "mistral", "mixtral", "ministral", "phi",
+        "llava", "bakllava", "tinyllama", "vicuna", "orca-mini", "deepseek-coder", "deepseek-llm",
+        "deepseek-v2", "deepseek-v3", "starcoder", "granite-code", "moondream", "minicpm-v",
+        "qwen", "command-r", "hermes3", "smollm2", "nemotron", "firefunction", "functiongemma",
+    )),
+    ReasoningRow(ReasoningSupport("think", ("none", "low", "medium", "high"), text="full")),
+)
+# fmt: on
+"""Thinking rows by family (matched like ``profile``), first match winning."""
+
+
+def family(model: str) -> str:
+    """The family name Ollama's tables are matched on: lower case, without a ``namespace/``
+    (or registry path) and without the ``:tag``."""
+    return model.lower().rsplit("/", 1)[-1].split(":", 1)[0]
+
+
 @lru_cache(maxsize=512)  # pure, and asked on every call by the encoder
 def profile(model: str) -> ModelProfile:
-    """The row of ``model``, matched as Ollama names models: case-insensitively, without a
-    ``namespace/`` (or registry path) and without the ``:tag``.
+    """The row of ``model``, matched by its ``family``.
 
     >>> profile("registry.ollama.ai/library/Gemma3:4b").capabilities.tools
     False
     """
-    family = model.lower().rsplit("/", 1)[-1].split(":", 1)[0]
-    return profile_for(PROFILES, family)
+    return profile_for(PROFILES, family(model))
 
 
+@lru_cache(maxsize=512)
 def capabilities(model: str) -> Capabilities:
     """What ``model`` can do on Ollama.
 
     >>> capabilities("llama3.1:8b").tools, capabilities("gemma3:4b").tools
     (True, False)
     """
-    return profile(model).capabilities
+    reasoning = support_for(REASONING, family(model))
+    return replace(profile(model).capabilities, reasoning=reasoning)

@@ -48,6 +48,7 @@ from .._clients import build_client
 from .._deadline import async_hooks
 from .._deadline import hooks
 from .._deadline import with_hooks
+from .._reasoning import ReasoningRow
 from ..base import Capabilities
 from ._decode import decode_response
 from ._encode import CLIENT_OPTIONS
@@ -58,6 +59,7 @@ from ._errors import malformed_line
 from ._errors import translate
 from ._errors import translate_read
 from ._models import NAME
+from ._models import REASONING
 from ._models import capabilities
 from ._stream import StreamDecoder
 
@@ -109,8 +111,8 @@ class OllamaBackend:
     """Ollama models through ``Client.chat`` (``POST {host}/api/chat``).
 
     ``client_options`` are ``host`` and ``headers`` from ``provider_options={"ollama":
-    {...}}``; other ``provider_options`` keys are ``chat()`` arguments (``think``,
-    ``keep_alive``, ``logprobs``...), and their ``options`` (``{"num_ctx": 8192}``) merge
+    {...}}``; other ``provider_options`` keys are ``chat()`` arguments
+    (``keep_alive``, ``logprobs``...), and their ``options`` (``{"num_ctx": 8192}``) merge
     with the ``temperature`` and ``num_predict`` alloy sets.
 
     >>> backend = OllamaBackend({"host": "http://gpu-box:11434"})
@@ -121,6 +123,7 @@ class OllamaBackend:
     name = NAME
     client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
     reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
+    reasoning_rows: ClassVar[tuple[ReasoningRow, ...]] = REASONING
 
     def __init__(self, client_options: Mapping[str, Any] | None = None):
         self._options = dict(client_options or {})

@@ -55,6 +55,7 @@ from ..base import ModelProfile
 from ..base import StreamDecoder
 from ..base import UploadedFile
 from ._errors import translate
+from ._models import PROFILES
 from ._models import capabilities
 from ._sse import Reading
 from ._sse import areceive
@@ -286,7 +287,15 @@ def _definition(name: str, description: str, dialect: DialectSchema) -> dict[str
 
 
 def finish_params(params: dict[str, Any], request: Request) -> dict[str, Any]:
-    """Add the per-request timeout and the provider options, the last step of encoding."""
+    """Add the cache settings, the per-request timeout and the provider options, the last
+    step of encoding."""
+    if request.cache:
+        # Caching is automatic; the key sends calls that share a prefix to the same cache.
+        params["prompt_cache_key"] = request.cache_key
+        ttl = request.cache_ttl
+        retention = PROFILES[0].capabilities.prompt_cache.ttl(ttl) if ttl else None
+        if retention is not None:
+            params["prompt_cache_retention"] = retention
     if request.timeout is not None:
         # Per request, not ``with_options``: that copies the whole client on every call.
         params["timeout"] = request.timeout

@@ -49,6 +49,8 @@ __all__ = ["StreamDecoder"]
 _TERMINAL = frozenset({"response.completed", "response.incomplete"})
 _FAILED = frozenset({"error", "response.failed"})
 _SUMMARY_BREAK = "\n\n"
+# Summaries where asked for; the whole reasoning text from models that show it.
+_REASONING = frozenset({"response.reasoning_summary_text.delta", "response.reasoning_text.delta"})
 
 
 class StreamDecoder:
@@ -98,7 +100,7 @@ class StreamDecoder:
             return [TextDelta(delta)]
         if kind == "response.function_call_arguments.delta":
             return self._arguments(event)
-        if kind == "response.reasoning_summary_text.delta":
+        if kind in _REASONING:
             return self._reasoning(event)
         if kind == "response.refusal.delta":
             delta = string(event.get("delta"))
@@ -131,7 +133,7 @@ class StreamDecoder:
         delta = string(event.get("delta"))
         if not delta:
             return []
-        key = (event.get("output_index"), event.get("summary_index"))
+        key = (event.get("output_index"), event.get("summary_index", event.get("content_index")))
         if key != self._summary:
             # A new summary part: ``complete`` joins the parts with a blank line.
             if self._summary is not None:

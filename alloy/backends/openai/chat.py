@@ -35,9 +35,12 @@ from ..._messages import Response
 from ..._messages import TextPart
 from ..._messages import ToolCall
 from ..._messages import ToolResult
+from .._parts import system_of
+from .._reasoning import ReasoningRow
 from ..base import ModelProfile
 from ._media import chat_part
 from ._models import CHAT_PROFILES
+from ._models import CHAT_REASONING
 from ._shared import OUTPUT_TOOL
 from ._shared import Api
 from ._shared import OpenAIBase
@@ -71,6 +74,7 @@ RESERVED_OPTIONS = frozenset(
         "stream",
         "timeout",
         "response_format",
+        "reasoning_effort",
     }
 )
 """``chat.completions.create`` arguments alloy sets from its typed settings."""
@@ -79,8 +83,9 @@ RESERVED_OPTIONS = frozenset(
 def encode_request(request: Request) -> dict[str, Any]:
     """The keyword arguments of ``chat.completions.create`` for ``request`` (no I/O)."""
     messages: list[dict[str, Any]] = []
-    if request.system:
-        messages.append({"role": "system", "content": request.system})
+    system = system_of(request)
+    if system:
+        messages.append({"role": "system", "content": system})
     for message in request.messages:
         messages.extend(_encode_message(message))
     params: dict[str, Any] = {"model": request.model, "messages": messages}
@@ -101,6 +106,8 @@ def encode_request(request: Request) -> dict[str, Any]:
         params["tool_choice"] = "required" if request.tools else forced
     if tools:
         params["tools"] = tools
+    if request.reasoning_effort is not None:
+        params["reasoning_effort"] = request.reasoning_effort
     return finish_params(params, request)
 
 
@@ -251,3 +258,4 @@ class OpenAIChatBackend(OpenAIBase):
     )
     reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
     profiles: ClassVar[tuple[ModelProfile, ...]] = CHAT_PROFILES
+    reasoning_rows: ClassVar[tuple[ReasoningRow, ...]] = CHAT_REASONING

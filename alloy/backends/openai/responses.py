@@ -34,9 +34,12 @@ from ..._messages import TextPart
 from ..._messages import ToolCall
 from ..._messages import ToolResult
 from ..._messages import native
+from .._parts import system_of
+from .._reasoning import ReasoningRow
 from ..base import ModelProfile
 from ._media import responses_item
 from ._models import PROFILES
+from ._models import REASONING
 from ._shared import OUTPUT_TOOL
 from ._shared import Api
 from ._shared import OpenAIBase
@@ -69,6 +72,7 @@ RESERVED_OPTIONS = frozenset(
         "tools",
         "stream",
         "timeout",
+        "reasoning",
     }
 )
 """``responses.create`` arguments alloy sets from its typed settings."""
@@ -81,8 +85,9 @@ _NOT_ACCEPTED = "This output was not accepted; see the next message."
 def encode_request(request: Request) -> dict[str, Any]:
     """The keyword arguments of ``responses.create`` for ``request`` (no I/O)."""
     params: dict[str, Any] = {"model": request.model, "input": _encode_messages(request)}
-    if request.system:
-        params["instructions"] = request.system
+    system = system_of(request)
+    if system:
+        params["instructions"] = system
     if request.temperature is not None:
         params["temperature"] = request.temperature
     if request.max_tokens is not None:
@@ -97,7 +102,25 @@ def encode_request(request: Request) -> dict[str, Any]:
         params["tool_choice"] = "required" if request.tools else forced
     if tools:
         params["tools"] = tools
-    return finish_params(params, request)
+    reasoning: dict[str, Any] = {}
+    if request.reasoning_effort is not None:
+        reasoning["effort"] = request.reasoning_effort
+    if request.show_reasoning:
+        reasoning["summary"] = "auto"
+    if reasoning:
+        params["reasoning"] = reasoning
+    params = finish_params(params, request)
+    if params.get("store") is False:
+        # Unstored, a reasoning item can be sent back only with its encrypted content: ask
+        # for it, so that tool loops keep the model's reasoning (see _encode_assistant).
+        include = params.get("include")
+        listed: list[Any] = list(include) if isinstance(include, list | tuple) else []  # pyright: ignore[reportUnknownArgumentType]
+        if _ENCRYPTED not in listed:
+            params["include"] = [*listed, _ENCRYPTED]
+    return params
+
+
+_ENCRYPTED = "reasoning.encrypted_content"
 
 
 def stream_params(request: Request) -> dict[str, Any]:
@@ -225,7 +248,11 @@ def decode_response(raw: SDKResponse) -> Response:
                 tagged = ProviderData(NAME, data)
                 calls.append(ToolCall(item.call_id, item.name, arguments, tagged))
         elif isinstance(item, ResponseReasoningItem):
-            summaries.extend(s.text for s in item.summary or () if s.text)
+            # A summary where one was asked for; models that show their reasoning whole
+            # (gpt-oss behind compatible servers) send it as content instead.
+            found = [s.text for s in item.summary or () if s.text]
+            found = found or [c.text for c in item.content or () if c.text]
+            summaries.extend(found)
     finish: str | None = raw.status
     if raw.status == "incomplete" and raw.incomplete_details is not None:
         finish = raw.incomplete_details.reason or finish
@@ -269,4 +296,5 @@ class OpenAIBackend(OpenAIBase):
         "set OPENAI_API_KEY or pass provider_options={'openai': {'api_key': ...}}"
     )
     reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
+    reasoning_rows: ClassVar[tuple[ReasoningRow, ...]] = REASONING
     profiles: ClassVar[tuple[ModelProfile, ...]] = PROFILES
