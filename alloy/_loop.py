@@ -36,6 +36,7 @@ from ._react import observation
 from ._react import parse_step
 from ._result import Result
 from ._result import ToolTrace
+from ._truncation import check_cut
 from ._usage import Usage
 
 if TYPE_CHECKING:
@@ -122,6 +123,8 @@ def steps(p: Plan[T]) -> Flow[T]:
         response: Response = yield request
         usage = response.usage if usage is None else usage + response.usage
         http_attempts += response.http_attempts
+        if response.finish == "length":  # cut by the token limit: never re-asked blindly
+            check_cut(p, request, response, tools_active)
         text, refusal = response.text, response.refusal
 
         if tools_active and p.react:
@@ -194,6 +197,7 @@ def steps(p: Plan[T]) -> Flow[T]:
             model=response.model or request.model,
             provider=p.provider,
             finish_reason=response.finish_reason,
+            finish=response.finish,
             tool_calls=tuple(traces),
             attempts=attempts,
             duration_s=time.perf_counter() - started,
