@@ -39,6 +39,7 @@ from ._errors import RefusalError
 from ._errors import StreamError
 from ._errors import ToolError
 from ._errors import ToolLoopLimitExceeded
+from ._errors import TruncatedOutputError
 from ._media import Audio
 from ._media import Document
 from ._media import Image
@@ -79,6 +80,7 @@ __all__ = [
     "ToolError",
     "ToolLoopLimitExceeded",
     "ToolTrace",
+    "TruncatedOutputError",
     "Usage",
     "ask",
     "command",

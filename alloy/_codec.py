@@ -29,8 +29,10 @@ from ._media import Audio
 from ._media import Document
 from ._media import Image
 from ._media import Media
+from ._messages import FINISHES
 from ._messages import MediaPart
 from ._messages import Message
+from ._messages import NormalFinish
 from ._messages import OutputSchema
 from ._messages import Part
 from ._messages import ProviderData
@@ -353,6 +355,7 @@ def dump_response(response: Response) -> dict[str, Any]:
         "text": response.text,
         "tool_calls": [_dump_part(c) for c in response.tool_calls],
         "finish_reason": response.finish_reason,
+        "finish": response.finish,
         "usage": _dump_usage(response.usage),
         "model": response.model,
         "request_id": response.request_id,
@@ -377,7 +380,17 @@ def load_response(raw: Mapping[str, Any]) -> Response:
         refusal=raw.get("refusal"),
         reasoning=raw.get("reasoning"),
         provider_data=_load_data(raw.get("provider_data")),
+        finish=_finish(raw.get("finish")),
     )
+
+
+def _finish(value: object) -> NormalFinish | None:
+    """A stored normalised finish; documents written before it existed have none."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in FINISHES:
+        raise ValueError(f"finish must be one of {sorted(FINISHES)}, not {value!r}")
+    return cast("NormalFinish", value)
 
 
 # --- documents and fingerprints ---------------------------------------------------------------

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from ._errors import StreamError
+from ._messages import NormalFinish
 from ._messages import ProviderData
 from ._messages import Response
 from ._messages import ToolCall
+from ._messages import reply_finish
 from ._usage import Usage
 
 __all__ = [
@@ -84,6 +86,10 @@ class Finish:
     ``message_stop``, the final ``finishReason``, ``done: true``), so a stream cut short is
     noticed even when the SDK lets it end silently. ``http_attempts`` is set by alloy's
     retry wrapper when the stream had to be started more than once.
+
+    ``reason`` is the provider's own finish value, ``finish`` the same in alloy's words, as
+    the backend's table gives it (``lookup_finish``); the assembler settles it against what
+    the reply holds (``reply_finish``), as a decoder of a whole reply does.
     """
 
     reason: str | None = None
@@ -91,6 +97,7 @@ class Finish:
     request_id: str | None = None
     provider_data: ProviderData | None = None
     http_attempts: int = 1
+    finish: NormalFinish | None = None
 
 
 Delta = TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | UsageDelta | Finish
@@ -191,6 +198,7 @@ class Assembler:
                 cache_write_tokens=usage.cache_write_tokens,
                 details=usage.details,
             )
+        refusal = "".join(self._refusal) or None
         return Response(
             text="".join(self._text),
             tool_calls=calls,
@@ -198,10 +206,11 @@ class Assembler:
             usage=usage,
             model=finish.model,
             request_id=finish.request_id,
-            refusal="".join(self._refusal) or None,
+            refusal=refusal,
             reasoning="".join(self._reasoning) or None,
             provider_data=finish.provider_data,
             http_attempts=finish.http_attempts,
+            finish=reply_finish(finish.finish, refusal=refusal is not None, tool_calls=bool(calls)),
         )
 
 

@@ -7,6 +7,7 @@ AlloyError
 ├── CommandError                a command could not produce its value
 │   ├── OutputValidationError   reply did not validate (expected type, raw text, errors)
 │   ├── RefusalError            the model refused (refusal text); never re-asked
+│   ├── TruncatedOutputError    the token limit cut the reply (limit, reasoning tokens spent)
 │   └── ToolLoopLimitExceeded   (max_turns, turns_taken, partial_text)
 ├── ToolError                   raised by contracts inside tools (reported to the model)
 └── ProviderError               anything from the provider or the transport
@@ -40,9 +41,11 @@ __all__ = [
     "ProviderError",
     "ProviderTimeout",
     "RateLimitError",
+    "RefusalError",
     "StreamError",
     "ToolError",
     "ToolLoopLimitExceeded",
+    "TruncatedOutputError",
 ]
 
 _SNIPPET = 200
@@ -110,6 +113,85 @@ class RefusalError(CommandError):
         said = refusal.strip() or "no reason given"
         end = "" if said.endswith((".", "!", "?")) else "."
         super().__init__(f"The model refused to give {expected}: {said}{end}")
+
+
+class TruncatedOutputError(CommandError):
+    """The token limit cut the reply before the command had its value.
+
+    Raised for a typed command whose reply was cut (even one that happens to parse), for a
+    text command that got no text before the cut, and for a tool turn whose calls were cut.
+    Not re-asked: the same request under the same limit would be cut again, and billed.
+
+    Attributes:
+        limit: the ``max_tokens`` of the cut call, or ``None`` when none was set and the
+            provider's default limit applied.
+        reasoning_tokens: reasoning (thinking) tokens the cut call spent, when reported.
+        output_tokens: output tokens the cut call spent (reasoning included), when reported.
+        partial_text: the text that came before the cut.
+        finish_reason: the provider's own finish value (``"length"``, ``"max_tokens"``...).
+    """
+
+    def __init__(
+        self,
+        limit: int | None,
+        reasoning_tokens: int | None = None,
+        output_tokens: int | None = None,
+        partial_text: str = "",
+        finish_reason: str | None = None,
+    ):
+        self.limit = limit
+        self.reasoning_tokens = reasoning_tokens
+        self.output_tokens = output_tokens
+        self.partial_text = partial_text
+        self.finish_reason = finish_reason
+        super().__init__(_truncation_message(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The message is built from the attributes: rebuild from them, not from the message.
+        return (
+            type(self),
+            (
+                self.limit,
+                self.reasoning_tokens,
+                self.output_tokens,
+                self.partial_text,
+                self.finish_reason,
+            ),
+        )
+
+
+def _truncation_message(error: TruncatedOutputError) -> str:
+    limit, reasoning, spent = error.limit, error.reasoning_tokens, error.output_tokens
+    said = f"; finish {error.finish_reason!r}" if error.finish_reason else ""
+    where = (
+        f"max_tokens={limit}"
+        if limit is not None
+        else "max_tokens was not set, so the provider's default limit applied"
+    )
+    parts = [f"The token limit cut the reply ({where}{said})."]
+    if spent is not None:
+        of_them = f", {reasoning} of them reasoning" if reasoning else ""
+        parts.append(f"The call spent {spent} output tokens{of_them}.")
+    elif reasoning:
+        parts.append(f"The call spent {reasoning} reasoning tokens.")
+    text = error.partial_text
+    parts.append(
+        f"It got as far as {snippet(text)!r}." if text.strip() else "No text came before the cut."
+    )
+    if limit is not None:
+        fix = f"Raise max_tokens above {limit}"
+    elif spent is not None:
+        fix = f"Set max_tokens above the {spent} tokens this reply used"
+    else:
+        fix = "Set max_tokens higher than the provider's default"
+    if reasoning and (spent is None or 2 * reasoning >= spent):
+        parts.append(
+            f"{fix}, or lower the reasoning effort or thinking budget: reasoning took "
+            f"{reasoning} tokens and left too few for the answer."
+        )
+    else:
+        parts.append(f"{fix}, or ask for a shorter answer.")
+    return " ".join(parts)
 
 
 def problems(errors: Sequence[Any], limit: int) -> list[tuple[str | None, str]]:

@@ -36,6 +36,7 @@ from ._react import observation
 from ._react import parse_step
 from ._result import Result
 from ._result import ToolTrace
+from ._truncation import check_cut
 from ._usage import Usage
 
 if TYPE_CHECKING:
@@ -125,6 +126,8 @@ def steps(p: Plan[T]) -> Flow[T]:
         http_attempts += response.http_attempts
         if response.reasoning:
             thoughts.append(response.reasoning)
+        if response.finish == "length":  # cut by the token limit: never re-asked blindly
+            check_cut(p, request, response, tools_active)
         text, refusal = response.text, response.refusal
 
         if tools_active and p.react:
@@ -197,6 +200,7 @@ def steps(p: Plan[T]) -> Flow[T]:
             model=response.model or request.model,
             provider=p.provider,
             finish_reason=response.finish_reason,
+            finish=response.finish,
             tool_calls=tuple(traces),
             attempts=attempts,
             duration_s=time.perf_counter() - started,

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Literal
+from typing import get_args
 
 from ._media import Media
 from ._usage import Usage
@@ -23,8 +24,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ContentPart",
+    "FINISHES",
     "MediaPart",
     "Message",
+    "NormalFinish",
     "OutputMode",
     "OutputSchema",
     "Part",
@@ -37,8 +40,11 @@ __all__ = [
     "ToolResult",
     "ToolSpec",
     "describe",
+    "finish_of",
+    "lookup_finish",
     "media_of",
     "native",
+    "reply_finish",
     "text_of",
 ]
 
@@ -46,6 +52,14 @@ Role = Literal["user", "assistant"]
 OutputMode = Literal["json_schema", "tool_call", "prompt"]
 """How a reply's schema is enforced: natively (``json_schema``), through a forced tool call,
 or only by instructions in the prompt."""
+
+NormalFinish = Literal["stop", "length", "refusal", "content_filter", "tool_calls"]
+"""Why a reply ended, in the same words on every provider: it was complete (``stop``), the
+token limit cut it (``length``), the model refused (``refusal``), a provider's filter
+withheld it (``content_filter``), or it stopped to have tools run (``tool_calls``)."""
+
+FINISHES: frozenset[str] = frozenset(get_args(NormalFinish))
+"""Every ``NormalFinish`` value."""
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -270,7 +284,9 @@ class Request:
 class Response:
     """What one model call returned, decoded from the SDK's response.
 
-    ``finish_reason`` is the provider's own value (``"stop"``, ``"end_turn"``, ``"STOP"``...).
+    ``finish_reason`` is the provider's own value (``"stop"``, ``"end_turn"``, ``"STOP"``...);
+    ``finish`` is the same in alloy's words (``NormalFinish``), or ``None`` when the provider
+    sent a value that has no such word (``finish_of`` makes it).
     """
 
     text: str
@@ -284,9 +300,48 @@ class Response:
     provider_data: ProviderData | None = None
     http_attempts: int = 1
     """HTTP requests this reply took: more than 1 when alloy's transport retries ran."""
+    finish: NormalFinish | None = None
 
     def message(self) -> Message:
         """This reply as an assistant turn, for the next request of a conversation."""
         parts: list[Part] = [TextPart(self.text)] if self.text else []
         parts.extend(self.tool_calls)
         return Message("assistant", tuple(parts), self.provider_data)
+
+
+def lookup_finish(table: Mapping[str, NormalFinish | None], raw: object) -> NormalFinish | None:
+    """The provider's finish value ``raw`` in alloy's words, from the provider's ``table``;
+    ``None`` for a value the table does not list (never a guess) or one that is not a string
+    (the wire is not trusted)."""
+    return table.get(raw) if isinstance(raw, str) else None
+
+
+def reply_finish(
+    finish: NormalFinish | None, *, refusal: bool, tool_calls: bool
+) -> NormalFinish | None:
+    """A reply's finish, from what its provider said (``finish``, already looked up) and what
+    the reply holds.
+
+    A provider's filter outranks the rest; a reply carrying a refusal ended as a refusal; a
+    completed reply ended for ``tool_calls`` exactly when it holds calls for alloy's tools.
+    The last rule matters both ways: a forced call of the output tool is the reply's value,
+    not a tool call (Anthropic says ``tool_use``, Chat Completions ``tool_calls``), and
+    Gemini and Ollama say ``STOP``/``stop`` for a turn of calls. A cut (``length``) stays a
+    cut, calls or not. Applying it twice changes nothing, so a stream's assembler may apply
+    it to a finish a backend already settled.
+    """
+    if finish == "content_filter":
+        return finish
+    if refusal:
+        return "refusal"
+    if finish in ("stop", "tool_calls"):
+        return "tool_calls" if tool_calls else "stop"
+    return finish
+
+
+def finish_of(
+    table: Mapping[str, NormalFinish | None], raw: object, *, refusal: bool, tool_calls: bool
+) -> NormalFinish | None:
+    """``reply_finish`` of ``raw`` looked up in ``table``: what a decoder of a whole reply
+    puts in ``Response.finish``."""
+    return reply_finish(lookup_finish(table, raw), refusal=refusal, tool_calls=tool_calls)

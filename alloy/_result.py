@@ -12,6 +12,7 @@ from ._usage import Usage
 
 if TYPE_CHECKING:
     from ._messages import Message
+    from ._messages import NormalFinish
 
 __all__ = ["Result", "ToolTrace"]
 
@@ -39,6 +40,10 @@ class Result(Generic[T]):
         model: the model that answered, as the provider named it.
         provider: the backend name (``"openai"``, ``"fake"``...).
         finish_reason: the provider's own finish value for the last call.
+        finish: the same in alloy's words: ``"stop"``, ``"length"`` (the token limit cut
+            the text: a text command returns what came), ``"refusal"``,
+            ``"content_filter"`` or ``"tool_calls"``; ``None`` when the provider's value
+            has no such word.
         tool_calls: the tool calls made, in order.
         attempts: how many times the command asked for its value (1 + re-asks).
         http_attempts: HTTP requests made for the whole call, transport retries included
@@ -66,3 +71,4 @@ class Result(Generic[T]):
     messages: tuple[Message, ...] = ()
     reasoning: str | None = None
     http_attempts: int = 0
+    finish: NormalFinish | None = None

@@ -82,10 +82,25 @@ def check_reply(response: Response, expect: Mapping[str, Any]) -> None:
     calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in response.tool_calls]
     assert calls == expect["tool_calls"]
     assert response.finish_reason == expect["finish"]
+    assert response.finish == normal_finish(expect)
     check_usage(response.usage, expect["usage"])
     assert response.refusal == expect.get("refusal")
     assert response.reasoning == expect.get("thinking")
     assert _codec.loads(_codec.dumps(response)) == response
+
+
+# Every provider's word for a reply the token limit cut.
+_CUT = frozenset({"length", "max_tokens", "MAX_TOKENS", "max_output_tokens"})
+
+
+def normal_finish(expect: Mapping[str, Any]) -> str:
+    """The normalised finish of a recorded reply, from its ``expect`` (apart from the
+    backends' tables): cut, refused, a turn of tool calls, or complete."""
+    if expect["finish"] in _CUT:
+        return "length"
+    if expect.get("refusal"):
+        return "refusal"
+    return "tool_calls" if expect["tool_calls"] else "stop"
 
 
 # Where each provider's own counts sit in ``Usage.details``: (input, output, cached, reasoning).

@@ -128,8 +128,19 @@ def test_a_response_round_trips() -> None:
         refusal=None,
         reasoning="thought",
         provider_data=ProviderData("anthropic", [{"type": "thinking", "signature": "s"}]),
+        finish="stop",
     )
     assert _codec.loads(_codec.dumps(response)) == response
+
+
+def test_a_stored_finish_is_checked_and_older_documents_have_none() -> None:
+    doc = json.loads(_codec.dumps(Response("Once upon", finish_reason="length", finish="length")))
+    assert doc["finish"] == "length"
+    older = {key: value for key, value in doc.items() if key != "finish"}
+    assert _codec.loads(json.dumps(older)) == Response("Once upon", finish_reason="length")
+    for bad in ("truncated", 3):
+        with pytest.raises(ValueError, match="malformed stored response"):
+            _codec.loads(json.dumps({**doc, "finish": bad}))
 
 
 def test_the_fingerprint_ignores_the_timeout_and_key_order_only() -> None:

@@ -1,4 +1,5 @@
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -64,6 +65,26 @@ def test_refusal_pieces_join() -> None:
     assert a.response().refusal == "I can't help."
 
 
+@pytest.mark.parametrize(
+    ("deltas", "finish"),
+    [
+        ((TextDelta("Hi"), Finish("stop", finish="stop")), "stop"),
+        ((ToolCallDelta(0, "c1", "f", "{}"), Finish("STOP", finish="stop")), "tool_calls"),
+        ((TextDelta('{"a": 1}'), Finish("tool_use", finish="tool_calls")), "stop"),
+        ((RefusalDelta("No."), Finish("stop", finish="stop")), "refusal"),
+        ((TextDelta("Hel"), Finish("length", finish="length")), "length"),
+        ((TextDelta("Hi"), Finish("OTHER")), None),
+    ],
+)
+def test_the_finish_is_settled_against_what_came(deltas: tuple[Any, ...], finish: Any) -> None:
+    a = Assembler("p")
+    for delta in deltas:
+        a.feed(delta)
+    response = a.response()
+    assert response.finish == finish
+    assert response.finish_reason == deltas[-1].reason  # the provider's own, as it came
+
+
 def test_fake_stream_round_trips_to_the_same_response() -> None:
     reply = Response(
         "a longer reply text",
@@ -71,6 +92,7 @@ def test_fake_stream_round_trips_to_the_same_response() -> None:
         "tool_calls",
         Usage.of(3, 4),
         "m",
+        finish="tool_calls",
     )
     a = Assembler("fake")
     for delta in as_deltas(reply, chunk_chars=3):

@@ -14,7 +14,8 @@ def test_all_is_sorted_and_complete() -> None:
         "Image", "Audio", "Document", "AlloyError", "ConfigurationError", "CapabilityError",
         "CommandError", "OutputValidationError", "ToolLoopLimitExceeded", "ToolError",
         "ProviderError", "AuthenticationError", "RateLimitError", "ProviderTimeout",
-        "ProviderConnectionError", "StreamError", "Context",
+        "ProviderConnectionError", "StreamError", "RefusalError", "TruncatedOutputError",
+        "Context",
     }  # fmt: skip
     assert spec_names <= set(alloy.__all__)
 
@@ -44,6 +45,8 @@ def test_error_tree() -> None:
     assert issubclass(alloy.CapabilityError, alloy.ConfigurationError)
     assert issubclass(alloy.OutputValidationError, alloy.CommandError)
     assert issubclass(alloy.ToolLoopLimitExceeded, alloy.CommandError)
+    assert issubclass(alloy.RefusalError, alloy.CommandError)
+    assert issubclass(alloy.TruncatedOutputError, alloy.CommandError)
     for cls in (
         alloy.AuthenticationError,
         alloy.RateLimitError,

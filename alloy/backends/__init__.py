@@ -15,6 +15,7 @@ from .._deltas import ToolCallDelta
 from .._deltas import UsageDelta
 from .._messages import MediaPart
 from .._messages import Message
+from .._messages import NormalFinish
 from .._messages import OutputSchema
 from .._messages import ProviderData
 from .._messages import Request
@@ -23,6 +24,8 @@ from .._messages import TextPart
 from .._messages import ToolCall
 from .._messages import ToolResult
 from .._messages import ToolSpec
+from .._messages import finish_of
+from .._messages import lookup_finish
 from .._usage import Usage
 from ._registry import BackendInfo
 from ._registry import clear_instances
@@ -47,6 +50,7 @@ __all__ = [
     "MediaSupport",
     "Message",
     "ModelProfile",
+    "NormalFinish",
     "OutputSchema",
     "ProviderData",
     "ReasoningDelta",
@@ -63,8 +67,10 @@ __all__ = [
     "UsageDelta",
     "WrapperBackend",
     "clear_instances",
+    "finish_of",
     "get_backend",
     "info",
+    "lookup_finish",
     "register_backend",
     "registered",
     "resolve",

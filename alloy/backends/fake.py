@@ -10,6 +10,7 @@ Three ways to answer, tried in this order:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import threading
@@ -31,9 +32,11 @@ from .._deltas import ToolCallDelta
 from .._deltas import UsageDelta
 from .._errors import ProviderError
 from .._media import Media
+from .._messages import NormalFinish
 from .._messages import Request
 from .._messages import Response
 from .._messages import ToolCall
+from .._messages import finish_of
 from .._types import MISSING
 from .._usage import Usage
 from ._caching import CACHE_TTLS
@@ -45,7 +48,7 @@ from .base import MediaSupport
 from .base import ModelProfile
 from .base import UploadedFile
 
-__all__ = ["PROFILES", "FakeBackend", "create", "schema_value"]
+__all__ = ["FINISH", "PROFILES", "FakeBackend", "create", "schema_value"]
 
 Reply = Response | str | Mapping[str, Any] | Sequence[Any] | int | float | bool | None
 Responder = Callable[[Request], Any]
@@ -63,6 +66,16 @@ EVERY_MEDIUM = MediaSupport(
 """The fake takes every kind of media, every way, and "uploads" (``FakeBackend.uploads``):
 tests see the parts in ``requests``. It has no inline limit: set ``media_inline_limit`` or
 ``media_upload="always"`` to exercise uploads."""
+
+FINISH: dict[str, NormalFinish | None] = {
+    "stop": "stop",
+    "length": "length",
+    "refusal": "refusal",
+    "content_filter": "content_filter",
+    "tool_calls": "tool_calls",
+}
+"""The fake's ``finish_reason`` in alloy's words: it speaks them already (script
+``finish_reason="length"`` for a reply the token limit cut); anything else is ``None``."""
 
 # Every reasoning and caching setting is taken (and recorded in ``requests``), so commands
 # configured for a reasoning model or a prompt cache run on the fake too.
@@ -219,23 +232,32 @@ class FakeBackend:
         if s.error is not None:
             raise s.error
         text = s.text if s.json is _MISSING else _encode(s.json, request)
-        finish = s.finish_reason or ("tool_calls" if s.tool_calls else "stop")
+        reason = s.finish_reason or ("tool_calls" if s.tool_calls else "stop")
         return Response(
             text=text or "",
             tool_calls=s.tool_calls,
-            finish_reason=finish,
+            finish_reason=reason,
             usage=s.usage,
             model=request.model,
             refusal=s.refusal,
             reasoning=s.reasoning,
+            finish=_finish(reason, s.refusal, s.tool_calls),
         )
 
     def _coerce(self, reply: Any, request: Request) -> Response:
         if isinstance(reply, Response):
+            if reply.finish is None:
+                # A responder's own Response says its finish the fake's way: settle it.
+                finish = _finish(reply.finish_reason, reply.refusal, reply.tool_calls)
+                return dataclasses.replace(reply, finish=finish)
             return reply
         text = reply if isinstance(reply, str) else _encode(reply, request)
         return Response(
-            text, finish_reason="stop", usage=_usage(request, text), model=request.model
+            text,
+            finish_reason="stop",
+            usage=_usage(request, text),
+            model=request.model,
+            finish="stop",
         )
 
     def _default(self, request: Request) -> Response:
@@ -244,7 +266,11 @@ class FakeBackend:
         else:
             text = json.dumps(schema_value(request.output.schema))
         return Response(
-            text, finish_reason="stop", usage=_usage(request, text), model=request.model
+            text,
+            finish_reason="stop",
+            usage=_usage(request, text),
+            model=request.model,
+            finish="stop",
         )
 
 
@@ -263,8 +289,18 @@ def as_deltas(response: Response, chunk_chars: int = 8) -> Iterator[Delta]:
             yield ToolCallDelta(index, arguments=call.arguments[start : start + chunk_chars])
     yield UsageDelta(response.usage)
     yield Finish(
-        response.finish_reason, response.model, response.request_id, response.provider_data
+        response.finish_reason,
+        response.model,
+        response.request_id,
+        response.provider_data,
+        finish=response.finish,
     )
+
+
+def _finish(
+    reason: str | None, refusal: str | None, calls: Sequence[ToolCall]
+) -> NormalFinish | None:
+    return finish_of(FINISH, reason, refusal=bool(refusal), tool_calls=bool(calls))
 
 
 def create(options: Mapping[str, Any]) -> FakeBackend:

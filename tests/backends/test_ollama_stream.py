@@ -144,7 +144,7 @@ def test_text_pieces_then_usage_and_finish_on_the_done_line() -> None:
         TextDelta("Hel"),
         TextDelta("lo"),
         UsageDelta(Usage.of(10, 5)),
-        Finish("stop", "llama3.1"),
+        Finish("stop", "llama3.1", finish="stop"),
     ]
 
 

@@ -85,7 +85,7 @@ def test_only_done_finishes_the_stream() -> None:
         UsageDelta(Usage(3, 1, None, None, 4))
     ]
     assert not chunks.finished
-    assert chunks.feed(b" [DONE] ") == [Finish("stop", "m", "req")]
+    assert chunks.feed(b" [DONE] ") == [Finish("stop", "m", "req", finish="stop")]
     assert chunks.finished
 
 
@@ -254,7 +254,7 @@ def test_backend_stream_reads_raw_events() -> None:
     )
     backend = backend_answering(body)
     out = list(backend.stream(REQUEST))
-    assert out == [TextDelta("Hi"), Finish("stop", "m", "req_9")]
+    assert out == [TextDelta("Hi"), Finish("stop", "m", "req_9", finish="stop")]
     backend.close()
 
 

@@ -156,7 +156,13 @@ def test_text_call_and_finish() -> None:
     assert end == [
         ToolCallDelta(1, "call_1", "f", "", ProviderData("openai", CALL)),
         UsageDelta(Usage(5, 3, 1, 2, 8)),
-        Finish("completed", "gpt-test", "req", ProviderData("openai", [MESSAGE, CALL])),
+        Finish(
+            "completed",
+            "gpt-test",
+            "req",
+            ProviderData("openai", [MESSAGE, CALL]),
+            finish="tool_calls",
+        ),
     ]
 
 

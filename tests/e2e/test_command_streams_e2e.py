@@ -41,10 +41,11 @@ def _command(tp: Any) -> Any:
 
 def _same(a: Result[Any], b: Result[Any]) -> None:
     assert a.value == b.value and type(a.value) is type(b.value)
-    assert (a.text, a.usage, a.finish_reason, a.attempts) == (
+    assert (a.text, a.usage, a.finish_reason, a.finish, a.attempts) == (
         b.text,
         b.usage,
         b.finish_reason,
+        b.finish,
         b.attempts,
     )
     assert (a.model, a.provider) == (b.model, b.provider)
@@ -72,6 +73,7 @@ def test_stream_result_equals_non_streaming(
 
         whole, seen, streamed = asyncio.run(run())
     _same(streamed, whole)
+    assert whole.finish == "stop"  # a forced output-tool call too: it is the reply's value
     assert seen, "a stream yields something before its result"
     if case.type is str:
         assert "".join(seen) == whole.text

@@ -65,7 +65,13 @@ REPLIES: dict[str, Reply] = {
         input_tokens=40,
         output_tokens=20,
     ),
+    "cut": Reply(text="The quick brown fox", finish_reason="length", reasoning_tokens=3),
+    "refused": Reply(refusal="I can't help with that."),
 }
+# The reply's finish in alloy's words, streamed or not. Gemini's refusal is a blocked reply
+# (finishReason SAFETY, a content filter); Ollama has no refusal on its wire (it is text).
+FINISH = {"text": "stop", "json": "stop", "tools": "tool_calls", "cut": "length"}
+REFUSED = {"gemini": "content_filter", "ollama": "stop"}
 
 
 def _backend(provider: str) -> Backend:
@@ -76,7 +82,8 @@ def _comparable(response: Response) -> dict[str, Any]:
     return {
         "text": response.text,
         "calls": [(c.name, json.loads(c.arguments)) for c in response.tool_calls],
-        "finish": response.finish_reason,
+        "finish_reason": response.finish_reason,
+        "finish": response.finish,
         "usage": response.usage,
         "refusal": response.refusal,
     }
@@ -95,6 +102,8 @@ def test_stream_equals_complete(
     whole = backend.complete(request)
     streamed = assemble(backend, request, mode)
     assert _comparable(streamed) == _comparable(whole)
+    expected = FINISH[kind] if kind in FINISH else REFUSED.get(provider, "refusal")
+    assert whole.finish == expected
     first, second = alloy_emulator.requests
     assert not first.stream and second.stream
 

@@ -114,6 +114,10 @@ def check_sync_command() -> None:
     assert_type(extract_invoice("x"), Invoice)
     assert_type(extract_invoice.run("x"), Result[Invoice])
     assert_type(extract_invoice.run("x").value, Invoice)
+    assert_type(
+        extract_invoice.run("x").finish,
+        Literal["stop", "length", "refusal", "content_filter", "tool_calls"] | None,
+    )
     assert_type(extract_invoice.prompt("x"), str)
     assert_type(extract_invoice.with_config(temperature=0)("x"), Invoice)
     assert_type(extract_invoice.stream("x"), Stream[Invoice])

@@ -16,15 +16,30 @@ from anthropic.types import TextBlock
 from anthropic.types import ThinkingBlock
 from anthropic.types import ToolUseBlock
 
+from ..._messages import NormalFinish
 from ..._messages import ProviderData
 from ..._messages import Response
 from ..._messages import ToolCall
+from ..._messages import finish_of
 from ..._usage import Usage
 from .._params import as_int
 from ._encode import OUTPUT_TOOL
 from ._models import NAME
 
-__all__ = ["decode_response", "portable", "raw_counts", "refusal_text", "token_counts"]
+__all__ = ["FINISH", "decode_response", "portable", "raw_counts", "refusal_text", "token_counts"]
+
+FINISH: dict[str, NormalFinish | None] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    # The context window filled up before the reply ended: a token limit cut it too.
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "refusal",
+    # A server-tool turn paused to be continued: not an end alloy has a word for.
+    "pause_turn": None,
+}
+"""``stop_reason`` in alloy's words (``Response.finish``)."""
 
 
 def decode_response(raw: Message) -> Response:
@@ -65,6 +80,9 @@ def decode_response(raw: Message) -> Response:
         refusal=refusal,
         reasoning="\n\n".join(thoughts) or None,
         provider_data=ProviderData(NAME, blocks),
+        finish=finish_of(
+            FINISH, raw.stop_reason, refusal=refusal is not None, tool_calls=bool(calls)
+        ),
     )
 
 

@@ -48,6 +48,8 @@ from ..._deltas import TextDelta
 from ..._deltas import ToolCallDelta
 from ..._deltas import UsageDelta
 from ..._messages import ProviderData
+from ..._messages import lookup_finish
+from ._decode import FINISH
 from ._decode import portable
 from ._decode import raw_counts
 from ._decode import refusal_text
@@ -249,7 +251,10 @@ class StreamDecoder:
             if held:
                 deltas.append(TextDelta(held))
         provider_data = ProviderData(NAME, [block.data for _, block in blocks])
-        deltas.append(Finish(self._stop_reason, self._model, self._request_id, provider_data))
+        finish = lookup_finish(FINISH, self._stop_reason)
+        deltas.append(
+            Finish(self._stop_reason, self._model, self._request_id, provider_data, finish=finish)
+        )
         self._finished = True
         return deltas
 

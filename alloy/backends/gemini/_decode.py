@@ -11,14 +11,24 @@ from typing import Any
 
 from google.genai import types
 
+from ..._messages import NormalFinish
 from ..._messages import ProviderData
 from ..._messages import Response
 from ..._messages import ToolCall
+from ..._messages import finish_of
 from ..._usage import Usage
 from .._params import as_int
 from ._models import NAME
 
-__all__ = ["BLOCKED", "call_arguments", "call_id", "decode_response", "token_usage", "wire_value"]
+__all__ = [
+    "BLOCKED",
+    "FINISH",
+    "call_arguments",
+    "call_id",
+    "decode_response",
+    "token_usage",
+    "wire_value",
+]
 
 # Finish reasons for which Gemini withheld (part of) the reply: alloy reports a refusal.
 BLOCKED = frozenset(
@@ -34,6 +44,35 @@ BLOCKED = frozenset(
         "MODEL_ARMOR",
     }
 )
+
+FINISH: dict[str, NormalFinish | None] = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    # The per-request token limit cut a reply that could be continued: a cut all the same.
+    "CONTINUATION": "length",
+    **dict.fromkeys(BLOCKED, "content_filter"),
+    "ESCALATION": "content_filter",
+    # No word for these: the call failed (a malformed or unexpected function call, an
+    # unsupported language, a missing signature, the account) rather than ended.
+    **dict.fromkeys(
+        (
+            "FINISH_REASON_UNSPECIFIED",
+            "OTHER",
+            "LANGUAGE",
+            "MALFORMED_FUNCTION_CALL",
+            "UNEXPECTED_TOOL_CALL",
+            "TOO_MANY_TOOL_CALLS",
+            "MISSING_THOUGHT_SIGNATURE",
+            "MALFORMED_RESPONSE",
+            "IMAGE_OTHER",
+            "NO_IMAGE",
+            "PUP_LIMITED_DISABLED",
+        ),
+        None,
+    ),
+}
+"""``finishReason`` in alloy's words (``Response.finish``). A prompt blocked outright (no
+candidate, ``promptFeedback.blockReason``) is ``content_filter`` whatever its reason."""
 
 
 def decode_response(raw: types.GenerateContentResponse) -> Response:
@@ -68,11 +107,13 @@ def decode_response(raw: types.GenerateContentResponse) -> Response:
     refusal = None
     if candidate is not None and finish in BLOCKED:
         refusal = candidate.finish_message or f"the reply was blocked ({finish})"
+    normal = finish_of(FINISH, finish, refusal=refusal is not None, tool_calls=bool(calls))
     feedback = raw.prompt_feedback
     if candidate is None and feedback is not None and feedback.block_reason is not None:
         # The prompt itself was blocked: no candidate at all, the reason is here instead.
         finish = wire_value(feedback.block_reason)
         refusal = feedback.block_reason_message or f"the prompt was blocked ({finish})"
+        normal = "content_filter"
     return Response(
         text="".join(texts),
         tool_calls=tuple(calls),
@@ -87,6 +128,7 @@ def decode_response(raw: types.GenerateContentResponse) -> Response:
             if content is not None
             else None
         ),
+        finish=normal,
     )
 
 

@@ -32,8 +32,11 @@ from ..._deltas import RefusalDelta
 from ..._deltas import TextDelta
 from ..._deltas import ToolCallDelta
 from ..._deltas import UsageDelta
+from ..._messages import NormalFinish
 from ..._messages import ProviderData
+from ..._messages import lookup_finish
 from ._decode import BLOCKED
+from ._decode import FINISH
 from ._decode import call_arguments
 from ._decode import call_id
 from ._decode import token_usage
@@ -80,18 +83,19 @@ class StreamDecoder:
         refusal = None
         if finish is not None and candidate is not None and finish in BLOCKED:
             refusal = candidate.finish_message or f"the reply was blocked ({finish})"
+        normal: NormalFinish | None = lookup_finish(FINISH, finish)
         feedback = chunk.prompt_feedback
         if candidate is None and feedback is not None and feedback.block_reason is not None:
             finish = wire_value(feedback.block_reason)
             refusal = feedback.block_reason_message or f"the prompt was blocked ({finish})"
+            normal = "content_filter"
         if finish is None:
             return deltas
         if refusal is not None:
             deltas.append(RefusalDelta(refusal))
         self._finished = True
-        deltas.append(
-            Finish(finish, chunk.model_version or None, chunk.response_id or None, self._content())
-        )
+        model, response_id = chunk.model_version or None, chunk.response_id or None
+        deltas.append(Finish(finish, model, response_id, self._content(), finish=normal))
         return deltas
 
     def _part(self, part: types.Part, response_id: str | None, deltas: list[Delta]) -> None:

@@ -9,7 +9,8 @@
 * Usage is Ollama's raw counts: ``prompt_eval_count`` (input; absent when the whole prompt
   came from Ollama's cache) and ``eval_count`` (output). Ollama reports no cached or
   reasoning counts, so those are ``None``.
-* ``finish_reason`` is ``done_reason`` as sent (``stop``, ``length``, ``load``...).
+* ``finish_reason`` is ``done_reason`` as sent (``stop``, ``length``, ``load``...), and
+  ``finish`` the same in alloy's words (``FINISH``).
 
 Streamed replies are decoded in ``_stream``, with the same rules.
 """
@@ -22,27 +23,41 @@ import json
 from ollama import ChatResponse
 from ollama import Message
 
+from ..._messages import NormalFinish
 from ..._messages import ProviderData
 from ..._messages import Response
 from ..._messages import ToolCall
+from ..._messages import finish_of
 from ..._usage import Usage
 from ._models import NAME
 
-__all__ = ["counted", "decode_call", "decode_response", "thinking_data"]
+__all__ = ["FINISH", "counted", "decode_call", "decode_response", "thinking_data"]
+
+FINISH: dict[str, NormalFinish | None] = {
+    "stop": "stop",
+    "length": "length",
+    # A model loaded or unloaded by a request without messages: nothing was generated.
+    "load": None,
+    "unload": None,
+}
+"""``done_reason`` in alloy's words (``Response.finish``). Ollama has no word for tool calls:
+a turn of calls says ``stop``, and ``finish`` says ``tool_calls``."""
 
 
 def decode_response(raw: ChatResponse) -> Response:
     """The alloy ``Response`` for one non-streamed ``/api/chat`` reply."""
     message = raw.message
     thinking = message.thinking or None
+    calls = tuple(decode_call(i, call) for i, call in enumerate(message.tool_calls or ()))
     return Response(
         text=message.content or "",
-        tool_calls=tuple(decode_call(i, call) for i, call in enumerate(message.tool_calls or ())),
+        tool_calls=calls,
         finish_reason=raw.done_reason,
         usage=counted(raw.prompt_eval_count, raw.eval_count),
         model=raw.model or None,
         reasoning=thinking,
         provider_data=thinking_data(thinking),
+        finish=finish_of(FINISH, raw.done_reason, refusal=False, tool_calls=bool(calls)),
     )
 
 

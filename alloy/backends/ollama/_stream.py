@@ -25,6 +25,8 @@ from ..._deltas import ReasoningDelta
 from ..._deltas import TextDelta
 from ..._deltas import ToolCallDelta
 from ..._deltas import UsageDelta
+from ..._messages import lookup_finish
+from ._decode import FINISH
 from ._decode import counted
 from ._decode import decode_call
 from ._decode import thinking_data
@@ -71,6 +73,11 @@ class StreamDecoder:
         if chunk.done:
             deltas.append(UsageDelta(counted(chunk.prompt_eval_count, chunk.eval_count)))
             thinking = thinking_data("".join(self._thinking))
-            deltas.append(Finish(chunk.done_reason, chunk.model or None, provider_data=thinking))
+            finish = lookup_finish(FINISH, chunk.done_reason)
+            deltas.append(
+                Finish(
+                    chunk.done_reason, chunk.model or None, provider_data=thinking, finish=finish
+                )
+            )
             self._finished = True
         return deltas

@@ -31,6 +31,7 @@ from openai.types import FileObject
 from ..._deltas import Delta
 from ..._errors import AlloyError
 from ..._media import Media
+from ..._messages import NormalFinish
 from ..._messages import OutputSchema
 from ..._messages import Request
 from ..._messages import Response
@@ -303,6 +304,29 @@ def finish_params(params: dict[str, Any], request: Request) -> dict[str, Any]:
 
 
 # --- what both decoders read ---------------------------------------------------------------
+
+CHAT_FINISH: dict[str, NormalFinish | None] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",  # the deprecated single-function form
+    "content_filter": "content_filter",
+}
+"""Chat Completions' ``finish_reason`` in alloy's words (``Response.finish``)."""
+
+RESPONSES_FINISH: dict[str, NormalFinish | None] = {
+    "completed": "stop",
+    "max_output_tokens": "length",
+    "content_filter": "content_filter",
+    # An incomplete reply for another reason, or a status that is not an end.
+    **dict.fromkeys(
+        ("incomplete", "max_messages", "steered", "failed", "cancelled", "in_progress", "queued"),
+        None,
+    ),
+}
+"""The Responses API's finish in alloy's words. Its decoder's ``finish_reason`` is the
+``status``, or ``incomplete_details.reason`` for an incomplete reply (``max_output_tokens``,
+``content_filter``): one table reads both."""
 
 
 def count(obj: object, *path: str) -> int | None:

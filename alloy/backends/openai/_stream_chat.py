@@ -27,7 +27,9 @@ from ..._deltas import RefusalDelta
 from ..._deltas import TextDelta
 from ..._deltas import ToolCallDelta
 from ..._deltas import UsageDelta
+from ..._messages import lookup_finish
 from ._errors import ErrorEvent
+from ._shared import CHAT_FINISH
 from ._shared import OUTPUT_TOOL
 from ._shared import chat_usage
 from ._shared import mapping
@@ -77,7 +79,8 @@ class StreamDecoder:
         """The deltas of one event's data; ``Finish`` for ``[DONE]``."""
         if not chunk.startswith(b"{") and chunk.strip() == _DONE:
             self.finished = True
-            return [Finish(self._finish_reason, self._model, self._request_id)]
+            finish = lookup_finish(CHAT_FINISH, self._finish_reason)
+            return [Finish(self._finish_reason, self._model, self._request_id, finish=finish)]
         return self.feed_event(load_object(chunk))
 
     def feed_event(self, chunk: Mapping[str, Any]) -> list[Delta]:

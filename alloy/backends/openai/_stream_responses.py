@@ -173,7 +173,15 @@ class StreamDecoder:
             arguments = "" if index in self._argued else call.arguments
             out.append(ToolCallDelta(index, call.id, call.name, arguments, call.provider_data))
         out.append(UsageDelta(reply.usage))
-        out.append(Finish(reply.finish_reason, reply.model, self._request_id, reply.provider_data))
+        out.append(
+            Finish(
+                reply.finish_reason,
+                reply.model,
+                self._request_id,
+                reply.provider_data,
+                finish=reply.finish,
+            )
+        )
         self.finished = True
         return out
 

@@ -35,12 +35,14 @@ from ..._messages import Response
 from ..._messages import TextPart
 from ..._messages import ToolCall
 from ..._messages import ToolResult
+from ..._messages import finish_of
 from .._parts import system_of
 from .._reasoning import ReasoningRow
 from ..base import ModelProfile
 from ._media import chat_part
 from ._models import CHAT_PROFILES
 from ._models import CHAT_REASONING
+from ._shared import CHAT_FINISH
 from ._shared import OUTPUT_TOOL
 from ._shared import Api
 from ._shared import OpenAIBase
@@ -203,15 +205,17 @@ def decode_response(raw: ChatCompletion) -> Response:
             if isinstance(value, str) and value:
                 reasoning = value
                 break
+    finish_reason = choice.finish_reason if choice is not None else None
     return Response(
         text=(output if output is not None else text) or "",
         tool_calls=tuple(calls),
-        finish_reason=choice.finish_reason if choice is not None else None,
+        finish_reason=finish_reason,
         usage=chat_usage(raw.usage),
         model=raw.model or None,
         request_id=getattr(raw, "_request_id", None),
         refusal=refusal or None,
         reasoning=reasoning,
+        finish=finish_of(CHAT_FINISH, finish_reason, refusal=bool(refusal), tool_calls=bool(calls)),
     )
 
 

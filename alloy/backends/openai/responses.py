@@ -33,6 +33,7 @@ from ..._messages import Response
 from ..._messages import TextPart
 from ..._messages import ToolCall
 from ..._messages import ToolResult
+from ..._messages import finish_of
 from ..._messages import native
 from .._parts import system_of
 from .._reasoning import ReasoningRow
@@ -41,6 +42,7 @@ from ._media import responses_item
 from ._models import PROFILES
 from ._models import REASONING
 from ._shared import OUTPUT_TOOL
+from ._shared import RESPONSES_FINISH
 from ._shared import Api
 from ._shared import OpenAIBase
 from ._shared import finish_params
@@ -256,6 +258,7 @@ def decode_response(raw: SDKResponse) -> Response:
     finish: str | None = raw.status
     if raw.status == "incomplete" and raw.incomplete_details is not None:
         finish = raw.incomplete_details.reason or finish
+    refusal = "".join(refusals) or None
     return Response(
         text=output if output is not None else "".join(texts),
         tool_calls=tuple(calls),
@@ -263,9 +266,12 @@ def decode_response(raw: SDKResponse) -> Response:
         usage=responses_usage(raw.usage),
         model=raw.model or None,
         request_id=getattr(raw, "_request_id", None),
-        refusal="".join(refusals) or None,
+        refusal=refusal,
         reasoning="\n\n".join(summaries) or None,
         provider_data=ProviderData(NAME, items),
+        finish=finish_of(
+            RESPONSES_FINISH, finish, refusal=refusal is not None, tool_calls=bool(calls)
+        ),
     )
 
 
