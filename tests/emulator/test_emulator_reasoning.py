@@ -31,9 +31,13 @@ from openai import OpenAI
 from openai.types.responses import ResponseOutputMessage
 from openai.types.responses import ResponseReasoningItem
 
+from alloy.testing.emulator import Emulator
+from alloy.testing.emulator import RemoteEmulator
 from alloy.testing.emulator import Reply
 from alloy.testing.emulator import Scenario
 from alloy.testing.emulator import ToolCall
+from alloy.testing.emulator._items import item_from_json
+from alloy.testing.emulator._items import item_to_json
 from alloy.testing.emulator.wire import EventStream
 from alloy.testing.emulator.wire import JsonBody
 from alloy.testing.emulator.wire import RenderContext
@@ -144,6 +148,38 @@ def test_a_signature_is_made_per_reply_unless_given() -> None:
     assert Reply(reasoning="a").reasoning_signature != Reply(reasoning="a").reasoning_signature
     assert Reply(reasoning="a", reasoning_signature="given").reasoning_signature == "given"
     assert Reply(text="no reasoning").reasoning_signature is None
+
+
+def test_reasoning_fields_survive_the_control_plane_codec() -> None:
+    reply = Reply(
+        text="x",
+        reasoning=THOUGHT,
+        redacted_reasoning="EmwK",
+        encrypted_reasoning=True,
+        cached_tokens=2,
+        cache_write_tokens=3,
+        reasoning_tokens=1,
+    )
+    data = json.loads(json.dumps(item_to_json(reply)))
+    assert data["reasoning_signature"] == reply.reasoning_signature
+    assert (data["redacted_reasoning"], data["encrypted_reasoning"]) == ("EmwK", True)
+    assert data["cache_write_tokens"] == 3
+    assert item_from_json(data) == reply
+    # A client that predates the fields sends none of them: the defaults apply.
+    older = item_from_json({"kind": "reply", "text": "old"})
+    assert older == Reply(text="old")
+    assert (older.reasoning, older.reasoning_signature, older.cache_write_tokens) == (None, None, 0)
+
+
+def test_a_remote_reply_keeps_the_signature_made_by_the_client(emulator: Emulator) -> None:
+    remote = RemoteEmulator(emulator.url).scenario()
+    reply = Reply(text="4", reasoning=THOUGHT)
+    remote.enqueue(reply)
+    with Anthropic(base_url=remote.base_url("anthropic"), api_key="k", max_retries=0) as sdk:
+        message = _claude(sdk, stream=False)
+    assert isinstance(message.content[0], ThinkingBlock)
+    assert message.content[0].signature == reply.reasoning_signature
+    remote.reset()
 
 
 # --- OpenAI Responses ---------------------------------------------------------------------

@@ -78,6 +78,22 @@ class Scenario:
         an ``error``, when ``fail``). The default, ``polls=0``, is ACTIVE at once."""
         self._state.files.set_processing(polls, fail)
 
+    def set_strict_reasoning(self, on: bool = True) -> None:
+        """Check echoed reasoning as the real APIs do: a later request that sends back an
+        assistant turn this scenario answered must keep its Anthropic thinking blocks and
+        signatures, its Gemini ``thoughtSignature`` on each function call, and, under
+        Responses ``store: false``, its reasoning items' ``encrypted_content``; otherwise it
+        gets the provider's 400 (404 for an unstored Responses item) without taking a
+        scripted item. Such requests are still recorded."""
+        self._state.replay.set_strict(on)
+
+    def set_prompt_cache(self, *, hits: bool) -> None:
+        """Simulate prompt caching: with ``hits=True`` the cache counts of each answer come
+        from the prompt prefixes the scenario has seen (a repeated prefix is read, a new one
+        written) instead of the reply's ``cached_tokens`` and ``cache_write_tokens``; see
+        ``alloy.testing.emulator._prompt_cache`` for the rules."""
+        self._state.prompt_cache.set_hits(hits)
+
     @property
     def files(self) -> list[StoredFile]:
         """The files uploaded to this scenario's Files APIs since the last reset, in order,
@@ -85,8 +101,9 @@ class Scenario:
         return self._state.files.snapshot()
 
     def reset(self) -> None:
-        """Forget queued items, recorded requests and uploaded files, and restore the initial
-        default, size limit and file processing."""
+        """Forget queued items, recorded requests, uploaded files, the reasoning sent and the
+        prompt cache, and restore the initial default, size limit and file processing, and
+        switch strict reasoning and the prompt cache simulation off."""
         self._state.reset()
 
     @property
