@@ -88,10 +88,13 @@ class Scenario:
         self._state.replay.set_strict(on)
 
     def set_prompt_cache(self, *, hits: bool) -> None:
-        """Simulate prompt caching: with ``hits=True`` the cache counts of each answer come
-        from the prompt prefixes the scenario has seen (a repeated prefix is read, a new one
-        written) instead of the reply's ``cached_tokens`` and ``cache_write_tokens``; see
-        ``alloy.testing.emulator._prompt_cache`` for the rules."""
+        """Simulate automatic prompt caching: with ``hits=True`` the cache counts of each
+        answer come from the requests seen, not from the reply's ``cached_tokens`` and
+        ``cache_write_tokens``. A request's prefix (model, system prompt, tools, then every
+        message but the last) counts one token per four bytes of its JSON, at most the
+        reply's ``input_tokens``; the longest part of it an earlier request of the scenario
+        also sent is read, the rest written (on Anthropic, OpenAI Chat and Responses; Gemini
+        reports reads only)."""
         self._state.prompt_cache.set_hits(hits)
 
     @property
