@@ -19,6 +19,7 @@ from alloy.testing.emulator import Emulator
 from alloy.testing.emulator import RemoteEmulator
 from alloy.testing.emulator import Reply
 from alloy.testing.emulator import Scenario
+from alloy.testing.emulator._prompt_cache import PromptCache
 
 SYSTEM = "You are a contracts analyst. " * 40
 CACHED = Reply(text="ok", input_tokens=100, cached_tokens=60, cache_write_tokens=30)
@@ -298,3 +299,23 @@ def test_prompt_cache_over_the_control_plane(emulator: Emulator) -> None:
     with pytest.raises(RuntimeError, match="400"):
         remote.set_prompt_cache(hits="yes")  # type: ignore[arg-type]
     remote.reset()
+
+
+def test_prompt_cache_accounting() -> None:
+    cache = PromptCache()
+    body: dict[str, Any] = {"system": "s" * 400, "messages": [{"role": "user", "content": "a"}]}
+    assert cache.account("anthropic", body, "m", 1_000) is None  # off
+    cache.set_hits(True)
+    assert cache.account("ollama", body, "m", 1_000) is None  # Ollama reports no cache counts
+    assert cache.account("anthropic", body, "m", 1_000) == (0, 104)  # {"system":"s…"}: 413 bytes
+    assert cache.account("anthropic", body, "m", 1_000) == (104, 0)
+    assert cache.account("anthropic", body, "other", 1_000) == (0, 104)
+    assert cache.account("gemini", {"systemInstruction": "s" * 400}, "g", 1_000) == (0, 0)
+    assert cache.account("gemini", {"systemInstruction": "s" * 400}, "g", 1_000) == (
+        106,
+        0,
+    )  # {"systemInstruction":"s…"}
+    for odd in ({"messages": "x"}, {"messages": [None, 3]}, {"system": {"a": [1, None]}}):
+        assert cache.account("anthropic", odd, "m", 10) is not None
+    cache.clear()
+    assert not cache.hits and cache.account("anthropic", body, "m", 1_000) is None

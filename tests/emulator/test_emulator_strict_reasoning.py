@@ -22,6 +22,7 @@ from alloy.testing.emulator import RemoteEmulator
 from alloy.testing.emulator import Reply
 from alloy.testing.emulator import Scenario
 from alloy.testing.emulator import ToolCall
+from alloy.testing.emulator._replay import ReplayLedger
 
 THOUGHT = "I should look the city up."
 QUESTION: Any = {"role": "user", "content": "Weather in Paris?"}
@@ -342,3 +343,36 @@ def test_strict_reasoning_over_the_control_plane(emulator: Emulator) -> None:
 def test_strict_reasoning_takes_a_boolean(scenario: Scenario) -> None:
     with pytest.raises(ValueError, match="true or false"):
         scenario.set_strict_reasoning(1)  # type: ignore[arg-type]
+
+
+MALFORMED: list[Any] = [
+    None,
+    [],
+    "text",
+    {"messages": "x", "contents": 3, "input": {"a": 1}},
+    {"messages": [None, 7, {"role": "assistant", "content": [1, None, {"type": 5}]}]},
+    {"contents": [None, {"role": "model", "parts": [3, {"functionCall": "f"}]}]},
+    {"input": [None, {"type": "reasoning", "encrypted_content": 5}], "store": "no"},
+]
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "gemini", "openai-responses", "ollama"])
+@pytest.mark.parametrize("body", MALFORMED)
+def test_malformed_bodies_pass_the_checks(provider: str, body: Any) -> None:
+    ledger = ReplayLedger()
+    ledger.set_strict(True)
+    ledger.remember("anthropic", [{"type": "thinking", "thinking": "t", "signature": "s"}])
+    ledger.remember(
+        "gemini", [{"functionCall": {"name": "f", "args": {}}, "thoughtSignature": "c2ln"}]
+    )
+    assert ledger.check(provider, body) is None
+
+
+def test_a_thinking_block_without_a_signature_is_refused() -> None:
+    ledger = ReplayLedger()
+    ledger.set_strict(True)
+    body = {"messages": [{"role": "assistant", "content": [None, {"type": "thinking"}]}]}
+    rejection = ledger.check("anthropic", body)
+    assert rejection is not None and rejection.status == 400
+    message = rejection.body["error"]["message"]
+    assert message == "messages.0.content.1: Invalid `signature` in `thinking` block"

@@ -158,16 +158,16 @@ class ReplayLedger:
         messages = _objects(request.get("messages"))
         echoes = [(i, m) for i, m in enumerate(messages) if m.get("role") == "assistant"]
         for position, (i, message) in enumerate(echoes):
-            content = message.get("content")
-            if not isinstance(content, list):
-                continue
-            blocks = _objects(content)
-            message_text = self._check_blocks(i, blocks, last=position == len(echoes) - 1)
+            blocks = _objects(message.get("content"))
+            message_text = self._anthropic_error(i, blocks, last=position == len(echoes) - 1)
             if message_text is not None:
                 return Rejection(400, anthropic.error_body(400, message_text))
         return None
 
-    def _check_blocks(self, i: int, blocks: list[Mapping[str, Any]], *, last: bool) -> str | None:
+    def _anthropic_error(
+        self, i: int, blocks: list[Mapping[str, Any]], *, last: bool
+    ) -> str | None:
+        """What is wrong with the content of assistant message ``i``, if anything."""
         for j, block in enumerate(blocks):
             signature = block.get("signature")
             if block.get("type") == "thinking" and (
@@ -249,11 +249,13 @@ def _openai_error(message: str, param: str | None, code: str | None) -> dict[str
 
 
 def _objects(value: Any) -> list[Mapping[str, Any]]:
-    """The JSON objects in a list (anything else is skipped: the wire is untrusted)."""
+    """A JSON list's items as objects, in place (anything that is not an object reads as an
+    empty one, since the wire is untrusted); anything but a list has none."""
     if not isinstance(value, list):
         return []
     return [
-        cast("Mapping[str, Any]", v) for v in cast("Sequence[Any]", value) if isinstance(v, Mapping)
+        cast("Mapping[str, Any]", v) if isinstance(v, Mapping) else {}
+        for v in cast("Sequence[Any]", value)
     ]
 
 

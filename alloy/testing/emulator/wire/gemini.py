@@ -171,10 +171,9 @@ def _parts(reply: Reply) -> list[dict[str, Any]]:
         parts.append({"text": reply.content})
     signed = reply.reasoning is not None
     parts += [_call_part(call, i == 0 and not signed) for i, call in enumerate(reply.tool_calls)]
-    if signed and parts:
-        for index, part in enumerate(parts):
-            if index == 0 or "functionCall" in part:
-                part["thoughtSignature"] = reply.reasoning_signature
+    for index, part in enumerate(parts if signed else []):
+        if index == 0 or "functionCall" in part:
+            part["thoughtSignature"] = reply.reasoning_signature
     return parts
 
 
