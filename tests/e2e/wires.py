@@ -67,9 +67,9 @@ def _anthropic_schema(body: Body) -> dict[str, Any] | None:
 
 
 def _gemini_usage(inp: int, out: int, cached: int, reasoning: int) -> Usage:
-    # Gemini counts thinking apart from candidatesTokenCount (alloy's output includes it)
-    # and leaves zero counts out.
-    return Usage(inp, out + reasoning, cached or None, reasoning or None, inp + out + reasoning)
+    # The emulator sends candidatesTokenCount without the thoughts, as Gemini does; alloy's
+    # output adds them back. Zero counts are left out.
+    return Usage(inp, out, cached or None, reasoning or None, inp + out)
 
 
 def _gemini_system(body: Body) -> str | None:

@@ -95,12 +95,14 @@ def test_text(client: genai.Client, scenario: Scenario) -> None:
 
 def test_thinking_and_cache_counts(client: genai.Client, scenario: Scenario) -> None:
     scenario.enqueue(
-        Reply(text="x", input_tokens=100, output_tokens=5, cached_tokens=80, reasoning_tokens=40)
+        Reply(text="x", input_tokens=100, output_tokens=45, cached_tokens=80, reasoning_tokens=40)
     )
     usage = _ask(client).usage_metadata
     assert usage is not None
-    assert usage.cached_content_token_count == 80
-    assert usage.thoughts_token_count == 40
+    assert usage.prompt_token_count == 100
+    assert usage.cached_content_token_count == 80  # a part of the prompt
+    # The scripted output includes the thoughts; Gemini counts them apart.
+    assert (usage.candidates_token_count, usage.thoughts_token_count) == (5, 40)
     assert usage.total_token_count == 145  # prompt + candidates + thoughts
 
 

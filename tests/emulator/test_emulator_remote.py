@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import select
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import openai
 import pytest
@@ -15,6 +17,13 @@ from alloy.testing.emulator import Fault
 from alloy.testing.emulator import RemoteEmulator
 from alloy.testing.emulator import Reply
 from alloy.testing.emulator import ToolCall
+
+# The server process imports this checkout's alloy, not whichever one is installed.
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+}
 
 
 def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
@@ -28,7 +37,7 @@ def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_subprocess_emulator(stop_signal: signal.Signals) -> None:
     command = [sys.executable, "-m", "alloy.testing.emulator", "--host", "127.0.0.1", "--port", "0"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=ENV) as process:
         try:
             line = _read_line(process, timeout=15)
             assert line.startswith("ALLOY_EMULATOR_URL=http://127.0.0.1:")

@@ -19,6 +19,12 @@ APIs (Gemini's resumable uploads included) keep uploads in memory per scenario
 (``Scenario.files``), and ``Scenario.set_limits(max_request_bytes=…)`` makes model calls over
 a size answer each provider's own "too large" error.
 
+A ``Reply`` also scripts reasoning (Anthropic thinking blocks with signatures, Responses
+reasoning items, Gemini thought parts and signatures, ``reasoning_content``, Ollama
+``thinking``) and cache usage; ``Scenario.set_strict_reasoning`` checks that later requests
+echo the signed reasoning as the real APIs require, and ``Scenario.set_prompt_cache`` reports
+repeated prompt prefixes as cached.
+
 Run ``python -m alloy.testing.emulator`` to serve out of process, and script that server with
 ``RemoteEmulator``.
 """

@@ -7,6 +7,7 @@ import http
 import json
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from typing import cast
 
@@ -146,6 +147,10 @@ class EmulatorApp:
         if refusal is not None:
             await exchange.respond(refusal.status, refusal.headers, refusal.body)
             return
+        rejection = state.replay.check(route.provider, record.json)
+        if rejection is not None:
+            await exchange.respond(rejection.status, [_JSON], dumps(rejection.body).encode())
+            return
         item = state.take(record, route.api_path)
         if isinstance(item, Mismatch):
             expected = f"{item.expected.method} {item.expected.path}"
@@ -167,7 +172,7 @@ class EmulatorApp:
         elif isinstance(item, Fault):
             await _send_fault(exchange, wire, item)
         else:
-            await _send_reply(exchange, wire, route, item)
+            await _send_reply(exchange, wire, route, _cached(state, route, record, item), state)
 
 
 async def _send_files(
@@ -273,7 +278,20 @@ def _html_page(status: int) -> str:
     return html_page(f"{status} {phrase}")
 
 
-async def _send_reply(exchange: Exchange, wire: WireFormat, route: Route, reply: Reply) -> None:
+def _cached(state: ScenarioState, route: Route, record: RecordedRequest, reply: Reply) -> Reply:
+    """``reply`` with the cache counts of the simulated prompt cache, when it is on."""
+    request = _as_object(record.json)
+    model = request.get("model")
+    name = model if isinstance(model, str) else route.model or ""
+    counts = state.prompt_cache.account(route.provider, request, name, reply.input_tokens)
+    if counts is None:
+        return reply
+    return replace(reply, cached_tokens=counts[0], cache_write_tokens=counts[1])
+
+
+async def _send_reply(
+    exchange: Exchange, wire: WireFormat, route: Route, reply: Reply, state: ScenarioState
+) -> None:
     record = exchange.record
     request = _as_object(record.json)
     requested_model = request.get("model")
@@ -289,6 +307,7 @@ async def _send_reply(exchange: Exchange, wire: WireFormat, route: Route, reply:
     except Exception as exc:  # noqa: BLE001 - a bad script must answer, not kill the server
         await _send_error(exchange, wire, 500, f"emulator: cannot render reply: {exc}")
         return
+    state.replay.remember(route.provider, rendered.turn)
     if not await exchange.pause(reply.delay):
         await exchange.abandon()
         return

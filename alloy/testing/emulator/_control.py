@@ -8,8 +8,11 @@ Endpoints (JSON in, JSON out; ``scenario`` null or absent means the default scen
 * ``POST /__emu__/default`` ``{"scenario", "item": {…} | null}``
 * ``POST /__emu__/limits`` ``{"scenario", "max_request_bytes": int | null}``
 * ``POST /__emu__/file_processing`` ``{"scenario", "polls": int, "fail": bool}``
+* ``POST /__emu__/strict_reasoning`` ``{"scenario", "on": bool}``
+* ``POST /__emu__/prompt_cache`` ``{"scenario", "hits": bool}``
 * ``GET /__emu__/files?scenario=NAME`` -> list of uploaded files (bytes as ``data_base64``)
-* ``GET /__emu__/stats?scenario=NAME`` -> in-flight gauges, queue length and size limit
+* ``GET /__emu__/stats?scenario=NAME`` -> in-flight gauges, queue length, size limit and
+  whether strict reasoning and the prompt cache simulation are on
 * ``GET /__emu__/health`` -> ``{"ok": true}``
 """
 
@@ -80,6 +83,8 @@ def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
                 "pending": state.pending,
                 "server_peak_in_flight": registry.peak_in_flight,
                 "max_request_bytes": state.max_request_bytes,
+                "strict_reasoning": state.replay.strict,
+                "prompt_cache_hits": state.prompt_cache.hits,
             }
         if action == "health":
             return 200, {"ok": True}
@@ -113,6 +118,12 @@ def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
         if isinstance(polls, bool) or not isinstance(polls, int) or not isinstance(fail, bool):
             raise _BadRequest("polls must be an integer and fail a boolean")
         state.files.set_processing(polls, fail)
+        return 200, {"ok": True}
+    if action == "strict_reasoning":
+        state.replay.set_strict(payload.get("on", True))
+        return 200, {"ok": True}
+    if action == "prompt_cache":
+        state.prompt_cache.set_hits(payload.get("hits"))
         return 200, {"ok": True}
     return 404, {"error": f"no control endpoint POST /__emu__/{action}"}
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json as _json
+import secrets
 import uuid
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -24,6 +26,11 @@ __all__ = [
 def new_id(prefix: str) -> str:
     """A random identifier in the style providers use (``call_…``, ``resp_…``)."""
     return prefix + uuid.uuid4().hex[:24]
+
+
+def new_signature() -> str:
+    """A random signature in the providers' style: opaque base64 bytes."""
+    return base64.b64encode(b"emulator-signature:" + secrets.token_bytes(32)).decode()
 
 
 @dataclass(frozen=True)
@@ -75,16 +82,38 @@ class Reply:
     ``data: {"error": {…}}``, which raises ``openai.APIError``; Responses sends an ``error``
     event then ``response.failed``, which the SDK yields without raising (the
     ``responses.stream()`` helper's ``get_final_response()`` raises ``RuntimeError``).
+
+    Reasoning: ``reasoning`` is the model's reasoning text (``""``: it reasoned but shows
+    none), sent before the answer in each provider's own shape (Anthropic ``thinking``
+    block, Responses ``reasoning`` item, Chat ``reasoning_content``, Gemini ``thought``
+    parts, Ollama ``message.thinking``). ``reasoning_signature`` signs it (Anthropic
+    ``signature``, Gemini ``thoughtSignature``); when not given, a random base64 one is made
+    here, so a test can read it back. ``redacted_reasoning`` adds an Anthropic
+    ``redacted_thinking`` block with that ``data`` (other formats have none);
+    ``encrypted_reasoning`` makes the Responses ``reasoning`` item carry
+    ``encrypted_content``, as a request's ``include: ["reasoning.encrypted_content"]``
+    also does.
+
+    Usage is scripted in alloy's portable counting: ``input_tokens`` includes the cache
+    reads (``cached_tokens``) and writes (``cache_write_tokens``), ``output_tokens`` includes
+    ``reasoning_tokens``. Each format converts to the provider's own: Anthropic's
+    ``input_tokens`` leaves reads and writes out, Gemini's ``candidatesTokenCount`` leaves
+    the thoughts out.
     """
 
     text: str | None = None
     json: Any = None
     tool_calls: Sequence[ToolCall] = ()
     refusal: str | None = None
+    reasoning: str | None = None
+    reasoning_signature: str | None = None
+    redacted_reasoning: str | None = None
+    encrypted_reasoning: bool = False
     finish_reason: str | None = None
     input_tokens: int = 10
     output_tokens: int = 5
     cached_tokens: int = 0
+    cache_write_tokens: int = 0
     reasoning_tokens: int = 0
     model: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict[str, str])
@@ -102,6 +131,8 @@ class Reply:
         if self.text is not None and self.json is not None:
             raise ValueError("Reply takes text= or json=, not both")
         object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        if self.reasoning is not None and self.reasoning_signature is None:
+            object.__setattr__(self, "reasoning_signature", new_signature())
 
     @property
     def content(self) -> str | None:

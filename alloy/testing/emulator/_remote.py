@@ -77,14 +77,22 @@ class RemoteEmulator:
         """How Gemini files process (see ``Scenario.set_file_processing``)."""
         self._post("file_processing", {"polls": polls, "fail": fail})
 
+    def set_strict_reasoning(self, on: bool = True) -> None:
+        """Check echoed reasoning (see ``Scenario.set_strict_reasoning``)."""
+        self._post("strict_reasoning", {"on": on})
+
+    def set_prompt_cache(self, *, hits: bool) -> None:
+        """Simulate prompt caching (see ``Scenario.set_prompt_cache``)."""
+        self._post("prompt_cache", {"hits": hits})
+
     @property
     def files(self) -> list[StoredFile]:
         """The files uploaded so far (see ``Scenario.files``)."""
         return [file_from_json(entry) for entry in self._get("files")]
 
     def reset(self) -> None:
-        """Forget queued items, recorded requests and uploaded files, and restore the
-        initial default, size limit and file processing."""
+        """Forget queued items, recorded requests, uploaded files, the reasoning sent and the
+        prompt cache, and restore the initial settings (see ``Scenario.reset``)."""
         self._post("reset", {})
 
     @property

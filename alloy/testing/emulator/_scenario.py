@@ -78,6 +78,25 @@ class Scenario:
         an ``error``, when ``fail``). The default, ``polls=0``, is ACTIVE at once."""
         self._state.files.set_processing(polls, fail)
 
+    def set_strict_reasoning(self, on: bool = True) -> None:
+        """Check echoed reasoning as the real APIs do: a later request that sends back an
+        assistant turn this scenario answered must keep its Anthropic thinking blocks and
+        signatures, its Gemini ``thoughtSignature`` on each function call, and, under
+        Responses ``store: false``, its reasoning items' ``encrypted_content``; otherwise it
+        gets the provider's 400 (404 for an unstored Responses item) without taking a
+        scripted item. Such requests are still recorded."""
+        self._state.replay.set_strict(on)
+
+    def set_prompt_cache(self, *, hits: bool) -> None:
+        """Simulate automatic prompt caching: with ``hits=True`` the cache counts of each
+        answer come from the requests seen, not from the reply's ``cached_tokens`` and
+        ``cache_write_tokens``. A request's prefix (model, system prompt, tools, then every
+        message but the last) counts one token per four bytes of its JSON, at most the
+        reply's ``input_tokens``; the longest part of it an earlier request of the scenario
+        also sent is read, the rest written (on Anthropic, OpenAI Chat and Responses; Gemini
+        reports reads only)."""
+        self._state.prompt_cache.set_hits(hits)
+
     @property
     def files(self) -> list[StoredFile]:
         """The files uploaded to this scenario's Files APIs since the last reset, in order,
@@ -85,8 +104,9 @@ class Scenario:
         return self._state.files.snapshot()
 
     def reset(self) -> None:
-        """Forget queued items, recorded requests and uploaded files, and restore the initial
-        default, size limit and file processing."""
+        """Forget queued items, recorded requests, uploaded files, the reasoning sent and the
+        prompt cache, and restore the initial default, size limit and file processing, and
+        switch strict reasoning and the prompt cache simulation off."""
         self._state.reset()
 
     @property

@@ -16,7 +16,9 @@ from ._items import Fault
 from ._items import Item
 from ._items import Reply
 from ._items import Verbatim
+from ._prompt_cache import PromptCache
 from ._record import RecordedRequest
+from ._replay import ReplayLedger
 from ._routing import DEFAULT_SCENARIO
 from ._routing import same_endpoint
 from ._routing import valid_scenario_name
@@ -39,12 +41,14 @@ class Mismatch:
 
 
 class ScenarioState:
-    """One scenario's queue, request log, default, in-flight gauge, uploaded files and
-    request-size limit."""
+    """One scenario's queue, request log, default, in-flight gauge, uploaded files,
+    request-size limit, reasoning ledger and simulated prompt cache."""
 
     def __init__(self, name: str, default: Default) -> None:
         self.name = name
         self.files = FileStore()
+        self.replay = ReplayLedger()
+        self.prompt_cache = PromptCache()
         self._max_request_bytes: int | None = None
         self._lock = threading.Lock()
         self._queue: deque[Item] = deque()
@@ -87,6 +91,8 @@ class ScenarioState:
             self._peak = self._in_flight
             self._max_request_bytes = None
         self.files.clear()
+        self.replay.clear()
+        self.prompt_cache.clear()
 
     def snapshot(self) -> list[RecordedRequest]:
         with self._lock:

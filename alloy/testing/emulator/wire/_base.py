@@ -40,10 +40,16 @@ class RenderContext:
 
 @dataclass(frozen=True)
 class JsonBody:
-    """A complete JSON answer."""
+    """A complete JSON answer.
+
+    ``turn`` (here and on ``EventStream``) is the assistant turn as a client would echo it
+    back (Anthropic content blocks, Responses output items, Gemini parts; empty for formats
+    with nothing signed), which strict replay checks remember.
+    """
 
     body: Any
     status: int = 200
+    turn: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class EventStream:
     error: list[bytes] = field(default_factory=list[bytes])
     malformed: bytes = b"data: {not json\n\n"
     content_type: str = "text/event-stream; charset=utf-8"
+    turn: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
 
 
 Rendered = JsonBody | EventStream

@@ -12,19 +12,28 @@ How a ``Reply`` maps onto the wire:
   ``stop_details.explanation``.
 - A request that forces one tool (``tool_choice: {"type": "tool", "name": …}``) gets the
   reply's JSON object as that tool's ``input``, as the model would answer it.
-- Usage follows Anthropic's counting: ``input_tokens`` excludes the cached tokens, which go in
-  ``cache_read_input_tokens``; ``reasoning_tokens`` fill ``output_tokens_details``.
+- ``reasoning`` is a ``thinking`` block with its ``signature`` and ``redacted_reasoning`` a
+  ``redacted_thinking`` block with that ``data``, both before the text and tool_use blocks.
+- Usage follows Anthropic's counting (``anthropic__prompt-caching__sync.json``):
+  ``input_tokens`` excludes the cache reads (``cache_read_input_tokens``) and writes
+  (``cache_creation_input_tokens``, broken down in ``cache_creation`` by TTL: the 1-hour
+  bucket when the request marks any ``cache_control`` with ``ttl: "1h"``, else the 5-minute
+  one); ``reasoning_tokens`` fill ``output_tokens_details.thinking_tokens`` (anthropic 2.11's
+  ``Usage`` has it; a part of ``output_tokens``).
 - Streams need an ``event:`` line on every event (the SDK skips events without one):
   ``message_start``, ``ping``, ``content_block_start``/``_delta``/``_stop`` per block
-  (``text_delta``, ``input_json_delta``), ``message_delta`` with the stop reason and usage,
-  and ``message_stop`` as the terminal event. ``error_after`` sends ``event: error`` with an
-  ``overloaded_error``, which the SDK raises as ``APIStatusError`` (status 200).
+  (``thinking_delta`` pieces then one ``signature_delta``; a redacted block arrives whole in
+  its start event; ``text_delta``, ``input_json_delta``), ``message_delta`` with the stop
+  reason and the running usage counts, and ``message_stop`` as the terminal event.
+  ``error_after`` sends ``event: error`` with an ``overloaded_error``, which the SDK raises
+  as ``APIStatusError`` (status 200).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 from typing import cast
 
@@ -67,7 +76,9 @@ def error_body(status: int, message: str) -> dict[str, Any]:
 def render(reply: Reply, ctx: RenderContext) -> Rendered:
     """A ``message`` object, or the event stream that builds it."""
     answer = _Answer(reply, ctx)
-    return _stream(answer) if ctx.stream else JsonBody(answer.message(final=True))
+    if ctx.stream:
+        return _stream(answer)
+    return JsonBody(answer.message(final=True), turn=answer.turn)
 
 
 WIRE = WireFormat(provider="anthropic", error_body=error_body, render=render)
@@ -81,6 +92,13 @@ class _Answer:
         self.ctx = ctx
         self.id = new_id("msg_")
         self.blocks: list[dict[str, Any]] = []
+        if reply.reasoning is not None:
+            signature = reply.reasoning_signature or ""
+            self.blocks.append(
+                {"type": "thinking", "thinking": reply.reasoning, "signature": signature}
+            )
+        if reply.redacted_reasoning is not None:
+            self.blocks.append({"type": "redacted_thinking", "data": reply.redacted_reasoning})
         forced = _forced_tool(ctx.request)
         content = reply.content
         obeyed = forced is not None and not reply.tool_calls and _json_object(content) is not None
@@ -104,18 +122,33 @@ class _Answer:
             return None
         return {"type": "refusal", "category": None, "explanation": self.reply.refusal}
 
-    def usage(self, output_tokens: int | None = None) -> dict[str, Any]:
+    def usage(self) -> dict[str, Any]:
+        """The usage of a whole message, and of the ``message_start`` snapshot."""
         reply = self.reply
+        writes = reply.cache_write_tokens
+        hour = _hour_ttl(self.ctx.request)
         usage: dict[str, Any] = {
-            "input_tokens": max(reply.input_tokens - reply.cached_tokens, 0),
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": reply.cached_tokens,
-            "output_tokens": reply.output_tokens if output_tokens is None else output_tokens,
+            **self.counts(),
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": 0 if hour else writes,
+                "ephemeral_1h_input_tokens": writes if hour else 0,
+            },
             "service_tier": "standard",
         }
-        if reply.reasoning_tokens and output_tokens is None:
+        if reply.reasoning_tokens:
             usage["output_tokens_details"] = {"thinking_tokens": reply.reasoning_tokens}
         return usage
+
+    def counts(self) -> dict[str, Any]:
+        """The running counts ``message_delta`` carries (no TTL breakdown, no tier)."""
+        reply = self.reply
+        spent = reply.cached_tokens + reply.cache_write_tokens
+        return {
+            "input_tokens": max(reply.input_tokens - spent, 0),
+            "cache_creation_input_tokens": reply.cache_write_tokens,
+            "cache_read_input_tokens": reply.cached_tokens,
+            "output_tokens": reply.output_tokens,
+        }
 
     def message(self, *, final: bool) -> dict[str, Any]:
         """The message object: final, or the empty snapshot ``message_start`` carries."""
@@ -128,8 +161,35 @@ class _Answer:
             "stop_reason": self.stop_reason if final else None,
             "stop_sequence": None,
             "stop_details": self.stop_details() if final else None,
-            "usage": self.usage() if final else self.usage(output_tokens=1),
+            "usage": self.usage() if final else self.snapshot_usage(),
         }
+
+    def snapshot_usage(self) -> dict[str, Any]:
+        """``message_start`` counts the input; the output so far is one token."""
+        usage = self.usage()
+        usage["output_tokens"] = 1
+        usage.pop("output_tokens_details", None)
+        return usage
+
+    @property
+    def turn(self) -> list[dict[str, Any]]:
+        """The content blocks as the client should echo them (tool inputs left out: a stream
+        may send arguments that are not an object)."""
+        return [{k: v for k, v in block.items() if k != "arguments"} for block in self.blocks]
+
+
+def _hour_ttl(value: Any) -> bool:
+    """Whether the request asks for the 1-hour cache anywhere (a ``cache_control`` marker with
+    ``ttl: "1h"``, top-level or on a block): its writes are then counted in that bucket."""
+    if isinstance(value, Mapping):
+        mapping = cast("Mapping[str, Any]", value)
+        control: Any = mapping.get("cache_control")
+        if isinstance(control, Mapping) and cast("Mapping[str, Any]", control).get("ttl") == "1h":
+            return True
+        return any(_hour_ttl(item) for item in mapping.values())
+    if isinstance(value, list):
+        return any(_hour_ttl(item) for item in cast("Sequence[Any]", value))
+    return False
 
 
 def _forced_tool(request: Mapping[str, Any]) -> str | None:
@@ -177,6 +237,15 @@ def _stream(answer: _Answer) -> EventStream:
             deltas = [
                 {"type": "text_delta", "text": piece} for piece in pieces(block["text"], size)
             ]
+        elif block["type"] == "thinking":
+            start = {"type": "thinking", "thinking": "", "signature": ""}
+            deltas = [
+                {"type": "thinking_delta", "thinking": piece}
+                for piece in pieces(block["thinking"], size)
+            ]
+            deltas.append({"type": "signature_delta", "signature": block["signature"]})
+        elif block["type"] == "redacted_thinking":
+            start, deltas = block, []
         else:
             start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
             deltas = [
@@ -191,10 +260,14 @@ def _stream(answer: _Answer) -> EventStream:
         "stop_sequence": None,
         "stop_details": answer.stop_details(),
     }
-    events.append(_event("message_delta", delta=delta, usage=answer.usage()))
+    usage = answer.counts()
+    if answer.reply.reasoning_tokens:
+        usage["output_tokens_details"] = {"thinking_tokens": answer.reply.reasoning_tokens}
+    events.append(_event("message_delta", delta=delta, usage=usage))
     error = {"type": "error", "error": {"type": "overloaded_error", "message": _STREAM_ERROR}}
     return EventStream(
         events=events,
+        turn=answer.turn,
         terminal=[_event("message_stop")],
         error=[sse(error, "error")],
         malformed=b'event: content_block_delta\ndata: {"type": "content_block_delta", "in\n\n',

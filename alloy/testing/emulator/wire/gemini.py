@@ -4,11 +4,19 @@ Shapes follow the real API as recorded (PROVIDERS.md 3.5, ``shared/recorded/gemi
 parse under google-genai 3.4:
 
 * function calls carry no ``id`` and their ``args`` are a JSON object; parallel calls are
-  several ``functionCall`` parts, the first with a ``thoughtSignature``;
+  several ``functionCall`` parts, the first with a ``thoughtSignature`` (as Gemini 2.5 sends
+  them);
+* a turn with ``Reply.reasoning`` is signed as Gemini 3 signs it: the thoughts come first
+  as a ``{"text": …, "thought": true}`` part (none for ``""``), and the first part and every
+  ``functionCall`` part carry the reply's ``reasoning_signature`` as ``thoughtSignature``
+  (which must be base64: the SDK decodes it to bytes, and sends it back URL-safe); streamed,
+  a signed text part's signature comes with its last piece;
 * ``finishReason`` is ``STOP`` for tool calls too (with ``finishMessage``);
 * ``usageMetadata.candidatesTokenCount`` excludes thinking, reported separately as
-  ``thoughtsTokenCount``; ``cachedContentTokenCount`` (part of ``promptTokenCount``) and
-  ``thoughtsTokenCount`` are absent when zero, as the API leaves them out;
+  ``thoughtsTokenCount`` (so it is the reply's ``output_tokens - reasoning_tokens``, and
+  ``totalTokenCount`` is prompt + candidates + thoughts); ``cachedContentTokenCount`` (part
+  of ``promptTokenCount``) and ``thoughtsTokenCount`` are absent when zero, as the API leaves
+  them out; Gemini reports no cache writes;
 * a stream is ``data: <complete GenerateContentResponse>`` events separated by CRLF, with no
   terminator: the last event carries ``finishReason`` and ``usageMetadata``. An in-stream
   error is ``data: {"error": {code, message, status}}``, which the SDK raises as
@@ -89,7 +97,7 @@ def error_body(status: int, message: str) -> dict[str, Any]:
 
 def render(reply: Reply, ctx: RenderContext) -> Rendered:
     """A ``GenerateContentResponse``, or its SSE stream of partial responses."""
-    return _stream(reply, ctx) if ctx.stream else JsonBody(_response(reply, ctx))
+    return _stream(reply, ctx) if ctx.stream else _response(reply, ctx)
 
 
 WIRE = WireFormat(provider="gemini", error_body=error_body, render=render)
@@ -105,10 +113,11 @@ def _finish_reason(reply: Reply) -> str:
 
 
 def _usage(reply: Reply) -> dict[str, Any]:
+    candidates = max(reply.output_tokens - reply.reasoning_tokens, 0)
     usage: dict[str, Any] = {
         "promptTokenCount": reply.input_tokens,
-        "candidatesTokenCount": reply.output_tokens,
-        "totalTokenCount": reply.input_tokens + reply.output_tokens + reply.reasoning_tokens,
+        "candidatesTokenCount": candidates,
+        "totalTokenCount": reply.input_tokens + candidates + reply.reasoning_tokens,
         "promptTokensDetails": [{"modality": "TEXT", "tokenCount": reply.input_tokens}],
     }
     if reply.cached_tokens:
@@ -153,14 +162,39 @@ def _envelope(candidate: dict[str, Any], ctx: RenderContext, response_id: str) -
     return {"candidates": [candidate], "modelVersion": ctx.model, "responseId": response_id}
 
 
-def _response(reply: Reply, ctx: RenderContext) -> dict[str, Any]:
+def _parts(reply: Reply) -> list[dict[str, Any]]:
+    """The parts of the answer, signed as the model signs them."""
     parts: list[dict[str, Any]] = []
+    if reply.reasoning:
+        parts.append({"text": reply.reasoning, "thought": True})
     if reply.content is not None:
         parts.append({"text": reply.content})
-    parts += [_call_part(call, i == 0) for i, call in enumerate(reply.tool_calls)]
+    signed = reply.reasoning is not None
+    parts += [_call_part(call, i == 0 and not signed) for i, call in enumerate(reply.tool_calls)]
+    for index, part in enumerate(parts if signed else []):
+        if index == 0 or "functionCall" in part:
+            part["thoughtSignature"] = reply.reasoning_signature
+    return parts
+
+
+def _response(reply: Reply, ctx: RenderContext) -> JsonBody:
+    parts = _parts(reply)
     body = _envelope(_candidate(parts, _finish_reason(reply), reply), ctx, new_id(""))
     body["usageMetadata"] = _usage(reply)
-    return body
+    return JsonBody(body, turn=parts)
+
+
+def _split(part: dict[str, Any], size: int) -> list[dict[str, Any]]:
+    """A part as streamed: text in pieces, its signature on the last one; function calls
+    whole, never as partial arguments."""
+    if "text" not in part:
+        return [part]
+    texts = pieces(part["text"], size) or ([""] if "thoughtSignature" in part else [])
+    plain = {key: value for key, value in part.items() if key != "thoughtSignature"}
+    split = [{**plain, "text": text} for text in texts]
+    if split and "thoughtSignature" in part:
+        split[-1]["thoughtSignature"] = part["thoughtSignature"]
+    return split
 
 
 def _event(body: Mapping[str, Any]) -> bytes:
@@ -173,13 +207,13 @@ def _stream(reply: Reply, ctx: RenderContext) -> EventStream:
     def chunk(parts: list[dict[str, Any]]) -> bytes:
         return _event(_envelope(_candidate(parts, None, reply), ctx, response_id))
 
-    events = [chunk([{"text": piece}]) for piece in pieces(reply.content or "", reply.chunk_chars)]
-    # Function calls arrive whole, never as partial arguments.
-    events += [chunk([_call_part(call, i == 0)]) for i, call in enumerate(reply.tool_calls)]
+    parts = _parts(reply)
+    events = [chunk([piece]) for part in parts for piece in _split(part, reply.chunk_chars)]
     last = _envelope(_candidate([{"text": ""}], _finish_reason(reply), reply), ctx, response_id)
     last["usageMetadata"] = _usage(reply)
     return EventStream(
         events=events,
+        turn=parts,
         terminal=[_event(last)],
         error=[_event(error_body(500, _STREAM_ERROR))],
         malformed=b'data: {"candidates": [{"content": {"parts": [\r\n\r\n',

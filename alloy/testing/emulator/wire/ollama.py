@@ -6,10 +6,12 @@ stream is one JSON object per line (``application/x-ndjson``): text pieces with
 ``done_reason`` and the counts; an error inside a stream is a line ``{"error": "..."}``.
 Shapes follow what ollama 0.6.3's ``ChatResponse`` accepts (PROVIDERS.md 3.6).
 
-Ollama has no refusal field (a refusal is ordinary text there), no cached or reasoning token
-counts, and tool calls without ids whose arguments are JSON objects: a ``Reply``'s
-``refusal`` is sent as the text when it has no other, and tool-call arguments given as a
-string that is not a JSON object are sent as that string, which the SDK then rejects.
+Ollama has no refusal field (a refusal is ordinary text there), no cached, cache-write or
+reasoning token counts, and tool calls without ids whose arguments are JSON objects: a
+``Reply``'s ``refusal`` is sent as the text when it has no other, and tool-call arguments
+given as a string that is not a JSON object are sent as that string, which the SDK then
+rejects. A ``Reply.reasoning`` is ``message.thinking`` (left out when empty, as Ollama does),
+streamed as ``thinking`` pieces in lines before the content.
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ def _calls(reply: Reply) -> list[dict[str, Any]]:
 
 def _message(reply: Reply) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": _text(reply)}
+    if reply.reasoning:
+        message["thinking"] = reply.reasoning
     if reply.tool_calls:
         message["tool_calls"] = _calls(reply)
     return message
@@ -117,7 +121,11 @@ def _stream(reply: Reply, ctx: RenderContext) -> EventStream:
             }
         )
 
-    events = [chunk({"content": piece}) for piece in pieces(_text(reply), reply.chunk_chars)]
+    events = [
+        chunk({"content": "", "thinking": piece})
+        for piece in pieces(reply.reasoning or "", reply.chunk_chars)
+    ]
+    events += [chunk({"content": piece}) for piece in pieces(_text(reply), reply.chunk_chars)]
     if reply.tool_calls:
         events.append(chunk({"content": "", "tool_calls": _calls(reply)}))
     last = _final(reply, ctx, {"role": "assistant", "content": ""})

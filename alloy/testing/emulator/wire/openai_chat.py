@@ -1,6 +1,13 @@
 """OpenAI Chat Completions (``POST …/v1/chat/completions``), JSON and SSE.
 
 Shapes follow what openai 3.52 validates in strict mode (PROVIDERS.md 3.1, 3.2).
+
+OpenAI itself sends no reasoning text on this API; a ``Reply.reasoning`` is sent the way
+compatible servers (vLLM, DeepSeek, Ollama's compatible endpoint) do: ``reasoning_content``
+on the message, or streamed as ``reasoning_content`` deltas before the content (the SDK
+keeps it as an extra field). ``usage.prompt_tokens_details`` has ``cached_tokens`` and,
+when nonzero, ``cache_write_tokens`` (both parts of ``prompt_tokens``; openai 3.52 types the
+latter, older recordings lack it).
 """
 
 from __future__ import annotations
@@ -56,11 +63,14 @@ def _finish_reason(reply: Reply) -> str:
 
 
 def _usage(reply: Reply) -> dict[str, Any]:
+    prompt: dict[str, Any] = {"cached_tokens": reply.cached_tokens, "audio_tokens": 0}
+    if reply.cache_write_tokens:
+        prompt["cache_write_tokens"] = reply.cache_write_tokens
     return {
         "prompt_tokens": reply.input_tokens,
         "completion_tokens": reply.output_tokens,
         "total_tokens": reply.input_tokens + reply.output_tokens,
-        "prompt_tokens_details": {"cached_tokens": reply.cached_tokens, "audio_tokens": 0},
+        "prompt_tokens_details": prompt,
         "completion_tokens_details": {
             "reasoning_tokens": reply.reasoning_tokens,
             "audio_tokens": 0,
@@ -77,6 +87,8 @@ def _completion(reply: Reply, ctx: RenderContext) -> dict[str, Any]:
         "refusal": reply.refusal,
         "annotations": [],
     }
+    if reply.reasoning is not None:
+        message["reasoning_content"] = reply.reasoning
     if reply.tool_calls:
         message["tool_calls"] = [
             {
@@ -124,6 +136,10 @@ def _stream(reply: Reply, ctx: RenderContext) -> EventStream:
 
     content = reply.content
     events = [chunk({"role": "assistant", "content": "" if content is not None else None})]
+    events += [
+        chunk({"reasoning_content": piece})
+        for piece in pieces(reply.reasoning or "", reply.chunk_chars)
+    ]
     events += [chunk({"content": piece}) for piece in pieces(content or "", reply.chunk_chars)]
     events += [
         chunk({"refusal": piece}) for piece in pieces(reply.refusal or "", reply.chunk_chars)

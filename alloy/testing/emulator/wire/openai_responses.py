@@ -1,7 +1,19 @@
 """OpenAI Responses API (``POST …/v1/responses``), JSON and SSE.
 
 Shapes follow what openai 3.52 validates in strict mode (PROVIDERS.md 3.3), including
-``usage.input_tokens_details.cache_write_tokens``, which that version requires.
+``usage.input_tokens_details.cache_write_tokens``, which that version requires (a part of
+``input_tokens``, like ``cached_tokens``; ``cache_write_tokens_details`` splits nonzero
+writes by TTL: 12 hours when the request asks for ``prompt_cache_options.ttl: "12h"`` or
+``prompt_cache_retention: "24h"``, else 30 minutes).
+
+A ``Reply.reasoning`` is a ``reasoning`` output item (``rs_…``) before the message, as in
+``openai-responses__thinking__*.json``: ``summary`` holds one ``summary_text`` part (none for
+``""``), and ``encrypted_content`` is added when the reply sets ``encrypted_reasoning`` or
+the request has ``include: ["reasoning.encrypted_content"]`` (a random Fernet-style token per
+answer). Streamed, the item is ``response.output_item.added`` (empty summary, no encrypted
+content), ``response.reasoning_summary_part.added``, ``response.reasoning_summary_text.delta``
+pieces, ``.done``, ``response.reasoning_summary_part.done``, then ``response.output_item.done``
+with the whole item, whose ``encrypted_content`` the SDK says to use.
 
 In-stream errors: the SDK raises nothing for a ``{"type": "error"}`` event (it is yielded as
 ``ResponseErrorEvent``) nor for ``response.failed`` (yielded as ``ResponseFailedEvent``); the
@@ -14,8 +26,11 @@ for Responses streams, so ``error_after`` sends the ``error`` event followed by
 
 from __future__ import annotations
 
+import base64
+import secrets
 from collections.abc import Mapping
 from typing import Any
+from typing import cast
 
 from .._items import Reply
 from .._items import new_id
@@ -48,7 +63,9 @@ _STREAM_ERROR = "emulator: injected stream error"
 def render(reply: Reply, ctx: RenderContext) -> Rendered:
     """A ``response`` object, or the typed event stream that builds it."""
     answer = _Answer(reply, ctx)
-    return _stream(answer) if ctx.stream else JsonBody(answer.response(final=True))
+    if ctx.stream:
+        return _stream(answer)
+    return JsonBody(answer.response(final=True), turn=answer.output)
 
 
 WIRE = WireFormat(provider="openai-responses", error_body=error_body, render=render)
@@ -75,6 +92,17 @@ class _Answer:
         self.status, self.reason = _outcome(reply.finish_reason)
         item_status = "incomplete" if self.status == "incomplete" else "completed"
         self.output: list[dict[str, Any]] = []
+        if reply.reasoning is not None:
+            item: dict[str, Any] = {
+                "id": new_id("rs_"),
+                "type": "reasoning",
+                "summary": (
+                    [{"type": "summary_text", "text": reply.reasoning}] if reply.reasoning else []
+                ),
+            }
+            if reply.encrypted_reasoning or _includes_encrypted(ctx.request):
+                item["encrypted_content"] = _encrypted_token()
+            self.output.append(item)
         parts: list[dict[str, Any]] = []
         text = reply.content
         if text is not None:
@@ -105,12 +133,19 @@ class _Answer:
 
     def usage(self) -> dict[str, Any]:
         reply = self.reply
+        details: dict[str, Any] = {
+            "cached_tokens": reply.cached_tokens,
+            "cache_write_tokens": reply.cache_write_tokens,
+        }
+        if reply.cache_write_tokens:
+            long = _long_retention(self.ctx.request)
+            details["cache_write_tokens_details"] = {
+                "ttl_30m_tokens": 0 if long else reply.cache_write_tokens,
+                "ttl_12h_tokens": reply.cache_write_tokens if long else 0,
+            }
         return {
             "input_tokens": reply.input_tokens,
-            "input_tokens_details": {
-                "cached_tokens": reply.cached_tokens,
-                "cache_write_tokens": 0,
-            },
+            "input_tokens_details": details,
             "output_tokens": reply.output_tokens,
             "output_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
             "total_tokens": reply.input_tokens + reply.output_tokens,
@@ -158,6 +193,22 @@ class _Answer:
         }
 
 
+def _includes_encrypted(request: Mapping[str, Any]) -> bool:
+    include: Any = request.get("include")
+    return isinstance(include, list) and "reasoning.encrypted_content" in include
+
+
+def _long_retention(request: Mapping[str, Any]) -> bool:
+    options: Any = request.get("prompt_cache_options")
+    ttl = cast("Mapping[str, Any]", options).get("ttl") if isinstance(options, Mapping) else None
+    return ttl == "12h" or request.get("prompt_cache_retention") == "24h"
+
+
+def _encrypted_token() -> str:
+    """Opaque encrypted reasoning, shaped like the API's Fernet tokens (``gAAAAAB…``)."""
+    return "gAAAAAB" + base64.urlsafe_b64encode(secrets.token_bytes(96)).decode()
+
+
 class _Events:
     """Numbers events as the API does (``sequence_number`` from 0) and frames them."""
 
@@ -180,6 +231,8 @@ def _stream(answer: _Answer) -> EventStream:
     for index, item in enumerate(answer.output):
         if item["type"] == "message":
             events += _message_events(event, index, item, size)
+        elif item["type"] == "reasoning":
+            events += _reasoning_events(event, index, item, size)
         else:
             events += _call_events(event, index, item, size)
     terminal = [event(_TERMINAL_EVENTS[answer.status], response=answer.response(final=True))]
@@ -194,7 +247,27 @@ def _stream(answer: _Answer) -> EventStream:
         failure("response.failed", response=answer.response(final=True, status="failed")),
     ]
     malformed = b'event: response.output_text.delta\ndata: {"type": "response.output_text.\n\n'
-    return EventStream(events=events, terminal=terminal, error=error, malformed=malformed)
+    return EventStream(
+        events=events, terminal=terminal, error=error, malformed=malformed, turn=answer.output
+    )
+
+
+def _reasoning_events(event: _Events, index: int, item: dict[str, Any], size: int) -> list[bytes]:
+    item_id = item["id"]
+    started: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": []}
+    out = [event("response.output_item.added", item=started, output_index=index)]
+    for summary_index, part in enumerate(item["summary"]):
+        where = {"item_id": item_id, "output_index": index, "summary_index": summary_index}
+        empty = {"type": "summary_text", "text": ""}
+        out.append(event("response.reasoning_summary_part.added", **where, part=empty))
+        out += [
+            event("response.reasoning_summary_text.delta", **where, delta=piece)
+            for piece in pieces(part["text"], size)
+        ]
+        out.append(event("response.reasoning_summary_text.done", **where, text=part["text"]))
+        out.append(event("response.reasoning_summary_part.done", **where, part=part))
+    out.append(event("response.output_item.done", item=item, output_index=index))
+    return out
 
 
 def _message_events(event: _Events, index: int, item: dict[str, Any], size: int) -> list[bytes]:
