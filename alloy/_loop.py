@@ -201,4 +201,5 @@ def steps(p: Plan[T]) -> Flow[T]:
             messages=_turn(messages, response.message()),
             reasoning=response.reasoning,
             http_attempts=http_attempts,
+            pricing=p.pricing,
         )

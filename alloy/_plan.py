@@ -61,6 +61,8 @@ class Plan(Generic[T]):
     """The request of a finalize turn: the output schema enforced, no tools, no ReAct text."""
     uploads: tuple[MediaPart, ...] = ()
     """Media parts of the prompt to upload through the Files API before the first request."""
+    pricing: str | None = None
+    """Whose list prices the call is charged at (``Result.pricing``); see ``_pricing``."""
 
 
 def select_backend(cfg: Config) -> tuple[Backend, str, str, Mapping[str, Any]]:
@@ -147,7 +149,7 @@ def plan(
         if len(_resolved) >= 256:
             _resolved.clear()  # configs made per call (``ask``) must not pile up
         _resolved[key] = found = (cfg, output, tools, forced, entry)
-    backend, provider, caps, template, finalize, react = found[4]
+    backend, provider, caps, template, finalize, react, pricing = found[4]
     uploads: tuple[MediaPart, ...] = ()
     if not isinstance(prompt, str) and any(type(part) is MediaPart for part in prompt):
         from ._media_policy import check_media
@@ -166,11 +168,21 @@ def plan(
     request = template.with_messages(messages)
     finalize_request = request if finalize is None else finalize.with_messages(messages)
     return Plan(
-        backend, provider, caps, request, output, cfg, tools, react, finalize_request, uploads
+        backend,
+        provider,
+        caps,
+        request,
+        output,
+        cfg,
+        tools,
+        react,
+        finalize_request,
+        uploads,
+        pricing,
     )
 
 
-_Entry = tuple[Backend, str, Capabilities, Request, "Request | None", bool]
+_Entry = tuple[Backend, str, Capabilities, Request, "Request | None", bool, "str | None"]
 # (ids of config, output, tools, forced backend; registry generation) -> (the objects behind
 # those ids, so that the ids cannot be reused while the entry lives; the resolved plan).
 _resolved: dict[tuple[int, int, int, int, int], tuple[Any, Any, Any, Any, _Entry]] = {}
@@ -179,6 +191,7 @@ _resolved: dict[tuple[int, int, int, int, int], tuple[Any, Any, Any, Any, _Entry
 def _resolve(output: OutputSpec[Any], cfg: Config, tools: ToolBox | None) -> _Entry:
     raw, provider, model, request_options = select_backend(cfg)
     backend = wrapped(raw, cfg)
+    pricing = _pricing(raw, provider)
     caps = backend.capabilities(model)
     react = False
     if tools:
@@ -207,7 +220,7 @@ def _resolve(output: OutputSpec[Any], cfg: Config, tools: ToolBox | None) -> _En
         output_mode=output_mode,
     )
     if not tools:
-        return backend, provider, caps, request, None, react
+        return backend, provider, caps, request, None, react, pricing
     finalize = request
     if react:
         schema = output.schema.schema if output.schema is not None else None
@@ -217,7 +230,18 @@ def _resolve(output: OutputSpec[Any], cfg: Config, tools: ToolBox | None) -> _En
         )
     else:
         request = replace(request, tools=tools.specs())
-    return backend, provider, caps, request, finalize, react
+    return backend, provider, caps, request, finalize, react, pricing
+
+
+def _pricing(backend: Backend, provider: str) -> str | None:
+    """Whose list prices the call is charged at: the provider's, unless the backend says
+    otherwise through an optional ``pricing()`` (``openai-chat`` answers ``None`` for a
+    server that is not OpenAI's API). Asked of the provider's backend, not its wrappers."""
+    answer = getattr(backend, "pricing", None)
+    if not callable(answer):
+        return provider
+    found = answer()
+    return found if isinstance(found, str) else None
 
 
 def _output_mode(schema: OutputSchema | None, caps: Capabilities) -> OutputMode:
