@@ -150,6 +150,7 @@ PAGE_BACKENDS: dict[str, Callable[[], Backend | None]] = {
     "docs/quickstart.md": lambda: FakeBackend(_quickstart_replies),
     "docs/errors.md": lambda: FakeBackend(_unparseable),
     "docs/testing.md": lambda: None,
+    "docs/cost.md": lambda: None,
     "docs/writing-a-backend.md": lambda: None,
 }
 
