@@ -236,12 +236,18 @@ def _resolve(output: OutputSpec[Any], cfg: Config, tools: ToolBox | None) -> _En
 def _pricing(backend: Backend, provider: str) -> str | None:
     """Whose list prices the call is charged at: the provider's, unless the backend says
     otherwise through an optional ``pricing()`` (``openai-chat`` answers ``None`` for a
-    server that is not OpenAI's API). Asked of the provider's backend, not its wrappers."""
-    answer = getattr(backend, "pricing", None)
-    if not callable(answer):
-        return provider
-    found = answer()
-    return found if isinstance(found, str) else None
+    server that is not OpenAI's API). Asked of the provider's backend, inside any wrappers
+    a forced test backend came in."""
+    current: object = backend
+    for _ in range(32):  # wrappers nest a few deep; a cycle must not hang
+        answer = getattr(current, "pricing", None)
+        if callable(answer):
+            found = answer()
+            return found if isinstance(found, str) else None
+        current = getattr(current, "inner", None)
+        if current is None:
+            break
+    return provider
 
 
 def _output_mode(schema: OutputSchema | None, caps: Capabilities) -> OutputMode:

@@ -159,3 +159,17 @@ def test_the_fake_backend_has_no_price(alloy_fake: Any, mode: str) -> None:
     assert result.cost is None
     assert result.cost_unknown_reason is not None
     assert "fake backend" in result.cost_unknown_reason
+
+
+def test_pricing_is_asked_of_the_backend_inside_a_forced_wrapper(alloy_emulator: Scenario) -> None:
+    from alloy.backends import WrapperBackend
+    from alloy.backends.openai import OpenAIChatBackend
+    from alloy.testing import use_backend
+
+    inner = OpenAIChatBackend({"base_url": alloy_emulator.base_url("openai"), "api_key": "k"})
+    alloy_emulator.enqueue(Reply(text="Short.", input_tokens=100, output_tokens=5))
+    with use_backend(WrapperBackend(inner)), use_config(model="openai-chat:gpt-5-mini"):
+        result = summarize.run("x")
+    assert result.provider == "openai-chat"
+    assert result.pricing is None
+    assert result.cost is None
