@@ -122,3 +122,7 @@ def test_openai_chat_pricing_reads_the_base_url_from_the_environment(
     # An option wins over the environment, for the SDK and for pricing alike.
     local = OpenAIChatBackend({"api_key": KEY, "base_url": "http://127.0.0.1:9/v1"})
     assert local.pricing() is None
+
+
+def test_openai_chat_pricing_of_a_url_that_is_not_one_is_none() -> None:
+    assert OpenAIChatBackend({"api_key": KEY, "base_url": "http://[::1/v1"}).pricing() is None

@@ -168,8 +168,11 @@ def test_pricing_is_asked_of_the_backend_inside_a_forced_wrapper(alloy_emulator:
 
     inner = OpenAIChatBackend({"base_url": alloy_emulator.base_url("openai"), "api_key": "k"})
     alloy_emulator.enqueue(Reply(text="Short.", input_tokens=100, output_tokens=5))
-    with use_backend(WrapperBackend(inner)), use_config(model="openai-chat:gpt-5-mini"):
-        result = summarize.run("x")
+    try:
+        with use_backend(WrapperBackend(inner)), use_config(model="openai-chat:gpt-5-mini"):
+            result = summarize.run("x")
+    finally:
+        inner.close()  # not the registry's: nothing else closes its client
     assert result.provider == "openai-chat"
     assert result.pricing is None
     assert result.cost is None

@@ -266,5 +266,8 @@ class OpenAIChatBackend(OpenAIBase):
         (``Result.cost``); ``None`` for any other server. The URL is the one the SDK
         uses: the ``base_url`` option, else ``OPENAI_BASE_URL``, else OpenAI's."""
         url = str(self._base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_API)
-        host = urlsplit(url).hostname or ""
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:  # not a URL the SDK could send to either
+            return None
         return self.name if host == "api.openai.com" or host.endswith(".api.openai.com") else None
