@@ -48,6 +48,7 @@ from ._result import ToolTrace
 from ._usage import Usage
 
 if TYPE_CHECKING:
+    from ._cost import Cost
     from ._stream import AsyncStream
     from ._stream import Stream
     from ._tools import Tool
@@ -65,6 +66,7 @@ __all__ = [
     "Config",
     "ConfigurationError",
     "Context",
+    "Cost",
     "Document",
     "Image",
     "OutputValidationError",
@@ -93,9 +95,15 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-# Streams and tools load on first use: ``import alloy`` stays cheap for code that needs
-# neither (``from alloy import tool`` loads them then).
-_LAZY = {"AsyncStream": "_stream", "Stream": "_stream", "Tool": "_tools", "tool": "_tools"}
+# Streams, tools and costs load on first use: ``import alloy`` stays cheap for code that
+# needs none of them (``from alloy import tool`` loads them then).
+_LAZY = {
+    "AsyncStream": "_stream",
+    "Cost": "_cost",
+    "Stream": "_stream",
+    "Tool": "_tools",
+    "tool": "_tools",
+}
 
 
 def __getattr__(name: str) -> Any:

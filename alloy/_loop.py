@@ -208,4 +208,5 @@ def steps(p: Plan[T]) -> Flow[T]:
             messages=_turn(messages, response.message()),
             reasoning="\n\n".join(thoughts) or None,
             http_attempts=http_attempts,
+            pricing=p.pricing,
         )

@@ -64,6 +64,8 @@ class Plan(Generic[T]):
     """The request of a finalize turn: the output schema enforced, no tools, no ReAct text."""
     uploads: tuple[MediaPart, ...] = ()
     """Media parts of the prompt to upload through the Files API before the first request."""
+    pricing: str | None = None
+    """Whose list prices the call is charged at (``Result.pricing``); see ``_pricing``."""
 
 
 def select_backend(cfg: Config) -> tuple[Backend, str, str, Mapping[str, Any]]:
@@ -155,7 +157,7 @@ def plan(
         if len(_resolved) >= 256:
             _resolved.clear()  # configs made per call (``ask``) must not pile up
         _resolved[key] = found = (cfg, output, tools, forced, entry)
-    backend, provider, caps, template, finalize, react = found[4]
+    backend, provider, caps, template, finalize, react, pricing = found[4]
     if template.context is not None:
         # The context's documents open the first user turn, every layer in order; the
         # encoders know where they end (``len(all_documents)``) to mark cache breakpoints.
@@ -182,7 +184,17 @@ def plan(
     request = template.with_messages(messages)
     finalize_request = request if finalize is None else finalize.with_messages(messages)
     return Plan(
-        backend, provider, caps, request, output, cfg, tools, react, finalize_request, uploads
+        backend,
+        provider,
+        caps,
+        request,
+        output,
+        cfg,
+        tools,
+        react,
+        finalize_request,
+        uploads,
+        pricing,
     )
 
 
@@ -208,7 +220,7 @@ def _with_context(context: Context, prompt: str | Prompt) -> Prompt:
     return (*parts, *((TextPart(prompt),) if isinstance(prompt, str) else prompt))
 
 
-_Entry = tuple[Backend, str, Capabilities, Request, "Request | None", bool]
+_Entry = tuple[Backend, str, Capabilities, Request, "Request | None", bool, "str | None"]
 # (ids of config, output, tools, forced backend; registry generation) -> (the objects behind
 # those ids, so that the ids cannot be reused while the entry lives; the resolved plan).
 _resolved: dict[tuple[int, int, int, int, int], tuple[Any, Any, Any, Any, _Entry]] = {}
@@ -217,6 +229,7 @@ _resolved: dict[tuple[int, int, int, int, int], tuple[Any, Any, Any, Any, _Entry
 def _resolve(output: OutputSpec[Any], cfg: Config, tools: ToolBox | None) -> _Entry:
     raw, provider, model, request_options = select_backend(cfg)
     backend = wrapped(raw, cfg)
+    pricing = _pricing(raw, provider)
     caps = backend.capabilities(model)
     react = False
     if tools:
@@ -276,7 +289,7 @@ def _resolve(output: OutputSpec[Any], cfg: Config, tools: ToolBox | None) -> _En
         context=cfg.context,
     )
     if not tools:
-        return backend, provider, caps, request, None, react
+        return backend, provider, caps, request, None, react, pricing
     finalize = request
     if react:
         schema = output.schema.schema if output.schema is not None else None
@@ -286,7 +299,24 @@ def _resolve(output: OutputSpec[Any], cfg: Config, tools: ToolBox | None) -> _En
         )
     else:
         request = replace(request, tools=tools.specs())
-    return backend, provider, caps, request, finalize, react
+    return backend, provider, caps, request, finalize, react, pricing
+
+
+def _pricing(backend: Backend, provider: str) -> str | None:
+    """Whose list prices the call is charged at: the provider's, unless the backend says
+    otherwise through an optional ``pricing()`` (``openai-chat`` answers ``None`` for a
+    server that is not OpenAI's API). Asked of the provider's backend, inside any wrappers
+    a forced test backend came in."""
+    current: object = backend
+    for _ in range(32):  # wrappers nest a few deep; a cycle must not hang
+        answer = getattr(current, "pricing", None)
+        if callable(answer):
+            found = answer()
+            return found if isinstance(found, str) else None
+        current = getattr(current, "inner", None)
+        if current is None:
+            break
+    return provider
 
 
 def _output_mode(schema: OutputSchema | None, caps: Capabilities) -> OutputMode:

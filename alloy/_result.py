@@ -11,6 +11,7 @@ from typing import TypeVar
 from ._usage import Usage
 
 if TYPE_CHECKING:
+    from ._cost import Cost
     from ._messages import Message
     from ._messages import NormalFinish
 
@@ -56,6 +57,9 @@ class Result(Generic[T]):
             model call of the command (tool turns and re-asks included) by blank lines, or
             None. Ask for it with ``show_reasoning=True`` where the provider returns it only
             on request.
+        pricing: the backend whose list prices apply to the call (``provider``), or
+            ``None`` when the call went to a server without them (an OpenAI-compatible
+            server behind ``openai-chat``); ``cost`` reads it.
     """
 
     value: T
@@ -72,3 +76,23 @@ class Result(Generic[T]):
     reasoning: str | None = None
     http_attempts: int = 0
     finish: NormalFinish | None = None
+    pricing: str | None = None
+
+    @property
+    def cost(self) -> Cost | None:
+        """What the call's tokens (``usage``, summed over every model call) cost at the
+        provider's list prices, from the ``cost`` extra's price table; ``None`` when they
+        have none (``cost_unknown_reason`` says why). Computed when read."""
+        from ._cost import price
+
+        found = price(self.usage, self.pricing, self.model)
+        return None if isinstance(found, str) else found
+
+    @property
+    def cost_unknown_reason(self) -> str | None:
+        """Why ``cost`` is ``None`` (the price table is not installed, the model is not in
+        it, a local model...); ``None`` when the call has a cost."""
+        from ._cost import price
+
+        found = price(self.usage, self.pricing, self.model)
+        return found if isinstance(found, str) else None

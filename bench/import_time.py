@@ -1,9 +1,9 @@
 """How long `import alloy` takes, against bare Python, in fresh processes.
 
 Also checks that nothing heavy or optional is imported (no provider SDK, HTTP stack,
-pydantic, sqlite3, OpenTelemetry, tqdm, price tables or executors: each loads when a feature
-needs it), failing when one is, and times the decoration of a command with a nested output
-type (built once per command).
+pydantic, sqlite3, OpenTelemetry, tqdm, price tables and their decimals, or executors: each
+loads when a feature needs it), failing when one is, and times the decoration of a command
+with a nested output type (built once per command).
 
     python bench/import_time.py [--runs 15]
 """
@@ -70,6 +70,7 @@ FORBIDDEN = frozenset(
         "opentelemetry",
         "tqdm",
         "genai_prices",
+        "decimal",
         "dask",
         "ray",
         "asyncio",

@@ -152,6 +152,7 @@ PAGE_BACKENDS: dict[str, Callable[[], Backend | None]] = {
     "docs/testing.md": lambda: None,
     # Shows refusals made before any request, which need the real backends' capabilities.
     "docs/reasoning.md": lambda: None,
+    "docs/cost.md": lambda: None,
     "docs/writing-a-backend.md": lambda: None,
 }
 

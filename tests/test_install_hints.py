@@ -59,3 +59,23 @@ def test_an_unknown_provider_in_provider_options_is_named(alloy_fake: Any) -> No
         pytest.raises(ConfigurationError, match=r"'opneai'.*Known: anthropic, fake, gemini"),
     ):
         hello("Ada")
+
+
+def test_the_extras_hints_name_are_the_projects_own() -> None:
+    from pathlib import Path
+
+    from alloy._install import EXTRAS
+    from alloy._install import not_installed
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    extras = declared["optional-dependencies"]
+    for extra, package in EXTRAS.items():
+        assert any(dep.startswith(package) for dep in extras[extra]), (extra, extras[extra])
+    for info in map(_registry.info, _registry.registered()):
+        assert info.extra is None or info.extra in EXTRAS, info
+    assert not_installed("pricing", "cost") == (
+        "pricing needs the genai-prices package, which is not installed: "
+        "pip install 'alloy-llm[cost]'"
+    )

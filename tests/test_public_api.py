@@ -37,6 +37,8 @@ def test_import_alloy_imports_no_sdk_and_no_pydantic() -> None:
         "pydantic",
         "uvicorn",
         "sqlite3",  # the store is opened by the features that need it
+        "genai_prices",  # the price table loads on the first Result.cost read
+        "decimal",  # so does Cost
     }
     assert not (loaded & forbidden), loaded & forbidden
 

@@ -86,3 +86,47 @@ def test_async_client_is_built_with_sdk_retries_off() -> None:
     assert client.max_retries == 0
     assert client.api_key == KEY
     assert client.is_closed()  # by the loop's shutdown
+
+
+@pytest.mark.parametrize(
+    ("base_url", "pricing"),
+    [
+        (None, "openai-chat"),
+        ("https://api.openai.com/v1", "openai-chat"),
+        ("https://eu.api.openai.com/v1", "openai-chat"),
+        ("http://127.0.0.1:8000/v1", None),
+        ("http://localhost:11434/v1", None),
+        ("https://api.openai.com.example.net/v1", None),
+        ("https://openrouter.ai/api/v1", None),
+    ],
+)
+def test_openai_chat_is_priced_only_on_openais_api(
+    monkeypatch: pytest.MonkeyPatch, base_url: str | None, pricing: str | None
+) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    options = {"api_key": KEY} if base_url is None else {"api_key": KEY, "base_url": base_url}
+    backend = OpenAIChatBackend(options)
+    assert backend.pricing() == pricing
+    # The URL judged is the one the SDK client sends to.
+    sent_to = str(backend._clients.sync().base_url)
+    assert sent_to.rstrip("/") == (base_url or "https://api.openai.com/v1")
+
+
+@pytest.mark.parametrize(
+    ("env", "pricing"),
+    [("http://127.0.0.1:9/v1", None), ("https://api.openai.com/v1", "openai-chat")],
+)
+def test_openai_chat_pricing_reads_the_base_url_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, env: str, pricing: str | None
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", env)
+    backend = OpenAIChatBackend({"api_key": KEY})
+    assert backend.pricing() == pricing
+    assert str(backend._clients.sync().base_url).rstrip("/") == env
+    # An option wins over the environment, for the SDK and for pricing alike.
+    local = OpenAIChatBackend({"api_key": KEY, "base_url": "http://127.0.0.1:9/v1"})
+    assert local.pricing() is None
+
+
+def test_openai_chat_pricing_of_a_url_that_is_not_one_is_none() -> None:
+    assert OpenAIChatBackend({"api_key": KEY, "base_url": "http://[::1/v1"}).pricing() is None

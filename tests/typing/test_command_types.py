@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from typing import Literal
 
@@ -17,6 +18,7 @@ from typing_extensions import assert_type
 from alloy import AsyncCommand
 from alloy import AsyncStream
 from alloy import Command
+from alloy import Cost
 from alloy import Result
 from alloy import Stream
 from alloy import Tool
@@ -118,6 +120,11 @@ def check_sync_command() -> None:
         extract_invoice.run("x").finish,
         Literal["stop", "length", "refusal", "content_filter", "tool_calls"] | None,
     )
+    assert_type(extract_invoice.run("x").cost, Cost | None)
+    assert_type(extract_invoice.run("x").cost_unknown_reason, str | None)
+    cost = extract_invoice.run("x").cost
+    if cost is not None:
+        assert_type(cost.usd, Decimal)
     assert_type(extract_invoice.prompt("x"), str)
     assert_type(extract_invoice.with_config(temperature=0)("x"), Invoice)
     assert_type(extract_invoice.stream("x"), Stream[Invoice])

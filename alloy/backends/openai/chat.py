@@ -21,9 +21,11 @@ sent without it.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from openai.types.chat import ChatCompletion
 
@@ -64,6 +66,9 @@ __all__ = [
 
 NAME = "openai-chat"
 """The backend's name."""
+
+OPENAI_API = "https://api.openai.com/v1"
+"""The SDK's base URL when neither ``base_url`` nor ``OPENAI_BASE_URL`` gives one."""
 
 RESERVED_OPTIONS = frozenset(
     {
@@ -263,3 +268,18 @@ class OpenAIChatBackend(OpenAIBase):
     reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
     profiles: ClassVar[tuple[ModelProfile, ...]] = CHAT_PROFILES
     reasoning_rows: ClassVar[tuple[ReasoningRow, ...]] = CHAT_REASONING
+
+    def __init__(self, client_options: Mapping[str, Any] | None = None):
+        super().__init__(client_options)
+        self._base_url: object = (client_options or {}).get("base_url")
+
+    def pricing(self) -> str | None:
+        """This backend's name when it talks to OpenAI's API, whose list prices then apply
+        (``Result.cost``); ``None`` for any other server. The URL is the one the SDK
+        uses: the ``base_url`` option, else ``OPENAI_BASE_URL``, else OpenAI's."""
+        url = str(self._base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_API)
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:  # not a URL the SDK could send to either
+            return None
+        return self.name if host == "api.openai.com" or host.endswith(".api.openai.com") else None
