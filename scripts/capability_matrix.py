@@ -78,7 +78,7 @@ def capability_matrix() -> str:
                 f"| {_yes(caps.tool_error_flag)} | {_yes(caps.streaming)} "
                 f"| {_yes(caps.schema_in_prompt)} |"
             )
-    lines += ["", *_media_matrix(), "", *_reasoning_matrix()]
+    lines += ["", *_media_matrix(), "", *_reasoning_matrix(), "", *_cache_matrix()]
     return "\n".join(lines)
 
 
@@ -147,6 +147,24 @@ def _media_matrix() -> list[str]:
                 f"| {f'{limit // (1024 * 1024)} MB' if limit else '—'} "
                 f"| {_yes(media.uploads)} |"
             )
+    return lines
+
+
+def _cache_matrix() -> list[str]:
+    """The prompt-cache table: how each backend caches, which lifetimes it takes."""
+    lines = [
+        "| backend | models | prompt cache | cache_ttl → sent | breakpoints |",
+        "|---|---|---|---|---|",
+    ]
+    for backend in registered():
+        rows = table(backend)
+        if len({caps.prompt_cache for _, caps in rows}) == 1:
+            rows = [("all models", rows[0][1])]
+        for models, caps in rows:
+            cache = caps.prompt_cache
+            ttls = ", ".join(f"{asked} → {sent}" for asked, sent in cache.ttls) or "—"
+            limit = str(cache.max_breakpoints) if cache.max_breakpoints else "—"
+            lines.append(f"| `{backend}` | {models} | {cache.style} | {ttls} | {limit} |")
     return lines
 
 

@@ -176,3 +176,25 @@ def test_pricing_is_asked_of_the_backend_inside_a_forced_wrapper(alloy_emulator:
     assert result.provider == "openai-chat"
     assert result.pricing is None
     assert result.cost is None
+
+
+@pytest.mark.parametrize(("backend", "model", "provider_id"), PRICED[:2], ids=lambda v: str(v))
+def test_cache_writes_are_priced_at_their_rate(
+    alloy_emulator: Scenario, backend: str, model: str, provider_id: str
+) -> None:
+    alloy_emulator.enqueue(
+        Reply(text="Short.", input_tokens=3000, output_tokens=40, cache_write_tokens=2500)
+    )
+    with use_config(model=f"{backend}:{model}"):
+        result = summarize.run("a long text")
+    assert (result.usage.input_tokens, result.usage.cache_write_tokens) == (3000, 2500)
+    cost = result.cost
+    assert cost is not None, result.cost_unknown_reason
+    reported = genai_prices.Usage(input_tokens=3000, cache_write_tokens=2500, output_tokens=40)
+    expected = genai_prices.calc_price(reported, model, provider_id=provider_id)
+    assert cost.usd == expected.total_price
+    plain = genai_prices.calc_price(
+        genai_prices.Usage(input_tokens=3000, output_tokens=40), model, provider_id=provider_id
+    )
+    if backend == "anthropic":
+        assert cost.input > plain.input_price  # writing the cache costs more than reading input

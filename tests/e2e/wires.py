@@ -46,6 +46,12 @@ class Wire:
     )
 
 
+def _responses_usage(inp: int, out: int, cached: int, reasoning: int) -> Usage:
+    # The Responses usage always carries a cache-write count (0 when nothing was written);
+    # Chat Completions only when something was.
+    return Usage(inp, out, cached, reasoning, inp + out, cache_write_tokens=0)
+
+
 def _openai_usage(inp: int, out: int, cached: int, reasoning: int) -> Usage:
     return Usage(inp, out, cached, reasoning, inp + out)
 
@@ -83,7 +89,7 @@ WIRES: dict[str, Wire] = {
         system=lambda b: b.get("instructions"),
         temperature=lambda b: b.get("temperature"),
         max_tokens=lambda b: b.get("max_output_tokens"),
-        usage=_openai_usage,
+        usage=_responses_usage,
         key_env="OPENAI_API_KEY",
         client_option=lambda url: {"base_url": url},
     ),

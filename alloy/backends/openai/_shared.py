@@ -363,10 +363,15 @@ def _usage(usage: object, inputs: str, outputs: str) -> Usage:
         ),
         "total_tokens": count(usage, "total_tokens"),
     }
+    # Cache writes, a subset of the input too, where the API reports them (newer replies).
+    writes = count(usage, f"{inputs}_details", "cache_write_tokens")
+    if writes is not None:
+        counts[f"{inputs}_details.cache_write_tokens"] = writes
     return Usage.of(
         counts[inputs],
         counts[outputs],
         cached_input_tokens=counts[f"{inputs}_details.cached_tokens"],
+        cache_write_tokens=writes,
         reasoning_tokens=counts[f"{outputs}_details.reasoning_tokens"],
         total_tokens=counts["total_tokens"],
         details=counts,
