@@ -30,6 +30,8 @@ from ._messages import MediaPart
 from ._messages import Request
 from ._messages import Response
 from ._messages import ToolResult
+from ._observe import Watch
+from ._observe import observers
 from ._plan import Plan
 from ._result import Result
 
@@ -92,6 +94,35 @@ def drive(
     p: Plan[T], flow: Call, reader: Callable[[], Reader] | None = None
 ) -> Generator[Event, None, None]:
     """The call's events, with the backend's blocking client; tools run in threads."""
+    found = observers()
+    if not found:
+        return _drive(p, flow, reader, None)
+    return _watched(
+        _drive, p, flow, reader, Watch(found, p.provider, p.request.model, bool(reader))
+    )
+
+
+def _watched(
+    run: Callable[..., Generator[Event, None, None]],
+    p: Plan[Any],
+    flow: Call,
+    reader: Callable[[], Reader] | None,
+    watch: Watch,
+) -> Generator[Event, None, None]:
+    try:
+        yield from run(p, flow, reader, watch)
+    except GeneratorExit:
+        watch.ended(None, None)  # a stream closed before its end
+        raise
+    except BaseException as error:
+        watch.ended(None, error)
+        raise
+    watch.ended(flow.result, None)
+
+
+def _drive(
+    p: Plan[T], flow: Call, reader: Callable[[], Reader] | None, watch: Watch | None
+) -> Generator[Event, None, None]:
     parallel = p.config.parallel_tools_max or 1
     uploaded = _uploaded(p) if p.uploads else None
     while True:
@@ -105,25 +136,61 @@ def drive(
         if uploaded is not None:
             step = uploaded.apply(step)
         _check_tool_media(p, step)
-        if reader is None:
-            outcome = p.backend.complete(step)
-        else:
-            turn, deltas = reader(), p.backend.stream(step)
-            try:
-                for delta in deltas:
-                    yield from turn.take(delta)
-            finally:
-                close_deltas(deltas)
-            yield from turn.end()
-            outcome = turn.response()
+        call = watch.model_started(step) if watch is not None else None
+        try:
+            if reader is None:
+                outcome = p.backend.complete(step)
+            else:
+                turn, deltas = reader(), p.backend.stream(step)
+                try:
+                    for delta in deltas:
+                        yield from turn.take(delta)
+                finally:
+                    close_deltas(deltas)
+                yield from turn.end()
+                outcome = turn.response()
+        except BaseException as error:
+            if watch is not None and call is not None:
+                watch.model_failed(call, error)
+            raise
+        if watch is not None and call is not None:
+            watch.model_finished(call, outcome)
         if not flow.send(outcome):
             return
 
 
-async def adrive(
+def adrive(
     p: Plan[T], flow: Call, reader: Callable[[], Reader] | None = None
 ) -> AsyncGenerator[Event, None]:
     """The async twin of ``drive``: the backend's asyncio client; async tools are awaited."""
+    found = observers()
+    if not found:
+        return _adrive(p, flow, reader, None)
+    watch = Watch(found, p.provider, p.request.model, bool(reader))
+    return _awatched(p, flow, reader, watch)
+
+
+async def _awatched(
+    p: Plan[Any], flow: Call, reader: Callable[[], Reader] | None, watch: Watch
+) -> AsyncGenerator[Event, None]:
+    events = _adrive(p, flow, reader, watch)
+    try:
+        async for event in events:
+            yield event
+    except GeneratorExit:
+        watch.ended(None, None)
+        raise
+    except BaseException as error:
+        watch.ended(None, error)
+        raise
+    finally:
+        await events.aclose()
+    watch.ended(flow.result, None)
+
+
+async def _adrive(
+    p: Plan[T], flow: Call, reader: Callable[[], Reader] | None, watch: Watch | None
+) -> AsyncGenerator[Event, None]:
     parallel = p.config.parallel_tools_max or 1
     uploaded = None
     if p.uploads:
@@ -142,19 +209,27 @@ async def adrive(
         if uploaded is not None:
             step = uploaded.apply(step)
         _check_tool_media(p, step)
-        if reader is None:
-            outcome = await p.backend.acomplete(step)
-        else:
-            turn, deltas = reader(), p.backend.astream(step)
-            try:
-                async for delta in deltas:
-                    for event in turn.take(delta):
-                        yield event
-            finally:
-                await aclose_deltas(deltas)
-            for event in turn.end():
-                yield event
-            outcome = turn.response()
+        call = await watch.amodel_started(step) if watch is not None else None
+        try:
+            if reader is None:
+                outcome = await p.backend.acomplete(step)
+            else:
+                turn, deltas = reader(), p.backend.astream(step)
+                try:
+                    async for delta in deltas:
+                        for event in turn.take(delta):
+                            yield event
+                finally:
+                    await aclose_deltas(deltas)
+                for event in turn.end():
+                    yield event
+                outcome = turn.response()
+        except BaseException as error:
+            if watch is not None and call is not None:
+                watch.model_failed(call, error)
+            raise
+        if watch is not None and call is not None:
+            watch.model_finished(call, outcome)
         if not flow.send(outcome):
             return
 

@@ -17,6 +17,7 @@ import typing
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
+from contextvars import copy_context
 from dataclasses import dataclass
 from typing import Any
 from typing import Generic
@@ -34,6 +35,8 @@ from ._errors import problems
 from ._messages import ToolCall
 from ._messages import ToolResult
 from ._messages import ToolSpec
+from ._observe import arun_tool
+from ._observe import run_tool
 from ._result import ToolTrace
 from ._tool_results import media_content
 from ._tool_results import serialize
@@ -348,7 +351,8 @@ def _in_threads(jobs: list[_Prepared], limit: int) -> dict[int, tuple[ToolResult
     done: dict[int, tuple[ToolResult, ToolTrace]] = {}
     try:
         started = time.monotonic()
-        futures = [(job, pool.submit(_execute, job)) for job in jobs]
+        # Each tool runs in a copy of the caller's context: observers and tracing follow it.
+        futures = [(job, pool.submit(copy_context().run, _execute, job)) for job in jobs]
         for job, future in futures:
             timeout = job.tool.timeout
             left = None if timeout is None else max(0.0, started + timeout - time.monotonic())
@@ -446,6 +450,10 @@ def _finish(
 
 
 def _execute(job: _Prepared) -> tuple[ToolResult, ToolTrace]:
+    return run_tool(job.call, _run_job, job)
+
+
+def _run_job(job: _Prepared) -> tuple[ToolResult, ToolTrace]:
     import asyncio
 
     try:
@@ -463,6 +471,10 @@ async def _await(value: Any) -> Any:
 
 
 async def _aexecute(job: _Prepared) -> tuple[ToolResult, ToolTrace]:
+    return await arun_tool(job.call, _arun_job, job)
+
+
+async def _arun_job(job: _Prepared) -> tuple[ToolResult, ToolTrace]:
     import asyncio
 
     try:

@@ -24,6 +24,7 @@ from .._errors import ProviderError
 from .._errors import ProviderTimeout
 from .._messages import Request
 from .._messages import Response
+from .._observe import retried
 from .base import Backend
 from .base import WrapperBackend
 
@@ -61,6 +62,7 @@ class Retrying(WrapperBackend):
             retries + 1,
             self.max_retries,
         )
+        retried(error, wait)
         return wait
 
     def complete(self, request: Request) -> Response:

@@ -1,0 +1,238 @@
+"""One hook for whatever watches a command's work: its model calls, retries and tool calls.
+
+Progress bars, rate limits, budgets and tracing all need to see each model call (its
+request, its usage, its failure) and each tool call; none of them should patch a backend.
+The driver (``alloy._run``), the retry wrapper and the tool runner tell the observers in
+this context (``observe``) what happens, in order, on the thread or task doing it:
+
+- ``command_started`` / ``command_ended``: once per command call, around everything;
+- ``model_started`` (``amodel_started`` on the async path, which may await, as a rate limit
+  must) before each model call: raising there stops the call before any request;
+- ``model_finished`` / ``model_failed`` after it, ``model_retried`` before each transport
+  retry inside it;
+- ``tool_started`` / ``tool_finished`` around each tool call, in the tool's thread or task.
+
+Observers live in a context variable, so they follow ``asyncio`` tasks and the threads alloy
+starts for tools. With none, the cost is one context-variable read per command call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Generator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from dataclasses import field
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
+
+if TYPE_CHECKING:
+    from ._messages import Request
+    from ._messages import Response
+    from ._messages import ToolCall
+    from ._result import Result
+    from ._result import ToolTrace
+
+__all__ = [
+    "CommandCall",
+    "ModelCall",
+    "Observer",
+    "ToolUse",
+    "Watch",
+    "current_model_call",
+    "observe",
+    "observers",
+    "arun_tool",
+    "retried",
+    "run_tool",
+]
+
+_J = TypeVar("_J")
+
+
+@dataclass(slots=True, eq=False)
+class CommandCall:
+    """One call of a command, from its first model call to its result.
+
+    ``state`` is scratch space for observers (a span, a progress slot), keyed by observer.
+    """
+
+    provider: str
+    model: str
+    stream: bool
+    started: float = field(default_factory=time.perf_counter)
+    state: dict[object, Any] = field(default_factory=dict[object, Any])
+
+
+@dataclass(slots=True, eq=False)
+class ModelCall:
+    """One model call of a command: ``turn`` counts them from 1 (tool turns, re-asks and the
+    finalize turn included)."""
+
+    command: CommandCall
+    request: Request
+    turn: int
+    started: float = field(default_factory=time.perf_counter)
+    state: dict[object, Any] = field(default_factory=dict[object, Any])
+
+
+@dataclass(slots=True, eq=False)
+class ToolUse:
+    """One tool call the model asked for."""
+
+    call: ToolCall
+    started: float = field(default_factory=time.perf_counter)
+    state: dict[object, Any] = field(default_factory=dict[object, Any])
+
+
+class Observer:
+    """Watches commands; every method does nothing unless a subclass overrides it."""
+
+    def command_started(self, command: CommandCall) -> None:
+        """A command call begins."""
+
+    def command_ended(
+        self, command: CommandCall, result: Result[Any] | None, error: BaseException | None
+    ) -> None:
+        """It ended: with its ``result``, or its ``error`` (both None: a stream closed early)."""
+
+    def model_started(self, call: ModelCall) -> None:
+        """A model call is about to be sent; raising stops it before any request."""
+
+    async def amodel_started(self, call: ModelCall) -> None:
+        """``model_started`` on the async path (a rate limit awaits here)."""
+        self.model_started(call)
+
+    def model_finished(self, call: ModelCall, response: Response) -> None:
+        """The model call returned ``response`` (streams: once the stream is read)."""
+
+    def model_failed(self, call: ModelCall, error: BaseException) -> None:
+        """The model call raised ``error`` (after alloy's transport retries)."""
+
+    def model_retried(self, call: ModelCall, error: BaseException, wait: float) -> None:
+        """An attempt of the model call failed with ``error``; alloy retries in ``wait`` s."""
+
+    def tool_started(self, tool: ToolUse) -> None:
+        """A tool is about to run."""
+
+    def tool_finished(self, tool: ToolUse, trace: ToolTrace) -> None:
+        """It ran (``trace.error`` set when it failed)."""
+
+
+_observers: ContextVar[tuple[Observer, ...]] = ContextVar("alloy_observers", default=())
+_model_call: ContextVar[ModelCall | None] = ContextVar("alloy_model_call", default=None)
+
+
+def observers() -> tuple[Observer, ...]:
+    """The observers of this context, outermost first."""
+    return _observers.get()
+
+
+@contextmanager
+def observe(*added: Observer) -> Generator[None, None, None]:
+    """Add observers for the commands called inside the ``with`` block (this thread or task,
+    and the tasks and tool threads it starts)."""
+    token = _observers.set((*_observers.get(), *added))
+    try:
+        yield
+    finally:
+        _observers.reset(token)
+
+
+def current_model_call() -> ModelCall | None:
+    """The model call being made in this context, for the retry wrapper's events."""
+    return _model_call.get()
+
+
+class Watch:
+    """The observers of one command call, told what its driver does (``alloy._run``)."""
+
+    __slots__ = ("_ended", "_turns", "command", "observers")
+
+    def __init__(self, observers: tuple[Observer, ...], provider: str, model: str, stream: bool):
+        self.observers = observers
+        self.command = CommandCall(provider, model, stream)
+        self._turns = 0
+        self._ended = False
+        for observer in observers:
+            observer.command_started(self.command)
+
+    def _call(self, request: Request) -> ModelCall:
+        self._turns += 1
+        return ModelCall(self.command, request, self._turns)
+
+    def model_started(self, request: Request) -> ModelCall:
+        call = self._call(request)
+        for observer in self.observers:
+            observer.model_started(call)
+        _model_call.set(call)
+        return call
+
+    async def amodel_started(self, request: Request) -> ModelCall:
+        call = self._call(request)
+        for observer in self.observers:
+            await observer.amodel_started(call)
+        _model_call.set(call)
+        return call
+
+    def model_finished(self, call: ModelCall, response: Response) -> None:
+        _model_call.set(None)
+        for observer in self.observers:
+            observer.model_finished(call, response)
+
+    def model_failed(self, call: ModelCall, error: BaseException) -> None:
+        _model_call.set(None)
+        for observer in self.observers:
+            observer.model_failed(call, error)
+
+    def ended(self, result: Result[Any] | None, error: BaseException | None) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        _model_call.set(None)
+        for observer in self.observers:
+            observer.command_ended(self.command, result, error)
+
+
+def retried(error: BaseException, wait: float) -> None:
+    """Tell the observers that the model call being made failed an attempt and is retried."""
+    call = _model_call.get()
+    if call is None:
+        return
+    for observer in _observers.get():
+        observer.model_retried(call, error, wait)
+
+
+_Done = TypeVar("_Done", bound="tuple[Any, ToolTrace]")
+
+
+def run_tool(call: ToolCall, run: Callable[[_J], _Done], job: _J) -> _Done:
+    """``run(job)``, the tool call ``call``, with the observers told before and after."""
+    found = _observers.get()
+    if not found:
+        return run(job)
+    use = ToolUse(call)
+    for observer in found:
+        observer.tool_started(use)
+    done = run(job)
+    for observer in found:
+        observer.tool_finished(use, done[1])
+    return done
+
+
+async def arun_tool(call: ToolCall, run: Callable[[_J], Awaitable[_Done]], job: _J) -> _Done:
+    """The async twin of ``run_tool``."""
+    found = _observers.get()
+    if not found:
+        return await run(job)
+    use = ToolUse(call)
+    for observer in found:
+        observer.tool_started(use)
+    done = await run(job)
+    for observer in found:
+        observer.tool_finished(use, done[1])
+    return done
