@@ -48,6 +48,8 @@ from ._result import ToolTrace
 from ._usage import Usage
 
 if TYPE_CHECKING:
+    from ._map import MapResult
+    from ._map import Outcome
     from ._cost import Cost
     from ._stream import AsyncStream
     from ._stream import Stream
@@ -69,6 +71,8 @@ __all__ = [
     "Cost",
     "Document",
     "Image",
+    "MapResult",
+    "Outcome",
     "OutputValidationError",
     "ProviderConnectionError",
     "ProviderError",
@@ -100,6 +104,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "AsyncStream": "_stream",
     "Cost": "_cost",
+    "MapResult": "_map",
+    "Outcome": "_map",
     "Stream": "_stream",
     "Tool": "_tools",
     "tool": "_tools",

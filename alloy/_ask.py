@@ -132,6 +132,7 @@ class AskOptions(TypedDict, total=False):
     show_reasoning: bool
     cache: bool
     cache_ttl: CacheTTL
+    map_concurrency: int
 
 
 def _prepare(

@@ -47,6 +47,7 @@ _CACHE_TTLS: tuple[str, ...] = get_args(CacheTTL)
 # Settings of which only the one set at the highest layer counts: setting one clears the
 # others from the layers below (a per-call budget replaces a configured effort).
 _EXCLUSIVE = ("reasoning_effort", "reasoning_budget")
+_POSITIVE = ("max_tokens", "parallel_tools_max", "map_concurrency")  # integers of 1 or more
 Wrapper = Callable[["Backend"], "Backend"]
 """A wrapper factory: given the backend it wraps, the backend to call instead."""
 # Keys whose values are secrets: shown as '***' in every repr.
@@ -104,6 +105,7 @@ class Config:
             ``"12h"`` or ``"24h"``, mapped to what the provider offers.
         context: an ``alloy.Context``: system text and documents shared by many calls,
             sent ahead of the prompt as one cacheable prefix.
+        map_concurrency: calls ``map`` and its family run at once (default 8).
     """
 
     model: str | None = None
@@ -131,6 +133,7 @@ class Config:
     cache: bool | None = None
     cache_ttl: CacheTTL | None = None
     context: Context | None = None
+    map_concurrency: int | None = None
 
     def __post_init__(self) -> None:
         _check(self)
@@ -214,12 +217,19 @@ def _check(cfg: Config) -> None:
     for name in ("model", "backend", "system"):
         if getattr(cfg, name) is not None and not isinstance(getattr(cfg, name), str):
             raise bad(name, "a string")
-    for name in ("max_tokens", "retry", "max_tool_turns", "parallel_tools_max", "max_retries"):
+    for name in (
+        "max_tokens",
+        "retry",
+        "max_tool_turns",
+        "parallel_tools_max",
+        "max_retries",
+        "map_concurrency",
+    ):
         value = getattr(cfg, name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise bad(name, "an integer")
-        if value is not None and value < (1 if name in ("max_tokens", "parallel_tools_max") else 0):
-            raise bad(name, "a positive integer" if name == "max_tokens" else "a non-negative one")
+        if value is not None and value < (1 if name in _POSITIVE else 0):
+            raise bad(name, "a positive integer" if name in _POSITIVE else "a non-negative one")
     for name in ("temperature", "timeout", "max_retry_wait"):
         value = getattr(cfg, name)
         if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
@@ -299,6 +309,7 @@ DEFAULTS = Config(
     max_retry_wait=60.0,
     provider_options={},
     media_upload="auto",
+    map_concurrency=8,
 )
 
 # --- environment -------------------------------------------------------------------------

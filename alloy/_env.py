@@ -38,6 +38,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ALLOY_SHOW_REASONING": ("show_reasoning", "bool"),
     "ALLOY_CACHE": ("cache", "bool"),
     "ALLOY_CACHE_TTL": ("cache_ttl", "str"),
+    "ALLOY_MAP_CONCURRENCY": ("map_concurrency", "int"),
 }
 """Variable → (setting, kind). Settings that hold Python objects (``retry_on``,
 ``wrappers``, ``context``) have no variable."""

@@ -19,6 +19,8 @@ from alloy import AsyncCommand
 from alloy import AsyncStream
 from alloy import Command
 from alloy import Cost
+from alloy import MapResult
+from alloy import Outcome
 from alloy import Result
 from alloy import Stream
 from alloy import Tool
@@ -242,3 +244,25 @@ async def stream_pieces() -> None:
 
 def summary_stream() -> Stream[str]:
     return ask.stream("hi")
+
+
+def check_map() -> None:
+    mapped = extract_invoice.map(["a", "b"], concurrency=4)
+    assert_type(mapped, MapResult[Invoice])
+    assert_type(mapped[0], Outcome[Invoice])
+    assert_type(mapped.values(), list[Invoice])
+    assert_type(mapped[0].value, Invoice)
+    assert_type(mapped[0].result, Result[Invoice] | None)
+    for outcome in extract_invoice.imap(iter(["a"])):
+        assert_type(outcome, Outcome[Invoice])
+    assert_type(extract_invoice.starmap([("a",)]), MapResult[Invoice])
+    assert_type(extract_async.map(["a"]), MapResult[Invoice])
+
+
+async def check_amap() -> None:
+    assert_type(await extract_invoice.amap(["a"]), MapResult[Invoice])
+    assert_type(await extract_async.amap(["a"]), MapResult[Invoice])
+    async for outcome in extract_invoice.aimap(["a"]):
+        assert_type(outcome, Outcome[Invoice])
+    async for outcome in extract_async.aimap(["a"]):
+        assert_type(outcome, Outcome[Invoice])

@@ -1,0 +1,183 @@
+"""``map`` and its family on the fake backend: outcomes in input order, errors as outcomes,
+lazy inputs in a bounded window, ``return_exceptions=False``, ``starmap``'s arguments, the
+async twins, async commands, and a map inside a running event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from alloy import ConfigurationError
+from alloy import MapResult
+from alloy import Outcome
+from alloy import OutputValidationError
+from alloy import ProviderError
+from alloy import command
+from alloy import use_config
+from alloy.backends import Request
+from alloy.testing import FakeBackend
+from alloy.testing import use_backend
+
+
+def _length(request: Request) -> Any:
+    """Replies with the length of the item named in the prompt; 'bad' gets no number."""
+    word = request.messages[0].text.rsplit(" ", 1)[-1]
+    if word == "bad":
+        return {"value": "not a number"}
+    if word == "boom":
+        raise ProviderError("refused", provider="fake", status_code=400, retryable=False)
+    return {"value": len(word)}
+
+
+@command(retry=0)
+def length(word: str) -> int:
+    """Count the letters of {word}"""
+
+
+@command(retry=0)
+def joined(first: str, second: str, sep: str = "-") -> str:
+    """Join {first}{sep}{second}"""
+
+
+@command(retry=0)
+async def alength(word: str) -> int:
+    """Count the letters of {word}"""
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBackend]:
+    with use_backend(FakeBackend(_length)) as backend:
+        assert isinstance(backend, FakeBackend)
+        yield backend
+
+
+WORDS = ["a", "bb", "bad", "dddd", "boom", "ffffff"]
+
+
+def _check(result: MapResult[int]) -> None:
+    assert [o.index for o in result] == list(range(len(WORDS)))
+    assert [o.input for o in result] == WORDS
+    assert result.values() == [1, 2, 4, 6]
+    assert sorted(result.errors) == [2, 4]
+    assert isinstance(result.errors[2], OutputValidationError)
+    assert isinstance(result.errors[4], ProviderError)
+    assert result.status == "partial"
+    assert result.usage.output_tokens is not None
+    ok = result[0]
+    assert ok.ok and ok.value == 1 and ok.result is not None
+    with pytest.raises(OutputValidationError):
+        _ = result[2].value
+
+
+def test_map_gives_every_outcome_in_input_order(fake: FakeBackend) -> None:
+    _check(length.map(WORDS, concurrency=3))
+
+
+def test_amap_gives_the_same(fake: FakeBackend) -> None:
+    _check(asyncio.run(length.amap(WORDS, concurrency=3)))
+
+
+def test_an_async_command_maps_from_sync_and_async_code(fake: FakeBackend) -> None:
+    _check(alength.map(WORDS, concurrency=2))
+    _check(asyncio.run(alength.amap(iter(WORDS), concurrency=2)))
+
+
+def test_a_sync_map_works_inside_a_running_event_loop(fake: FakeBackend) -> None:
+    async def inside() -> tuple[MapResult[int], MapResult[int]]:
+        return length.map(WORDS), alength.map(WORDS)
+
+    first, second = asyncio.run(inside())
+    _check(first)
+    _check(second)
+
+
+def test_imap_yields_as_calls_finish_and_reads_inputs_lazily(fake: FakeBackend) -> None:
+    read: list[int] = []
+
+    def items() -> Iterator[str]:
+        for n in range(1, 1_000_000):
+            read.append(n)
+            yield "x" * (n % 7 + 1)
+
+    outcomes = length.imap(items(), concurrency=4)
+    first = [next(outcomes) for _ in range(10)]
+    assert all(o.ok for o in first)
+    # Ten outcomes out: at most the ten, the four in flight and one being read.
+    assert len(read) <= 10 + 4 + 1
+    outcomes.close()  # type: ignore[attr-defined]
+
+
+def test_concurrency_bounds_the_calls_in_flight() -> None:
+    lock = threading.Lock()
+    now = peak = 0
+
+    def slow(request: Request) -> Any:
+        nonlocal now, peak
+        with lock:
+            now += 1
+            peak = max(peak, now)
+        threading.Event().wait(0.01)
+        with lock:
+            now -= 1
+        return {"value": 1}
+
+    with use_backend(FakeBackend(slow)):
+        result = length.map(["w"] * 40, concurrency=5)
+    assert result.status == "ok" and len(result) == 40
+    assert 1 < peak <= 5
+
+
+def test_return_exceptions_false_raises_the_lowest_index_error(fake: FakeBackend) -> None:
+    with pytest.raises(OutputValidationError):
+        length.map(WORDS, concurrency=1, return_exceptions=False)
+    calls_before = len(fake.requests)
+    assert calls_before == 3  # stopped starting calls after 'bad' (the third item)
+    with pytest.raises(OutputValidationError):
+        asyncio.run(length.amap(WORDS, concurrency=1, return_exceptions=False))
+
+
+def test_starmap_takes_tuples_and_mappings_with_fixed_arguments(fake: FakeBackend) -> None:
+    seen: list[str] = []
+
+    def echo(request: Request) -> Any:
+        seen.append(request.messages[0].text)
+        return "ok"
+
+    with use_backend(FakeBackend(echo)):
+        result = joined.starmap([("a", "b"), {"first": "c", "second": "d"}], sep="+")
+    assert result.values() == ["ok", "ok"]
+    assert sorted(seen) == ["Join a+b", "Join c+d"]
+    with use_backend(FakeBackend(echo)):
+        bad = joined.starmap(["not a tuple"])
+    assert isinstance(bad.errors[0], ConfigurationError)
+
+
+def test_concurrency_comes_from_the_settings(fake: FakeBackend) -> None:
+    with pytest.raises(ConfigurationError, match="map_concurrency"), use_config(map_concurrency=0):
+        pass
+    with use_config(map_concurrency=1):
+        assert length.map(["aa", "b"]).values() == [2, 1]
+    with pytest.raises(ConfigurationError, match="concurrency=0"):
+        length.map(["a"], concurrency=0)
+
+
+def test_aimap_stops_cleanly_when_left_early(fake: FakeBackend) -> None:
+    async def first_two() -> list[Outcome[int]]:
+        found: list[Outcome[int]] = []
+        async for outcome in length.aimap((w for w in ["a"] * 50), concurrency=4):
+            found.append(outcome)
+            if len(found) == 2:
+                break
+        return found
+
+    assert [o.value for o in asyncio.run(first_two())] == [1, 1]
+    assert len(fake.requests) <= 2 + 4
+
+
+def test_empty_inputs_give_an_empty_ok_result(fake: FakeBackend) -> None:
+    result = length.map([])
+    assert (len(result), result.status, result.values(), result.errors) == (0, "ok", [], {})
