@@ -48,9 +48,9 @@ from ._result import ToolTrace
 from ._usage import Usage
 
 if TYPE_CHECKING:
+    from ._cost import Cost
     from ._map import MapResult
     from ._map import Outcome
-    from ._cost import Cost
     from ._stream import AsyncStream
     from ._stream import Stream
     from ._tools import Tool

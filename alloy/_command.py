@@ -17,12 +17,9 @@ import copy
 import functools
 import inspect
 import typing
-from collections.abc import AsyncIterable
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Coroutine
-from collections.abc import Iterable
-from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
@@ -37,13 +34,13 @@ from ._config import Config
 from ._config import base_config
 from ._config import make_config
 from ._errors import ConfigurationError
+from ._fanout import AsyncFanOut
+from ._fanout import FanOut
 from ._types import MISSING
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from ._map import MapResult
-    from ._map import Outcome
     from ._messages import Prompt
     from ._output import OutputSpec
     from ._plan import Plan
@@ -208,10 +205,10 @@ class _CommandBase(Generic[P, R]):
         return bound
 
 
-class Command(_CommandBase[P, R]):
+class Command(_CommandBase[P, R], FanOut[R]):
     """A synchronous AI command. Call it like the function it decorates; defined in a
     class, it binds ``self`` like a method (and composes with ``staticmethod`` and
-    ``classmethod``)."""
+    ``classmethod``). ``map`` and its family call it over many items (docs/fan-out.md)."""
 
     @overload
     def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
@@ -258,114 +255,17 @@ class Command(_CommandBase[P, R]):
 
         return AsyncStream(self._plan(self._builder.render(args, kwargs)))
 
-    def map(
-        self,
-        items: Iterable[Any],
-        *,
-        concurrency: int | None = None,
-        return_exceptions: bool = True,
-        **fixed: Any,
-    ) -> MapResult[R]:
-        """Call the command once per item (its one positional argument, with ``fixed``
-        keyword arguments), ``concurrency`` calls at once in threads; every item's
-        ``Outcome`` in input order (see docs/fan-out.md)."""
-        from ._map import map_all
-        from ._map import single
+    def _one(self) -> Callable[..., Result[R]]:
+        return self.run
 
-        return map_all(
-            single(self.run, fixed),
-            items,
-            concurrency=_concurrency(self, concurrency),
-            return_exceptions=return_exceptions,
-        )
-
-    def imap(
-        self,
-        items: Iterable[Any],
-        *,
-        concurrency: int | None = None,
-        return_exceptions: bool = True,
-        **fixed: Any,
-    ) -> Iterator[Outcome[R]]:
-        """``map``'s outcomes as each call finishes."""
-        from ._map import imap
-        from ._map import single
-
-        return imap(
-            single(self.run, fixed),
-            items,
-            concurrency=_concurrency(self, concurrency),
-            return_exceptions=return_exceptions,
-        )
-
-    def starmap(
-        self,
-        items: Iterable[Any],
-        *,
-        concurrency: int | None = None,
-        return_exceptions: bool = True,
-        **fixed: Any,
-    ) -> MapResult[R]:
-        """``map`` for items that are each call's arguments: a tuple (positional) or a
-        mapping (keyword)."""
-        from ._map import map_all
-        from ._map import spread
-
-        return map_all(
-            spread(self.run, fixed),
-            items,
-            concurrency=_concurrency(self, concurrency),
-            return_exceptions=return_exceptions,
-        )
-
-    async def amap(
-        self,
-        items: Iterable[Any] | AsyncIterable[Any],
-        *,
-        concurrency: int | None = None,
-        return_exceptions: bool = True,
-        **fixed: Any,
-    ) -> MapResult[R]:
-        """The async twin of ``map``: each call a task on the running loop, with the SDK's
-        async client."""
-        from ._map import amap_all
-        from ._map import single
-
-        return await amap_all(
-            single(self.run_async, fixed),
-            items,
-            concurrency=_concurrency(self, concurrency),
-            return_exceptions=return_exceptions,
-        )
-
-    def aimap(
-        self,
-        items: Iterable[Any] | AsyncIterable[Any],
-        *,
-        concurrency: int | None = None,
-        return_exceptions: bool = True,
-        **fixed: Any,
-    ) -> AsyncIterator[Outcome[R]]:
-        """``amap``'s outcomes as each call finishes (``async for``)."""
-        from ._map import aimap
-        from ._map import single
-
-        return aimap(
-            single(self.run_async, fixed),
-            items,
-            concurrency=_concurrency(self, concurrency),
-            return_exceptions=return_exceptions,
-        )
+    def _aone(self) -> Callable[..., Awaitable[Result[R]]]:
+        return self.run_async
 
 
-def _concurrency(cmd: _CommandBase[Any, Any], given: int | None) -> int | None:
-    """``given``, else the ``map_concurrency`` setting in force for ``cmd``."""
-    return given if given is not None else cmd._config().map_concurrency  # pyright: ignore[reportPrivateUsage]
-
-
-class AsyncCommand(_CommandBase[P, R]):
+class AsyncCommand(_CommandBase[P, R], AsyncFanOut[R]):
     """A command defined with ``async def``: calling it returns an awaitable. In a class
-    it binds ``self`` like ``Command``."""
+    it binds ``self`` like ``Command``; ``map``, ``amap`` and ``aimap`` call it over many
+    items."""
 
     @overload
     def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
@@ -414,60 +314,8 @@ class AsyncCommand(_CommandBase[P, R]):
     async def _aplan(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Plan[R]:
         return self._plan(await self._builder.arender(args, kwargs))
 
-    def map(
-        self,
-        items: Iterable[Any],
-        *,
-        concurrency: int | None = None,
-        return_exceptions: bool = True,
-        **fixed: Any,
-    ) -> MapResult[R]:
-        """Call the command once per item from sync code: ``amap`` on an event loop of its
-        own (in a worker thread when this thread runs one)."""
-        from ._map import blocking
-
-        return blocking(
-            self.amap(items, concurrency=concurrency, return_exceptions=return_exceptions, **fixed)
-        )
-
-    async def amap(
-        self,
-        items: Iterable[Any] | AsyncIterable[Any],
-        *,
-        concurrency: int | None = None,
-        return_exceptions: bool = True,
-        **fixed: Any,
-    ) -> MapResult[R]:
-        """Call the command once per item, ``concurrency`` tasks at once; every item's
-        ``Outcome`` in input order (see docs/fan-out.md)."""
-        from ._map import amap_all
-        from ._map import single
-
-        return await amap_all(
-            single(self.run_async, fixed),
-            items,
-            concurrency=_concurrency(self, concurrency),
-            return_exceptions=return_exceptions,
-        )
-
-    def aimap(
-        self,
-        items: Iterable[Any] | AsyncIterable[Any],
-        *,
-        concurrency: int | None = None,
-        return_exceptions: bool = True,
-        **fixed: Any,
-    ) -> AsyncIterator[Outcome[R]]:
-        """``amap``'s outcomes as each call finishes (``async for``)."""
-        from ._map import aimap
-        from ._map import single
-
-        return aimap(
-            single(self.run_async, fixed),
-            items,
-            concurrency=_concurrency(self, concurrency),
-            return_exceptions=return_exceptions,
-        )
+    def _aone(self) -> Callable[..., Awaitable[Result[R]]]:
+        return self.run_async
 
 
 class _OutputDecorator(Protocol[R]):

@@ -14,6 +14,7 @@ EXTRAS = {
     "ollama": "ollama",
     "testing": "uvicorn",
     "cost": "genai-prices",
+    "progress": "tqdm",
 }
 """alloy's own extras (``pyproject.toml``; a test keeps the two in step), each with the
 package it installs: the extras alloy's hints name."""

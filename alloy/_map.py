@@ -34,6 +34,8 @@ from typing import overload
 
 from ._errors import AlloyError
 from ._errors import ConfigurationError
+from ._progress import ProgressOption
+from ._progress import reporter
 from ._result import Result
 from ._usage import Usage
 
@@ -168,6 +170,7 @@ def imap(
     *,
     concurrency: int | None = None,
     return_exceptions: bool = True,
+    progress: ProgressOption = None,
 ) -> Iterator[Outcome[T]]:
     """The outcome of ``call(item)`` for each item, as each call finishes, in threads."""
     from concurrent.futures import FIRST_COMPLETED
@@ -177,6 +180,7 @@ def imap(
     from contextvars import copy_context
 
     limit = _concurrency(concurrency)
+    shown = reporter(progress, items)
     source = enumerate(items)
     pending: dict[Future[Result[T]], tuple[int, Any]] = {}
     failed: list[Outcome[T]] = []
@@ -198,11 +202,15 @@ def imap(
                 outcome = _outcome(index, item, future)
                 if outcome.error is not None and not return_exceptions:
                     failed.append(outcome)
+                if shown is not None:
+                    shown.update(outcome.ok)
                 yield outcome
         if failed:
             raise min(failed, key=lambda o: o.index).error  # type: ignore[misc]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if shown is not None:
+            shown.close()
 
 
 def _outcome(index: int, item: Any, future: Any) -> Outcome[Any]:
@@ -220,10 +228,19 @@ def map_all(
     *,
     concurrency: int | None = None,
     return_exceptions: bool = True,
+    progress: ProgressOption = None,
 ) -> MapResult[T]:
     """Every item's outcome of ``call(item)``, in input order (see ``imap``)."""
     started = time.perf_counter()
-    found = list(imap(call, items, concurrency=concurrency, return_exceptions=return_exceptions))
+    found = list(
+        imap(
+            call,
+            items,
+            concurrency=concurrency,
+            return_exceptions=return_exceptions,
+            progress=progress,
+        )
+    )
     found.sort(key=lambda o: o.index)
     return MapResult(tuple(found), time.perf_counter() - started)
 
@@ -234,12 +251,14 @@ async def aimap(
     *,
     concurrency: int | None = None,
     return_exceptions: bool = True,
+    progress: ProgressOption = None,
 ) -> AsyncIterator[Outcome[T]]:
     """The async twin of ``imap``: each call a task on the running loop. Leaving early (or
     cancelling) cancels the calls in flight, which closes their responses."""
     import asyncio
 
     limit = _concurrency(concurrency)
+    shown = reporter(progress, items)
     source = _aenumerate(items)
     pending: dict[asyncio.Task[Result[T]], tuple[int, Any]] = {}
     failed: list[Outcome[T]] = []
@@ -261,6 +280,8 @@ async def aimap(
                 outcome = _outcome(index, item, task)
                 if outcome.error is not None and not return_exceptions:
                     failed.append(outcome)
+                if shown is not None:
+                    shown.update(outcome.ok)
                 yield outcome
         if failed:
             raise min(failed, key=lambda o: o.index).error  # type: ignore[misc]
@@ -269,6 +290,8 @@ async def aimap(
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+        if shown is not None:
+            shown.close()
 
 
 async def _aenumerate(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[tuple[int, Any]]:
@@ -289,13 +312,18 @@ async def amap_all(
     *,
     concurrency: int | None = None,
     return_exceptions: bool = True,
+    progress: ProgressOption = None,
 ) -> MapResult[T]:
     """The async twin of ``map_all``."""
     started = time.perf_counter()
     found = [
         o
         async for o in aimap(
-            call, items, concurrency=concurrency, return_exceptions=return_exceptions
+            call,
+            items,
+            concurrency=concurrency,
+            return_exceptions=return_exceptions,
+            progress=progress,
         )
     ]
     found.sort(key=lambda o: o.index)

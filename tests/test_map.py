@@ -181,3 +181,46 @@ def test_aimap_stops_cleanly_when_left_early(fake: FakeBackend) -> None:
 def test_empty_inputs_give_an_empty_ok_result(fake: FakeBackend) -> None:
     result = length.map([])
     assert (len(result), result.status, result.values(), result.errors) == (0, "ok", [], {})
+
+
+def test_progress_calls_a_function_after_each_item(fake: FakeBackend) -> None:
+    from alloy._progress import Progress
+
+    seen: list[Progress] = []
+    result = length.map(WORDS, concurrency=2, progress=seen.append)
+    assert result.status == "partial"
+    assert [p.done for p in seen] == list(range(1, len(WORDS) + 1))
+    assert seen[-1].failed == 2 and seen[-1].total == len(WORDS)
+    streamed: list[Progress] = []
+    length.map(iter(WORDS), progress=streamed.append)
+    assert streamed[-1].total is None and streamed[-1].done == len(WORDS)
+
+
+def test_progress_true_draws_a_bar(fake: FakeBackend, capsys: pytest.CaptureFixture[str]) -> None:
+    length.map(WORDS, progress=True)
+    drawn = capsys.readouterr().err
+    assert "alloy" in drawn and f"{len(WORDS)}/{len(WORDS)}" in drawn
+
+
+def test_progress_without_tqdm_is_a_line_on_stderr(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, importlib.abc\n"
+        "class Hide(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name == 'tqdm' or name.startswith('tqdm.'):\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+        "from alloy import command\n"
+        "from alloy.testing import FakeBackend, use_backend\n"
+        "@command\n"
+        "def echo(t: str) -> str:\n"
+        "    '''{t}'''\n"
+        "with use_backend(FakeBackend()):\n"
+        "    r = echo.map(['a', 'b', 'c'], progress=True)\n"
+        "assert r.status == 'ok'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.endswith("alloy: 3/3 items\n")

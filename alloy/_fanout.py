@@ -1,0 +1,189 @@
+"""The map family as methods of commands (the engines are in ``alloy._map``).
+
+``FanOut`` gives a sync command ``map``, ``imap``, ``starmap``, ``amap`` and ``aimap``;
+``AsyncFanOut`` gives an ``async def`` command ``map`` (``amap`` on a loop of its own),
+``amap`` and ``aimap``. A command supplies its one-call functions (``_one`` and ``_aone``)
+and the settings in force (``_config``), which hold the ``map_concurrency`` default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Generic
+from typing import TypeVar
+
+if TYPE_CHECKING:
+    from ._config import Config
+    from ._map import MapResult
+    from ._map import Outcome
+    from ._progress import ProgressOption
+    from ._result import Result
+
+__all__ = ["AsyncFanOut", "FanOut"]
+
+R = TypeVar("R")
+
+
+class _Base(Generic[R]):
+    def _config(self) -> Config:
+        raise NotImplementedError
+
+    def _aone(self) -> Callable[..., Awaitable[Result[R]]]:
+        """The command's one async call, taking its arguments."""
+        raise NotImplementedError
+
+    def _concurrency(self, given: int | None) -> int | None:
+        return given if given is not None else self._config().map_concurrency
+
+    async def amap(
+        self,
+        items: Iterable[Any] | AsyncIterable[Any],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = True,
+        progress: ProgressOption = None,
+        **fixed: Any,
+    ) -> MapResult[R]:
+        """Call the command once per item (its one positional argument, with ``fixed``
+        keyword arguments), ``concurrency`` tasks at once on the running loop, with the
+        SDK's async client; every item's ``Outcome`` in input order (docs/fan-out.md)."""
+        from ._map import amap_all
+        from ._map import single
+
+        return await amap_all(
+            single(self._aone(), fixed),
+            items,
+            concurrency=self._concurrency(concurrency),
+            return_exceptions=return_exceptions,
+            progress=progress,
+        )
+
+    def aimap(
+        self,
+        items: Iterable[Any] | AsyncIterable[Any],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = True,
+        progress: ProgressOption = None,
+        **fixed: Any,
+    ) -> AsyncIterator[Outcome[R]]:
+        """``amap``'s outcomes as each call finishes (``async for``); ``aclose()`` it (or
+        cancel its task) to stop early: the calls in flight are cancelled."""
+        from ._map import aimap
+        from ._map import single
+
+        return aimap(
+            single(self._aone(), fixed),
+            items,
+            concurrency=self._concurrency(concurrency),
+            return_exceptions=return_exceptions,
+            progress=progress,
+        )
+
+
+class FanOut(_Base[R]):
+    """The map family of a sync command."""
+
+    def _one(self) -> Callable[..., Result[R]]:
+        """The command's one blocking call, taking its arguments."""
+        raise NotImplementedError
+
+    def map(
+        self,
+        items: Iterable[Any],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = True,
+        progress: ProgressOption = None,
+        **fixed: Any,
+    ) -> MapResult[R]:
+        """Call the command once per item (its one positional argument, with ``fixed``
+        keyword arguments), ``concurrency`` calls at once in threads; every item's
+        ``Outcome`` in input order (docs/fan-out.md)."""
+        from ._map import map_all
+        from ._map import single
+
+        return map_all(
+            single(self._one(), fixed),
+            items,
+            concurrency=self._concurrency(concurrency),
+            return_exceptions=return_exceptions,
+            progress=progress,
+        )
+
+    def imap(
+        self,
+        items: Iterable[Any],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = True,
+        progress: ProgressOption = None,
+        **fixed: Any,
+    ) -> Iterator[Outcome[R]]:
+        """``map``'s outcomes as each call finishes."""
+        from ._map import imap
+        from ._map import single
+
+        return imap(
+            single(self._one(), fixed),
+            items,
+            concurrency=self._concurrency(concurrency),
+            return_exceptions=return_exceptions,
+            progress=progress,
+        )
+
+    def starmap(
+        self,
+        items: Iterable[Any],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = True,
+        progress: ProgressOption = None,
+        **fixed: Any,
+    ) -> MapResult[R]:
+        """``map`` for items that are each call's arguments: a tuple (positional) or a
+        mapping (keyword), with ``fixed`` on top."""
+        from ._map import map_all
+        from ._map import spread
+
+        return map_all(
+            spread(self._one(), fixed),
+            items,
+            concurrency=self._concurrency(concurrency),
+            return_exceptions=return_exceptions,
+            progress=progress,
+        )
+
+
+class AsyncFanOut(_Base[R]):
+    """The map family of an ``async def`` command."""
+
+    def map(
+        self,
+        items: Iterable[Any],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = True,
+        progress: ProgressOption = None,
+        **fixed: Any,
+    ) -> MapResult[R]:
+        """``amap`` from sync code, on an event loop of its own (in a worker thread when
+        this thread already runs one)."""
+        from ._map import blocking
+
+        return blocking(
+            self.amap(
+                items,
+                concurrency=concurrency,
+                return_exceptions=return_exceptions,
+                progress=progress,
+                **fixed,
+            )
+        )
