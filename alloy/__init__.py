@@ -48,6 +48,8 @@ from ._result import ToolTrace
 from ._usage import Usage
 
 if TYPE_CHECKING:
+    from ._budget import BudgetExceeded
+    from ._budget import budget
     from ._cost import Cost
     from ._map import MapResult
     from ._map import Outcome
@@ -62,6 +64,7 @@ __all__ = [
     "AsyncStream",
     "Audio",
     "AuthenticationError",
+    "BudgetExceeded",
     "CapabilityError",
     "Command",
     "CommandError",
@@ -89,6 +92,7 @@ __all__ = [
     "TruncatedOutputError",
     "Usage",
     "ask",
+    "budget",
     "command",
     "configure",
     "ensure",
@@ -103,10 +107,12 @@ __version__ = "0.1.0"
 # needs none of them (``from alloy import tool`` loads them then).
 _LAZY = {
     "AsyncStream": "_stream",
+    "BudgetExceeded": "_budget",
     "Cost": "_cost",
     "MapResult": "_map",
     "Outcome": "_map",
     "Stream": "_stream",
+    "budget": "_budget",
     "Tool": "_tools",
     "tool": "_tools",
 }

@@ -133,6 +133,7 @@ class AskOptions(TypedDict, total=False):
     cache: bool
     cache_ttl: CacheTTL
     map_concurrency: int
+    max_cost_usd: float
 
 
 def _prepare(

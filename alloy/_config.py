@@ -106,6 +106,8 @@ class Config:
         context: an ``alloy.Context``: system text and documents shared by many calls,
             sent ahead of the prompt as one cacheable prefix.
         map_concurrency: calls ``map`` and its family run at once (default 8).
+        max_cost_usd: a ceiling on what one command call may spend at list prices: a model
+            call whose worst case would pass it is not made (``BudgetExceeded``).
     """
 
     model: str | None = None
@@ -134,6 +136,7 @@ class Config:
     cache_ttl: CacheTTL | None = None
     context: Context | None = None
     map_concurrency: int | None = None
+    max_cost_usd: float | None = None
 
     def __post_init__(self) -> None:
         _check(self)
@@ -230,7 +233,7 @@ def _check(cfg: Config) -> None:
             raise bad(name, "an integer")
         if value is not None and value < (1 if name in _POSITIVE else 0):
             raise bad(name, "a positive integer" if name in _POSITIVE else "a non-negative one")
-    for name in ("temperature", "timeout", "max_retry_wait"):
+    for name in ("temperature", "timeout", "max_retry_wait", "max_cost_usd"):
         value = getattr(cfg, name)
         if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
             raise bad(name, "a number")

@@ -39,6 +39,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ALLOY_CACHE": ("cache", "bool"),
     "ALLOY_CACHE_TTL": ("cache_ttl", "str"),
     "ALLOY_MAP_CONCURRENCY": ("map_concurrency", "int"),
+    "ALLOY_MAX_COST_USD": ("max_cost_usd", "float"),
 }
 """Variable → (setting, kind). Settings that hold Python objects (``retry_on``,
 ``wrappers``, ``context``) have no variable."""

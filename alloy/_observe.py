@@ -64,6 +64,8 @@ class CommandCall:
     provider: str
     model: str
     stream: bool
+    pricing: str | None = None
+    """Whose list prices apply (``Result.pricing``)."""
     started: float = field(default_factory=time.perf_counter)
     state: dict[object, Any] = field(default_factory=dict[object, Any])
 
@@ -153,9 +155,16 @@ class Watch:
 
     __slots__ = ("_ended", "_turns", "command", "observers")
 
-    def __init__(self, observers: tuple[Observer, ...], provider: str, model: str, stream: bool):
+    def __init__(
+        self,
+        observers: tuple[Observer, ...],
+        provider: str,
+        model: str,
+        stream: bool,
+        pricing: str | None = None,
+    ):
         self.observers = observers
-        self.command = CommandCall(provider, model, stream)
+        self.command = CommandCall(provider, model, stream, pricing)
         self._turns = 0
         self._ended = False
         for observer in observers:

@@ -30,6 +30,7 @@ from ._messages import MediaPart
 from ._messages import Request
 from ._messages import Response
 from ._messages import ToolResult
+from ._observe import Observer
 from ._observe import Watch
 from ._observe import observers
 from ._plan import Plan
@@ -94,12 +95,24 @@ def drive(
     p: Plan[T], flow: Call, reader: Callable[[], Reader] | None = None
 ) -> Generator[Event, None, None]:
     """The call's events, with the backend's blocking client; tools run in threads."""
-    found = observers()
+    found = _observers_of(p)
     if not found:
         return _drive(p, flow, reader, None)
-    return _watched(
-        _drive, p, flow, reader, Watch(found, p.provider, p.request.model, bool(reader))
-    )
+    return _watched(_drive, p, flow, reader, _watch(p, found, reader))
+
+
+def _observers_of(p: Plan[Any]) -> tuple[Observer, ...]:
+    """This context's observers, and the call's own budget when ``max_cost_usd`` is set."""
+    found = observers()
+    if p.config.max_cost_usd is not None:
+        from ._budget import Budget
+
+        found = (*found, Budget(usd=p.config.max_cost_usd))
+    return found
+
+
+def _watch(p: Plan[Any], found: tuple[Observer, ...], reader: object) -> Watch:
+    return Watch(found, p.provider, p.request.model, reader is not None, p.pricing)
 
 
 def _watched(
@@ -163,11 +176,10 @@ def adrive(
     p: Plan[T], flow: Call, reader: Callable[[], Reader] | None = None
 ) -> AsyncGenerator[Event, None]:
     """The async twin of ``drive``: the backend's asyncio client; async tools are awaited."""
-    found = observers()
+    found = _observers_of(p)
     if not found:
         return _adrive(p, flow, reader, None)
-    watch = Watch(found, p.provider, p.request.model, bool(reader))
-    return _awatched(p, flow, reader, watch)
+    return _awatched(p, flow, reader, _watch(p, found, reader))
 
 
 async def _awatched(
