@@ -21,14 +21,24 @@ AlloyError
 Every SDK and transport exception is translated into one of these by the backend that
 called the SDK; the original is kept as ``__cause__``. Messages say what to do next and never
 contain a secret.
+
+Every alloy error pickles (to a worker process and back): it is rebuilt from the arguments it
+was made with, then given its message and attributes as they were when pickled. The
+``__cause__`` (the SDK's exception) and the traceback are left out, as ``pickle`` leaves them
+out of any exception: an SDK exception may hold the request with its headers, keys included,
+and many do not pickle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import cast
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = [
     "AlloyError",
@@ -58,6 +68,31 @@ def snippet(text: str, limit: int = _SNIPPET) -> str:
 
 class AlloyError(Exception):
     """Root of every error alloy raises."""
+
+    _made_with: tuple[tuple[Any, ...], dict[str, Any]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        # The subclasses' constructors take the parts a message is built from (some keyword
+        # only), not the message: record them, so that a pickled error is rebuilt from them.
+        error = super().__new__(cls, *args)
+        error._made_with = (args, kwargs)
+        return error
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        made: tuple[tuple[Any, ...], dict[str, Any]] = (self.args, {})
+        args, kwargs = getattr(self, "_made_with", made)
+        state = {k: v for k, v in vars(self).items() if k != "_made_with"}
+        return (_rebuilt, (type(self), args, kwargs, self.args), state)
+
+
+def _rebuilt(
+    cls: type[AlloyError], args: tuple[Any, ...], kwargs: dict[str, Any], said: tuple[Any, ...]
+) -> AlloyError:
+    """An unpickled error: made again from its arguments, with its message as it was
+    (retries add to a message after the error is made)."""
+    error = cls(*args, **kwargs)
+    error.args = said
+    return error
 
 
 class ConfigurationError(AlloyError, ValueError):
@@ -145,19 +180,6 @@ class TruncatedOutputError(CommandError):
         self.partial_text = partial_text
         self.finish_reason = finish_reason
         super().__init__(_truncation_message(self))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # The message is built from the attributes: rebuild from them, not from the message.
-        return (
-            type(self),
-            (
-                self.limit,
-                self.reasoning_tokens,
-                self.output_tokens,
-                self.partial_text,
-                self.finish_reason,
-            ),
-        )
 
 
 def _truncation_message(error: TruncatedOutputError) -> str:
