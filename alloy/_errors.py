@@ -22,23 +22,18 @@ Every SDK and transport exception is translated into one of these by the backend
 called the SDK; the original is kept as ``__cause__``. Messages say what to do next and never
 contain a secret.
 
-Every alloy error pickles (to a worker process and back): it is rebuilt from the arguments it
-was made with, then given its message and attributes as they were when pickled. The
-``__cause__`` (the SDK's exception) and the traceback are left out, as ``pickle`` leaves them
-out of any exception: an SDK exception may hold the request with its headers, keys included,
-and many do not pickle.
+Every alloy error pickles (to a worker process and back) with its message and attributes as
+they were when pickled. The ``__cause__`` (the SDK's exception) and the traceback are left
+out, as ``pickle`` leaves them out of any exception: an SDK exception may hold the request
+with its headers, keys included, and many do not pickle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 from typing import Any
 from typing import cast
-
-if TYPE_CHECKING:
-    from typing_extensions import Self
 
 __all__ = [
     "AlloyError",
@@ -69,29 +64,17 @@ def snippet(text: str, limit: int = _SNIPPET) -> str:
 class AlloyError(Exception):
     """Root of every error alloy raises."""
 
-    _made_with: tuple[tuple[Any, ...], dict[str, Any]]
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        # The subclasses' constructors take the parts a message is built from (some keyword
-        # only), not the message: record them, so that a pickled error is rebuilt from them.
-        error = super().__new__(cls, *args)
-        error._made_with = (args, kwargs)
-        return error
-
     def __reduce__(self) -> tuple[Any, ...]:
-        made: tuple[tuple[Any, ...], dict[str, Any]] = (self.args, {})
-        args, kwargs = getattr(self, "_made_with", made)
-        state = {k: v for k, v in vars(self).items() if k != "_made_with"}
-        return (_rebuilt, (type(self), args, kwargs, self.args), state)
+        # Exception's own reduce calls ``cls(*args)``, but the subclasses' constructors take
+        # the parts a message is built from (some keyword only), not the message.
+        return (_unpickled, (type(self), self.args), vars(self))
 
 
-def _rebuilt(
-    cls: type[AlloyError], args: tuple[Any, ...], kwargs: dict[str, Any], said: tuple[Any, ...]
-) -> AlloyError:
-    """An unpickled error: made again from its arguments, with its message as it was
-    (retries add to a message after the error is made)."""
-    error = cls(*args, **kwargs)
-    error.args = said
+def _unpickled(cls: type[AlloyError], args: tuple[Any, ...]) -> AlloyError:
+    """A pickled error, read back: its message as it was (retries add to a message after
+    the error is made), its attributes set from the pickle, its constructor not called."""
+    error = cls.__new__(cls)
+    error.args = args
     return error
 
 

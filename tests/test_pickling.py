@@ -23,6 +23,7 @@ from alloy import Audio
 from alloy import Config
 from alloy import Document
 from alloy import Image
+from alloy import OutputValidationError
 from alloy import ProviderError
 from alloy import RateLimitError
 from alloy import Result
@@ -143,6 +144,30 @@ def test_a_message_changed_after_the_error_was_made_is_kept() -> None:
     back = _round(error)
     assert str(back) == "openai: timed out Gave up after 3 attempts."
     assert back.__notes__ == ["while rating tea"]
+
+
+def test_a_message_scrubbed_after_the_error_was_made_leaves_nothing_behind() -> None:
+    error = ProviderError(f"the server echoed {KEY}", provider="openai")
+    error.args = (str(error).replace(KEY, "***"),)  # as the boundary scrubs a cause chain
+    data = pickle.dumps(error)
+    assert KEY.encode() not in data
+    assert str(pickle.loads(data)) == "openai: the server echoed ***"
+
+
+def test_a_validation_error_from_a_run_round_trips(alloy_fake: FakeBackend) -> None:
+    alloy_fake.add_reply(json={"sku": "A1", "price": "lots"})
+    alloy_fake.add_reply(json={"sku": "A1", "price": "more"})
+    with pytest.raises(OutputValidationError) as info:
+        extract("A1")
+    error = info.value
+    back = _round(error)
+    assert (back.expected, back.raw_text, back.attempts) == (
+        error.expected,
+        error.raw_text,
+        2,
+    )
+    assert back.errors == error.errors != []
+    assert str(back) == str(error)
 
 
 class _KeyedSdkError(Exception):
