@@ -211,6 +211,9 @@ class _CommandBase(Generic[P, R]):
         twin.__dict__.update(self.__dict__)
         return twin
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self.__copy__()  # nothing in a command changes: copies share their parts
+
     def __reduce__(self) -> tuple[Any, ...]:
         # By reference, as a function pickles (see alloy._pickling): the default would
         # pickle the function by name, and find this command under that name instead.

@@ -403,6 +403,8 @@ def test_a_command_made_inside_a_function_refuses_with_a_clear_message() -> None
 
     with pytest.raises(pickle.PicklingError, match="Define it at module level"):
         pickle.dumps(local)
+    assert copy.deepcopy(local).prompt("hi") == "hi"  # copies do not need a name
+    assert copy.copy(Clerk("Bo").greet).prompt("Cy") == "Bo greets Cy."
     with pytest.raises(pickle.PicklingError, match="is not this command"):
         pickle.dumps(shadowing)
 
