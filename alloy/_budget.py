@@ -70,15 +70,6 @@ class BudgetExceeded(CommandError):
         self.needed_tokens = needed_tokens
         super().__init__(message)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        fields = ("spent_usd", "spent_tokens", "limit_usd", "limit_tokens")
-        kwargs = {name: getattr(self, name) for name in (*fields, "needed_usd", "needed_tokens")}
-        return (_rebuild, (str(self), kwargs))
-
-
-def _rebuild(message: str, kwargs: dict[str, Any]) -> BudgetExceeded:
-    return BudgetExceeded(message, **kwargs)
-
 
 class Budget(Observer):
     """What a budget may spend and has spent; shared safely by threads and tasks."""

@@ -167,7 +167,12 @@ class _CommandBase(Generic[P, R]):
 
         >>> fast = extract_invoice.with_config(model="openai:gpt-5-nano", temperature=0)
         """
-        layer = self._call_layer.merged(make_config(f"{self._where}.with_config()", overrides))
+        return self._layered(
+            self._call_layer.merged(make_config(f"{self._where}.with_config()", overrides))
+        )
+
+    def _layered(self, layer: Config) -> Self:
+        """This command with ``layer`` as its ``with_config`` layer."""
         changed = type(self)(
             self._fn,
             output=self._output_type,
@@ -197,12 +202,53 @@ class _CommandBase(Generic[P, R]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._where.removeprefix('command ')}>"
 
-    def _bound_to(self, instance: Any) -> Any:
+    def _bound_to(self, instance: Any) -> Self:
         # A command defined in a class is a descriptor, like a function: read from an
         # instance, it is this command with the instance passed first (as ``self``).
         bound = copy.copy(self)
         bound._builder = self._builder.bound(instance)
         return bound
+
+    def __copy__(self) -> Self:
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self.__copy__()  # nothing in a command changes: copies share their parts
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # By reference, as a function pickles (see alloy._pickling): the default would
+        # pickle the function by name, and find this command under that name instead.
+        from ._config import refuse_secrets
+        from ._pickling import address
+
+        refuse_secrets(self._call_layer, f"{self._where} (its with_config layer)")
+        module, name = address(self._fn, self._where)
+        return (_CommandBase._unpickled, (module, name, self._call_layer, self._builder.leading))
+
+    @staticmethod
+    def _unpickled(
+        module: str, name: str, layer: Config, leading: tuple[Any, ...]
+    ) -> _CommandBase[Any, Any]:
+        """A pickled command, found again: the one ``module`` defines as ``name``, with
+        ``layer`` as its ``with_config`` layer and bound to ``leading`` (``self``)."""
+        import pickle
+
+        from ._pickling import find
+
+        found = find(module, name)
+        if not isinstance(found, _CommandBase):
+            raise pickle.UnpicklingError(
+                f"{module}.{name} is not an alloy command here, but the pickled command was "
+                "defined under that name: unpickle it where the same code is installed."
+            )
+        command: _CommandBase[Any, Any] = found  # pyright: ignore[reportUnknownVariableType]
+        if layer != command._call_layer:
+            command = command._layered(layer)
+        for first in leading:
+            command = command._bound_to(first)
+        return command
 
 
 class Command(_CommandBase[P, R], FanOut[R]):

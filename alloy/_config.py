@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from collections.abc import Generator
+from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Literal
+from typing import cast
 from typing import get_args
 
 from . import _env
@@ -55,6 +57,7 @@ _SECRET_KEYS = frozenset(
     {"api_key", "auth_token", "token", "password", "secret", "credentials", "authorization"}
 )
 _SECRET_WORDS = ("key", "token", "secret", "password", "cookie", "authorization", "signature")
+_HIDDEN = "***"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -166,6 +169,20 @@ class Config:
         shown = ", ".join(f"{k}={_redact(k, v)!r}" for k, v in self.set_fields().items())
         return f"Config({shown})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        refuse_secrets(self, "A Config")
+        return (_unpickled, (self.set_fields(),))
+
+    # Copies do not leave the process: they keep keys, unlike pickles (``copy`` would
+    # otherwise go through ``__reduce__``).
+    def __copy__(self) -> Config:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Config:
+        import copy
+
+        return _unpickled(copy.deepcopy(self.set_fields(), memo))
+
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Config))
 
@@ -194,12 +211,44 @@ def _redact(key: str, value: Any) -> Any:
     their names and hide the values of credential headers."""
     lowered = key.lower()
     if lowered in _SECRET_KEYS or any(word in lowered for word in _SECRET_WORDS):
-        return "***"
+        return _HIDDEN
     if isinstance(value, Mapping):
         return {str(k): _redact(str(k), v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
     if isinstance(value, str):
         return mask_urls(value)
     return value
+
+
+def refuse_secrets(cfg: Config, what: str) -> None:
+    """Refuse to pickle ``cfg`` when it holds a key: a pickle goes to other processes and
+    machines, and into files."""
+    secret = next(_secrets(cfg.provider_options or {}, "provider_options"), None)
+    if secret is not None:
+        import pickle
+
+        raise pickle.PicklingError(
+            f"{what} holds a secret ({secret}) and cannot be pickled: it would be in the "
+            "pickled bytes. Set the key in the environment of the process that makes the "
+            "call (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY...) instead."
+        )
+
+
+def _secrets(values: Mapping[str, Any], where: str) -> Iterator[str]:
+    """Where ``values`` hold what a repr would hide: secret-named entries, URLs with
+    credentials (``provider_options['openai']['api_key']``)."""
+    for key, value in values.items():
+        at = f"{where}[{str(key)!r}]"
+        if _redact(str(key), value) is _HIDDEN:
+            yield at
+        elif isinstance(value, Mapping):
+            yield from _secrets(cast("Mapping[str, Any]", value), at)
+        elif isinstance(value, str) and mask_urls(value) != value:
+            yield at
+
+
+def _unpickled(values: dict[str, Any]) -> Config:
+    """A pickled ``Config``, read back."""
+    return Config(**values)
 
 
 def _merge_options(

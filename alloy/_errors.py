@@ -21,6 +21,11 @@ AlloyError
 Every SDK and transport exception is translated into one of these by the backend that
 called the SDK; the original is kept as ``__cause__``. Messages say what to do next and never
 contain a secret.
+
+Every alloy error pickles (to a worker process and back) with its message and attributes as
+they were when pickled. The ``__cause__`` (the SDK's exception) and the traceback are left
+out, as ``pickle`` leaves them out of any exception: an SDK exception may hold the request
+with its headers, keys included, and many do not pickle.
 """
 
 from __future__ import annotations
@@ -58,6 +63,19 @@ def snippet(text: str, limit: int = _SNIPPET) -> str:
 
 class AlloyError(Exception):
     """Root of every error alloy raises."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduce calls ``cls(*args)``, but the subclasses' constructors take
+        # the parts a message is built from (some keyword only), not the message.
+        return (_unpickled, (type(self), self.args), vars(self))
+
+
+def _unpickled(cls: type[AlloyError], args: tuple[Any, ...]) -> AlloyError:
+    """A pickled error, read back: its message as it was (retries add to a message after
+    the error is made), its attributes set from the pickle, its constructor not called."""
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 class ConfigurationError(AlloyError, ValueError):
@@ -145,19 +163,6 @@ class TruncatedOutputError(CommandError):
         self.partial_text = partial_text
         self.finish_reason = finish_reason
         super().__init__(_truncation_message(self))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # The message is built from the attributes: rebuild from them, not from the message.
-        return (
-            type(self),
-            (
-                self.limit,
-                self.reasoning_tokens,
-                self.output_tokens,
-                self.partial_text,
-                self.finish_reason,
-            ),
-        )
 
 
 def _truncation_message(error: TruncatedOutputError) -> str:

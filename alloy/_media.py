@@ -394,6 +394,20 @@ class Media:
     def __hash__(self) -> int:
         return hash(self._identity())
 
+    # --- pickling ----------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {name: getattr(self, name) for name in Media.__slots__}
+        if self.source == "path":
+            # A file stays a file: the bytes read so far are not sent, and are read again
+            # (where the value is unpickled) when a backend needs them.
+            state["_data"] = state["_sha256"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name in Media.__slots__:
+            setattr(self, name, state.get(name))
+
 
 class Image(Media):
     """An image argument (PNG, JPEG, GIF, WEBP, ...).

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from types import MappingProxyType
+from typing import Any
 
 __all__ = ["Usage"]
 
@@ -102,3 +103,39 @@ class Usage:
             _add(self.cache_write_tokens, other.cache_write_tokens),
             _details(details),
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # ``details`` is read-only (a mappingproxy, which does not pickle): send it as a dict.
+        return (
+            _unpickled,
+            (
+                self.input_tokens,
+                self.output_tokens,
+                self.cached_input_tokens,
+                self.reasoning_tokens,
+                self.total_tokens,
+                self.cache_write_tokens,
+                dict(self.details),
+            ),
+        )
+
+
+def _unpickled(
+    input_tokens: int | None,
+    output_tokens: int | None,
+    cached_input_tokens: int | None,
+    reasoning_tokens: int | None,
+    total_tokens: int | None,
+    cache_write_tokens: int | None,
+    details: dict[str, int],
+) -> Usage:
+    """A pickled ``Usage``, read back."""
+    return Usage(
+        input_tokens,
+        output_tokens,
+        cached_input_tokens,
+        reasoning_tokens,
+        total_tokens,
+        cache_write_tokens,
+        _details(details),
+    )
