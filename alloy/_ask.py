@@ -134,6 +134,7 @@ class AskOptions(TypedDict, total=False):
     cache_ttl: CacheTTL
     map_concurrency: int
     max_cost_usd: float
+    rate_limit: float | Mapping[str, float]
 
 
 def _prepare(

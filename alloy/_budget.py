@@ -24,7 +24,6 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING
-from typing import Any
 
 from ._errors import CommandError
 from ._errors import ConfigurationError

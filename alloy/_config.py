@@ -111,6 +111,9 @@ class Config:
         map_concurrency: calls ``map`` and its family run at once (default 8).
         max_cost_usd: a ceiling on what one command call may spend at list prices: a model
             call whose worst case would pass it is not made (``BudgetExceeded``).
+        rate_limit: requests (and tokens) per minute for every model call to one provider's
+            model, shared process-wide: a number of requests per minute, or
+            ``{"requests_per_minute": N, "tokens_per_minute": M}``. See docs/fan-out.md.
     """
 
     model: str | None = None
@@ -140,6 +143,7 @@ class Config:
     context: Context | None = None
     map_concurrency: int | None = None
     max_cost_usd: float | None = None
+    rate_limit: float | Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
         _check(self)
@@ -341,6 +345,10 @@ def _check_generation(cfg: Config, bad: Callable[[str, str], ConfigurationError]
             raise bad(name, "True or False")
     if cfg.cache_ttl is not None and cfg.cache_ttl not in _CACHE_TTLS:
         raise bad("cache_ttl", " or ".join(repr(t) for t in _CACHE_TTLS))
+    if cfg.rate_limit is not None:
+        from ._rate import limits_of
+
+        limits_of(cfg.rate_limit)
     if cfg.context is not None:
         from ._context import Context
 

@@ -2,8 +2,9 @@
 
 ``FanOut`` gives a sync command ``map``, ``imap``, ``starmap``, ``amap`` and ``aimap``;
 ``AsyncFanOut`` gives an ``async def`` command ``map`` (``amap`` on a loop of its own),
-``amap`` and ``aimap``. A command supplies its one-call functions (``_one`` and ``_aone``)
-and the settings in force (``_config``), which hold the ``map_concurrency`` default.
+``amap`` and ``aimap``. A command supplies its one-call functions (``_one`` and ``_aone``),
+the settings in force (``_config``), which hold the ``map_concurrency`` default, and
+``with_config``, through which a map's ``rate_limit`` reaches its calls.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Generic
@@ -39,6 +41,13 @@ class _Base(Generic[R]):
         """The command's one async call, taking its arguments."""
         raise NotImplementedError
 
+    def with_config(self, **overrides: Any) -> Any:
+        raise NotImplementedError
+
+    def _limited(self, rate_limit: float | Mapping[str, float] | None) -> Any:
+        """This command, or with ``rate_limit`` on top for the map's calls."""
+        return self if rate_limit is None else self.with_config(rate_limit=rate_limit)
+
     def _concurrency(self, given: int | None) -> int | None:
         return given if given is not None else self._config().map_concurrency
 
@@ -49,6 +58,7 @@ class _Base(Generic[R]):
         concurrency: int | None = None,
         return_exceptions: bool = True,
         progress: ProgressOption = None,
+        rate_limit: float | Mapping[str, float] | None = None,
         **fixed: Any,
     ) -> MapResult[R]:
         """Call the command once per item (its one positional argument, with ``fixed``
@@ -58,7 +68,7 @@ class _Base(Generic[R]):
         from ._map import single
 
         return await amap_all(
-            single(self._aone(), fixed),
+            single(self._limited(rate_limit)._aone(), fixed),
             items,
             concurrency=self._concurrency(concurrency),
             return_exceptions=return_exceptions,
@@ -72,6 +82,7 @@ class _Base(Generic[R]):
         concurrency: int | None = None,
         return_exceptions: bool = True,
         progress: ProgressOption = None,
+        rate_limit: float | Mapping[str, float] | None = None,
         **fixed: Any,
     ) -> AsyncIterator[Outcome[R]]:
         """``amap``'s outcomes as each call finishes (``async for``); ``aclose()`` it (or
@@ -80,7 +91,7 @@ class _Base(Generic[R]):
         from ._map import single
 
         return aimap(
-            single(self._aone(), fixed),
+            single(self._limited(rate_limit)._aone(), fixed),
             items,
             concurrency=self._concurrency(concurrency),
             return_exceptions=return_exceptions,
@@ -102,6 +113,7 @@ class FanOut(_Base[R]):
         concurrency: int | None = None,
         return_exceptions: bool = True,
         progress: ProgressOption = None,
+        rate_limit: float | Mapping[str, float] | None = None,
         **fixed: Any,
     ) -> MapResult[R]:
         """Call the command once per item (its one positional argument, with ``fixed``
@@ -111,7 +123,7 @@ class FanOut(_Base[R]):
         from ._map import single
 
         return map_all(
-            single(self._one(), fixed),
+            single(self._limited(rate_limit)._one(), fixed),
             items,
             concurrency=self._concurrency(concurrency),
             return_exceptions=return_exceptions,
@@ -125,6 +137,7 @@ class FanOut(_Base[R]):
         concurrency: int | None = None,
         return_exceptions: bool = True,
         progress: ProgressOption = None,
+        rate_limit: float | Mapping[str, float] | None = None,
         **fixed: Any,
     ) -> Iterator[Outcome[R]]:
         """``map``'s outcomes as each call finishes."""
@@ -132,7 +145,7 @@ class FanOut(_Base[R]):
         from ._map import single
 
         return imap(
-            single(self._one(), fixed),
+            single(self._limited(rate_limit)._one(), fixed),
             items,
             concurrency=self._concurrency(concurrency),
             return_exceptions=return_exceptions,
@@ -146,6 +159,7 @@ class FanOut(_Base[R]):
         concurrency: int | None = None,
         return_exceptions: bool = True,
         progress: ProgressOption = None,
+        rate_limit: float | Mapping[str, float] | None = None,
         **fixed: Any,
     ) -> MapResult[R]:
         """``map`` for items that are each call's arguments: a tuple (positional) or a
@@ -154,7 +168,7 @@ class FanOut(_Base[R]):
         from ._map import spread
 
         return map_all(
-            spread(self._one(), fixed),
+            spread(self._limited(rate_limit)._one(), fixed),
             items,
             concurrency=self._concurrency(concurrency),
             return_exceptions=return_exceptions,
@@ -172,6 +186,7 @@ class AsyncFanOut(_Base[R]):
         concurrency: int | None = None,
         return_exceptions: bool = True,
         progress: ProgressOption = None,
+        rate_limit: float | Mapping[str, float] | None = None,
         **fixed: Any,
     ) -> MapResult[R]:
         """``amap`` from sync code, on an event loop of its own (in a worker thread when
@@ -184,6 +199,7 @@ class AsyncFanOut(_Base[R]):
                 concurrency=concurrency,
                 return_exceptions=return_exceptions,
                 progress=progress,
+                rate_limit=rate_limit,
                 **fixed,
             )
         )

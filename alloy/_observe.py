@@ -80,6 +80,8 @@ class ModelCall:
     turn: int
     started: float = field(default_factory=time.perf_counter)
     state: dict[object, Any] = field(default_factory=dict[object, Any])
+    observers: tuple[Observer, ...] = field(default=(), repr=False)
+    """Who watches this call (the context's, and the call's own: a rate limit, a budget)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -172,7 +174,7 @@ class Watch:
 
     def _call(self, request: Request) -> ModelCall:
         self._turns += 1
-        return ModelCall(self.command, request, self._turns)
+        return ModelCall(self.command, request, self._turns, observers=self.observers)
 
     def model_started(self, request: Request) -> ModelCall:
         call = self._call(request)
@@ -212,7 +214,7 @@ def retried(error: BaseException, wait: float) -> None:
     call = _model_call.get()
     if call is None:
         return
-    for observer in _observers.get():
+    for observer in call.observers:
         observer.model_retried(call, error, wait)
 
 

@@ -102,12 +102,19 @@ def drive(
 
 
 def _observers_of(p: Plan[Any]) -> tuple[Observer, ...]:
-    """This context's observers, and the call's own budget when ``max_cost_usd`` is set."""
+    """This context's observers, then the shared rate limiter when ``rate_limit`` is set,
+    then the call's own budget when ``max_cost_usd`` is set."""
     found = observers()
-    if p.config.max_cost_usd is not None:
+    cfg = p.config
+    if cfg.rate_limit is not None:
+        from ._rate import limiter_for
+        from ._rate import limits_of
+
+        found = (*found, limiter_for(p.provider, p.request.model, limits_of(cfg.rate_limit)))
+    if cfg.max_cost_usd is not None:
         from ._budget import Budget
 
-        found = (*found, Budget(usd=p.config.max_cost_usd))
+        found = (*found, Budget(usd=cfg.max_cost_usd))
     return found
 
 

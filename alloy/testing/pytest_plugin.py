@@ -46,6 +46,16 @@ def _alloy_reads_the_environment_afresh() -> Iterator[None]:
     _env.reload()
     yield
     _env.reload()
+    _forget_rate_limiters()
+
+
+def _forget_rate_limiters() -> None:
+    """Each test starts with full rate-limit buckets (the limiters are process-wide)."""
+    import sys
+
+    rate = sys.modules.get("alloy._rate")
+    if rate is not None:
+        rate.reset()
 
 
 @pytest.fixture
