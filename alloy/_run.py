@@ -24,6 +24,7 @@ from typing import TypeVar
 from ._deltas import Delta
 from ._deltas import aclose_deltas
 from ._deltas import close_deltas
+from ._errors import ProviderError
 from ._loop import RunTools
 from ._loop import steps
 from ._messages import MediaPart
@@ -34,6 +35,7 @@ from ._plan import Plan
 from ._result import Result
 
 if TYPE_CHECKING:
+    from ._context_cache import CallCaches
     from ._uploads import Uploaded
 
 __all__ = ["Call", "Event", "EventKind", "Reader", "adrive", "drive", "run_async", "run_sync"]
@@ -94,6 +96,7 @@ def drive(
     """The call's events, with the backend's blocking client; tools run in threads."""
     parallel = p.config.parallel_tools_max or 1
     uploaded = _uploaded(p) if p.uploads else None
+    caches = _caches(p)
     while True:
         step = flow.step
         if isinstance(step, RunTools):
@@ -105,17 +108,27 @@ def drive(
         if uploaded is not None:
             step = uploaded.apply(step)
         _check_tool_media(p, step)
-        if reader is None:
-            outcome = p.backend.complete(step)
-        else:
-            turn, deltas = reader(), p.backend.stream(step)
+        if caches is not None:
+            step = caches.apply(step)
+        while True:  # once more when the step's context cache was gone and is made again
             try:
-                for delta in deltas:
-                    yield from turn.take(delta)
-            finally:
-                close_deltas(deltas)
-            yield from turn.end()
-            outcome = turn.response()
+                if reader is None:
+                    outcome = p.backend.complete(step)
+                    break
+                turn, deltas = reader(), p.backend.stream(step)
+                try:
+                    for delta in deltas:
+                        yield from turn.take(delta)
+                finally:
+                    close_deltas(deltas)
+                yield from turn.end()
+                outcome = turn.response()
+                break
+            except ProviderError as exc:
+                renewed = None if caches is None else caches.renew(step, exc)
+                if renewed is None:
+                    raise
+                step = renewed
         if not flow.send(outcome):
             return
 
@@ -124,13 +137,14 @@ async def adrive(
     p: Plan[T], flow: Call, reader: Callable[[], Reader] | None = None
 ) -> AsyncGenerator[Event, None]:
     """The async twin of ``drive``: the backend's asyncio client; async tools are awaited."""
+    import asyncio
+
     parallel = p.config.parallel_tools_max or 1
     uploaded = None
     if p.uploads:
-        import asyncio
-
         # Uploads use the blocking client and the store: a worker thread keeps the loop free.
         uploaded = await asyncio.to_thread(_uploaded, p)
+    caches = _caches(p)
     while True:
         step = flow.step
         if isinstance(step, RunTools):
@@ -142,19 +156,33 @@ async def adrive(
         if uploaded is not None:
             step = uploaded.apply(step)
         _check_tool_media(p, step)
-        if reader is None:
-            outcome = await p.backend.acomplete(step)
-        else:
-            turn, deltas = reader(), p.backend.astream(step)
+        if caches is not None:
+            # Finding or creating the cache uses the store and the blocking client, as uploads.
+            known = caches.known(step)
+            step = known if known is not None else await asyncio.to_thread(caches.apply, step)
+        while True:  # once more when the step's context cache was gone and is made again
             try:
-                async for delta in deltas:
-                    for event in turn.take(delta):
-                        yield event
-            finally:
-                await aclose_deltas(deltas)
-            for event in turn.end():
-                yield event
-            outcome = turn.response()
+                if reader is None:
+                    outcome = await p.backend.acomplete(step)
+                    break
+                turn, deltas = reader(), p.backend.astream(step)
+                try:
+                    async for delta in deltas:
+                        for event in turn.take(delta):
+                            yield event
+                finally:
+                    await aclose_deltas(deltas)
+                for event in turn.end():
+                    yield event
+                outcome = turn.response()
+                break
+            except ProviderError as exc:
+                renewed = None
+                if caches is not None:
+                    renewed = await asyncio.to_thread(caches.renew, step, exc)
+                if renewed is None:
+                    raise
+                step = renewed
         if not flow.send(outcome):
             return
 
@@ -176,6 +204,14 @@ def _check_tool_media(p: Plan[Any], step: Request) -> None:
         from ._media_policy import check_media
 
         check_media(found, p.capabilities, p.provider, step.model)
+
+
+def _caches(p: Plan[Any]) -> CallCaches | None:
+    if not p.request.cache or p.request.context is None:
+        return None
+    from ._context_cache import for_plan
+
+    return for_plan(p)
 
 
 def _uploaded(p: Plan[Any]) -> Uploaded:

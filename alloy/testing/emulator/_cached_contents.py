@@ -239,7 +239,9 @@ class CacheStore:
         cache = self.live(name)
         if cache is None:
             return _missing(name)
-        data = cast("Mapping[str, Any]", body) if isinstance(body, Mapping) else {}
+        data: Mapping[str, Any] = (
+            cast("Mapping[str, Any]", body) if isinstance(body, Mapping) else {}
+        )
         if data.get("ttl") is None and data.get("expireTime") is None:
             return error(400, "Only ttl or expireTime can be updated.")
         now = self.now()
