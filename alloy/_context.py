@@ -96,20 +96,6 @@ class Context:
             self._key = hashlib.sha256(text.encode()).hexdigest()[:32]
         return self._key
 
-    def close(self, *, store: str | None = None) -> int:
-        """Delete the provider caches made from this context (Gemini's cached contents, see
-        docs/caching.md) and forget them; how many the providers deleted.
-
-        The caches are those the store records (``store``: its path, else the ``store``
-        setting), deleted with the backend the current settings give for their provider and
-        account; records of another account are only forgotten. Calls made afterwards
-        create a cache again. Caches expire on their own at the end of their ``cache_ttl``;
-        closing ends their storage cost sooner.
-        """
-        from ._context_cache import close_context
-
-        return close_context(self, store=store)
-
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Context) and other.key == self.key
 

@@ -88,24 +88,23 @@ def for_plan(p: Plan[Any]) -> CallCaches | None:
     cacher = find_cacher(p.backend)
     if cacher is None:
         return None
-    from .backends._caching import ttl_seconds
-
-    support = p.capabilities.prompt_cache
-    ttl = DEFAULT_TTL if request.cache_ttl is None else ttl_seconds(request.cache_ttl)
-    if request.cache_ttl is not None and support.ttl(request.cache_ttl) is None:
-        ttl = DEFAULT_TTL  # planning refused it already; never reached
+    # Explicit caches take their lifetime in seconds ("300s"), which is what the capability
+    # row maps each ``cache_ttl`` to (planning refused the others).
+    sent = p.capabilities.prompt_cache.ttl(request.cache_ttl) if request.cache_ttl else None
+    digits = sent.removesuffix("s") if sent else ""
+    ttl = int(digits) if digits.isdigit() else DEFAULT_TTL
     return CallCaches(cacher, p.provider, p.config, ttl, p.capabilities.schema_dialect)
 
 
 def identity(request: Request, dialect: str) -> str:
     """A digest of what a cache for ``request`` holds besides its context: the system text,
     the tool declarations, a ``tool_config`` option and the schema dialect."""
-    from .backends._parts import system_of
-
+    layers = request.context.layers if request.context is not None else ()
+    system = [[layer.system for layer in layers], request.system]
     tools = [[t.name, t.description, t.parameters] for t in request.tools]
     options = request.options or {}
     tool_config = options.get("tool_config", options.get("toolConfig"))
-    shown = [system_of(request), tools, tool_config, dialect]
+    shown = [system, tools, tool_config, dialect]
     text = json.dumps(shown, sort_keys=True, separators=(",", ":"), default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -226,27 +225,30 @@ def _gone(exc: ProviderError, name: str) -> bool:
 
 
 def close_context(context: Context, *, store: str | None = None) -> int:
-    """Delete ``context``'s caches at their providers and forget them; how many there were.
+    """Delete the provider caches made from ``context`` (Gemini's cached contents) and forget
+    them; how many the providers deleted.
 
-    Only caches recorded in the store (``store``: its path, else the ``store`` setting) are
-    known; those of other accounts are deleted with the backend the current settings give
-    for their provider when its account matches, and otherwise only forgotten.
+    The caches are those the store records (``store``: its path, else the ``store``
+    setting), deleted with the backend the current settings give for their provider when
+    its account is theirs; records of another account are only forgotten. Calls made
+    afterwards create a cache again. Caches expire on their own at the end of their
+    ``cache_ttl``; closing ends their storage cost sooner.
+
+    >>> alloy.close_context(shared)  # doctest: +SKIP
+    1
     """
     from ._config import base_config
+    from ._plan import select_backend
     from ._store import context_caches
     from ._store import forget_context_cache
     from ._store import open_store
-    from .backends._registry import get_backend
-    from .backends._registry import info
-    from .backends._registry import split_options
 
-    options = base_config().provider_options or {}
+    cfg = base_config()
     deleted = 0
     with open_store(store) as opened:
         for cache in context_caches(opened, context.key):
-            provider = cache.key.backend
-            client = split_options(info(provider), options.get(provider))[0]
-            cacher = find_cacher(get_backend(provider, client))
+            # The backend the current settings give for the cache's provider.
+            cacher = find_cacher(select_backend(replace(cfg, backend=cache.key.backend))[0])
             if cacher is not None and cacher.cache_account() == (
                 cache.key.base_url,
                 cache.key.account,

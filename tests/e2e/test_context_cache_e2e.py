@@ -1,7 +1,7 @@
 """Gemini explicit caching at the command level, through google-genai and the emulator's
 ``cachedContents``: one cache for twenty concurrent calls (threads and tasks) and for a second
 process, one re-creation after expiry or a 404 mid-call, the inline fallback for a cache too
-small, a tool-less cache for the finalize turn, ``Context.close()``, and no key in the store."""
+small, a tool-less cache for the finalize turn, ``close_context``, and no key in the store."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from alloy import Context
 from alloy import ProviderError
+from alloy import close_context
 from alloy import command
 from alloy import use_config
 from alloy._store import context_caches
@@ -244,12 +245,12 @@ def test_the_finalize_turn_gets_a_cache_without_tools(
 def test_close_deletes_the_cache_and_forgets_it(alloy_emulator: Scenario, gemini: Path) -> None:
     alloy_emulator.enqueue(OK, OK)
     assert clause("q") == "ninety days"
-    assert CONTRACT.close() == 1
+    assert close_context(CONTRACT) == 1
     (held,) = alloy_emulator.cached_contents()
     assert held.deleted
     with open_store(gemini) as store:
         assert context_caches(store, CONTRACT.key) == []
-    assert CONTRACT.close() == 0
+    assert close_context(CONTRACT) == 0
     assert clause("q") == "ninety days"
     assert len(_creates(alloy_emulator)) == 2
 

@@ -11,30 +11,42 @@ so that the call goes on with the context inline.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from google import genai
 from google.genai import types
 
 from ..._errors import ProviderError
 from ..._messages import Request
 from ..._store import account_fingerprint
+from .._boundary import ErrorBoundary
 from ..base import CachedContext
 from ._encode import cache_config
 
-if TYPE_CHECKING:
-    from .backend import GeminiClients
-
 __all__ = ["Accounts"]
+
+
+class _Clients(Protocol):
+    """What these methods use of ``backend.GeminiClients``."""
+
+    def sync(self) -> genai.Client: ...
+
+    def errors(self, timeout: float | None, *, stream: bool = False) -> ErrorBoundary: ...
 
 
 class Accounts:
     """``upload_account``, and the ``ContextCacher`` methods, over ``self._clients``."""
 
-    _clients: GeminiClients
+    @property
+    def _sdk(self) -> _Clients:
+        # The backend's ``GeminiClients``, looked up by name: importing its class here
+        # would make an import circle with ``backend``.
+        clients: _Clients = getattr(self, "_clients")  # noqa: B009
+        return clients
 
     def upload_account(self) -> tuple[str, str]:
         """The base URL the blocking client sends to, and the fingerprint of its key."""
-        client = self._clients.sync()
+        client = self._sdk.sync()
         # genai.Client makes neither public; its API client holds both, as it sends them
         # (the key may come from GOOGLE_API_KEY or GEMINI_API_KEY, in the SDK's order).
         api = client._api_client  # pyright: ignore[reportPrivateUsage]
@@ -53,9 +65,9 @@ class Accounts:
         fields["display_name"] = f"alloy context {key}"
         fields["ttl"] = f"{ttl_seconds}s"
         config = types.CreateCachedContentConfig.model_validate(fields)
-        client = self._clients.sync()
+        client = self._sdk.sync()
         try:
-            with self._clients.errors(request.timeout):
+            with self._sdk.errors(request.timeout):
                 made = client.caches.create(model=request.model, config=config)
         except ProviderError as exc:
             if exc.status_code == 400 and "too small" in str(exc).lower():
@@ -69,9 +81,9 @@ class Accounts:
 
     def delete_cached_context(self, name: str) -> bool:
         """``caches.delete``; False when the API no longer had it (404)."""
-        client = self._clients.sync()
+        client = self._sdk.sync()
         try:
-            with self._clients.errors(None):
+            with self._sdk.errors(None):
                 client.caches.delete(name=name)
         except ProviderError as exc:
             if exc.status_code in (403, 404):

@@ -106,6 +106,9 @@ class GeminiBackend(Accounts):
     ``client_options`` are the client settings from ``provider_options={"gemini": {...}}``;
     anything unset comes from the SDK's defaults and environment variables.
 
+    Uploads and explicit caches (``upload``, ``create_cached_context``...) share the
+    account of ``_caches.Accounts``.
+
     >>> backend = GeminiBackend({"api_key": "AIza..."})
     >>> backend.capabilities("gemini-2.5-flash").schema_dialect
     'gemini'
@@ -115,6 +118,7 @@ class GeminiBackend(Accounts):
     client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
     reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
     reasoning_rows: ClassVar[tuple[ReasoningRow, ...]] = REASONING
+    _clients: GeminiClients
 
     def __init__(self, client_options: Mapping[str, Any] | None = None):
         self._clients = GeminiClients(client_options or {})
