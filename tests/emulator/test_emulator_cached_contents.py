@@ -11,6 +11,8 @@ from google import genai
 from google.genai import errors
 from google.genai import types
 
+from alloy.testing.emulator import Emulator
+from alloy.testing.emulator import RemoteEmulator
 from alloy.testing.emulator import Reply
 from alloy.testing.emulator import Scenario
 
@@ -175,3 +177,34 @@ def test_a_cache_under_the_minimum_is_refused(gemini: genai.Client, scenario: Sc
     assert scenario.cached_contents() == []
     scenario.reset()
     assert _create(gemini).name is not None
+
+
+def test_remote_emulator_cached_contents(emulator: Emulator) -> None:
+    remote = RemoteEmulator(emulator.url).scenario()
+    options = types.HttpOptions(base_url=remote.base_url("gemini"), timeout=10_000)
+    with genai.Client(api_key="k", http_options=options) as sdk:
+        remote.set_cache_minimum(1_000_000)
+        with pytest.raises(errors.ClientError, match="too small"):
+            _create(sdk)
+        remote.set_cache_minimum(0)
+        made = _create(sdk, ttl="60s")
+        (held,) = remote.cached_contents()
+        assert (held.name, held.deleted, held.model) == (made.name, False, f"models/{MODEL}")
+        assert held.contents == [{"parts": [{"text": "the contract " * 40}], "role": "user"}]
+        remote.advance_cache_clock(61)
+        with pytest.raises(errors.ClientError):
+            sdk.caches.get(name=held.name)
+        again = _create(sdk)
+        assert again.name is not None
+        remote.expire_cached_contents()
+        with pytest.raises(errors.ClientError):
+            sdk.caches.get(name=again.name)
+    remote.reset()
+    assert remote.cached_contents() == []
+
+
+def test_list_pages(gemini: genai.Client) -> None:
+    names = {_create(gemini).name for _ in range(3)}
+    pager = gemini.caches.list(config={"page_size": 2})
+    assert pager.page_size == 2 and len(pager.page) == 2
+    assert {c.name for c in pager} == names
