@@ -262,3 +262,30 @@ def test_the_store_keeps_no_key(alloy_emulator: Scenario, gemini: Path) -> None:
     data = b"".join(path.read_bytes() for path in files if path.exists())
     assert b"cachedContents/" in data
     assert SECRET.encode() not in data
+
+
+def test_streams_use_the_cache_and_renew_it_once(alloy_emulator: Scenario, gemini: Path) -> None:
+    alloy_emulator.set_default(Reply(text="ninety days", chunk_chars=4))
+    stream = clause.stream("q")
+    assert "".join(stream) == "ninety days"
+    alloy_emulator.expire_cached_contents()
+
+    async def streamed() -> str:
+        pieces = clause.stream_async("q")
+        return "".join([piece async for piece in pieces])
+
+    assert asyncio.run(streamed()) == "ninety days"
+    assert stream.result().usage.cached_input_tokens == alloy_emulator.cached_contents()[0].tokens
+    first, second = alloy_emulator.cached_contents()
+    names = [r.json["cachedContent"] for r in _generates(alloy_emulator)]
+    assert names == [first.name, first.name, second.name]
+    assert [r.stream for r in _generates(alloy_emulator)] == [True, True, True]
+
+
+def test_an_async_call_renews_a_gone_cache_once(alloy_emulator: Scenario, gemini: Path) -> None:
+    alloy_emulator.set_default(OK)
+    assert clause("q") == "ninety days"
+    alloy_emulator.expire_cached_contents()
+    assert asyncio.run(clause.async_("q")) == "ninety days"
+    assert len(_creates(alloy_emulator)) == 2
+    assert [r.status for r in _generates(alloy_emulator)] == [200, 404, 200]
