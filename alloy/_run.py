@@ -5,8 +5,11 @@ step runs the tools, a model step calls the planned backend, which already carri
 retries and any configured wrappers. Without a reader the model is called with
 ``complete``; with one (a stream), with ``stream``, each delta going to the reader, whose
 events the driver yields as they come. The call's ``Result`` lands on the ``Call`` the driver
-advances once its steps end, so the same generator serves ``run_sync`` / ``run_async`` (no
-events: a single step runs the whole call) and ``Stream`` / ``AsyncStream``.
+advances once its steps end. Before its first request, a call resolves its uploads and, for
+an explicit provider cache (``alloy._context_cache``), the cache each request names; a model
+step whose cache the provider says is gone is sent once more with a new one. The same
+generator serves ``run_sync`` / ``run_async`` (no events: a single step runs the whole call)
+and ``Stream`` / ``AsyncStream``.
 """
 
 from __future__ import annotations
