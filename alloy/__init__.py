@@ -23,6 +23,7 @@ from ._config import Config
 from ._config import configure
 from ._config import use_config
 from ._context import Context
+from ._context_cache import close_context
 from ._contracts import ensure
 from ._contracts import require
 from ._errors import AlloyError
@@ -93,6 +94,7 @@ __all__ = [
     "Usage",
     "ask",
     "budget",
+    "close_context",
     "command",
     "configure",
     "ensure",

@@ -286,6 +286,7 @@ def dump_request(request: Request) -> dict[str, Any]:
         "cache": request.cache,
         "cache_ttl": request.cache_ttl,
         "cache_key": request.cache_key,
+        "cached_content": request.cached_content,
         "context": None if request.context is None else _dump_context(request.context),
     }
 
@@ -345,6 +346,7 @@ def load_request(raw: Mapping[str, Any]) -> Request:
         cache=raw.get("cache"),
         cache_ttl=raw.get("cache_ttl"),
         cache_key=raw.get("cache_key"),
+        cached_content=raw.get("cached_content"),
         context=_load_context(raw.get("context")),
     )
 
@@ -439,9 +441,10 @@ def loads(text: str | bytes) -> Stored:
 
 
 def fingerprint(request: Request) -> str:
-    """A stable hex digest of what shapes ``request``'s reply (everything but the timeout)."""
+    """A stable hex digest of what shapes ``request``'s reply: everything but the timeout and
+    the provider cache's name (a re-created cache holds the same prefix)."""
     body = dump_request(request)
-    del body["timeout"]
+    del body["timeout"], body["cached_content"]
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 

@@ -255,6 +255,10 @@ class Request:
     cache_key: str | None = None
     """With ``cache``: what identifies the command and context for the provider's cache
     routing (OpenAI's ``prompt_cache_key``)."""
+    cached_content: str | None = None
+    """The provider cache holding the context, system text and tools (Gemini's
+    ``cachedContents/...``), which the encoder then leaves out of the request; set by the
+    driver (``alloy._context_cache``)."""
 
     def with_messages(self, messages: tuple[Message, ...]) -> Request:
         """This request with ``messages`` instead: ``dataclasses.replace`` at half the cost,
@@ -277,6 +281,7 @@ class Request:
             self.cache_ttl,
             self.context,
             self.cache_key,
+            self.cached_content,
         )
 
 

@@ -5,8 +5,12 @@ step runs the tools, a model step calls the planned backend, which already carri
 retries and any configured wrappers. Without a reader the model is called with
 ``complete``; with one (a stream), with ``stream``, each delta going to the reader, whose
 events the driver yields as they come. The call's ``Result`` lands on the ``Call`` the driver
-advances once its steps end, so the same generator serves ``run_sync`` / ``run_async`` (no
-events: a single step runs the whole call) and ``Stream`` / ``AsyncStream``.
+advances once its steps end. Before its first request, a call resolves its uploads and, for
+an explicit provider cache (``alloy._context_cache``), the cache each request names; a model
+step whose cache the provider says is gone is sent once more with a new one. The same
+generator serves ``run_sync`` / ``run_async`` (no events: a single step runs the whole call)
+and ``Stream`` / ``AsyncStream``. The observers (``alloy._observe``) are told each model
+call and its end, around its cache renewal.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import TypeVar
 from ._deltas import Delta
 from ._deltas import aclose_deltas
 from ._deltas import close_deltas
+from ._errors import ProviderError
 from ._loop import RunTools
 from ._loop import steps
 from ._messages import MediaPart
@@ -37,6 +42,7 @@ from ._plan import Plan
 from ._result import Result
 
 if TYPE_CHECKING:
+    from ._context_cache import CallCaches
     from ._uploads import Uploaded
 
 __all__ = ["Call", "Event", "EventKind", "Reader", "adrive", "drive", "run_async", "run_sync"]
@@ -145,6 +151,7 @@ def _drive(
 ) -> Generator[Event, None, None]:
     parallel = p.config.parallel_tools_max or 1
     uploaded = _uploaded(p) if p.uploads else None
+    caches = _caches(p)
     while True:
         step = flow.step
         if isinstance(step, RunTools):
@@ -156,19 +163,29 @@ def _drive(
         if uploaded is not None:
             step = uploaded.apply(step)
         _check_tool_media(p, step)
+        if caches is not None:
+            step = caches.apply(step)
         call = watch.model_started(step) if watch is not None else None
         try:
-            if reader is None:
-                outcome = p.backend.complete(step)
-            else:
-                turn, deltas = reader(), p.backend.stream(step)
+            while True:  # once more when the step's context cache was gone and is made again
                 try:
-                    for delta in deltas:
-                        yield from turn.take(delta)
-                finally:
-                    close_deltas(deltas)
-                yield from turn.end()
-                outcome = turn.response()
+                    if reader is None:
+                        outcome = p.backend.complete(step)
+                        break
+                    turn, deltas = reader(), p.backend.stream(step)
+                    try:
+                        for delta in deltas:
+                            yield from turn.take(delta)
+                    finally:
+                        close_deltas(deltas)
+                    yield from turn.end()
+                    outcome = turn.response()
+                    break
+                except ProviderError as exc:
+                    renewed = None if caches is None else caches.renew(step, exc)
+                    if renewed is None:
+                        raise
+                    step = renewed
         except BaseException as error:
             if watch is not None and call is not None:
                 watch.model_failed(call, error)
@@ -210,13 +227,14 @@ async def _awatched(
 async def _adrive(
     p: Plan[T], flow: Call, reader: Callable[[], Reader] | None, watch: Watch | None
 ) -> AsyncGenerator[Event, None]:
+    import asyncio
+
     parallel = p.config.parallel_tools_max or 1
     uploaded = None
     if p.uploads:
-        import asyncio
-
         # Uploads use the blocking client and the store: a worker thread keeps the loop free.
         uploaded = await asyncio.to_thread(_uploaded, p)
+    caches = _caches(p)
     while True:
         step = flow.step
         if isinstance(step, RunTools):
@@ -228,21 +246,35 @@ async def _adrive(
         if uploaded is not None:
             step = uploaded.apply(step)
         _check_tool_media(p, step)
+        if caches is not None:
+            # Finding or creating the cache uses the store and the blocking client, as uploads.
+            known = caches.known(step)
+            step = known if known is not None else await asyncio.to_thread(caches.apply, step)
         call = await watch.amodel_started(step) if watch is not None else None
         try:
-            if reader is None:
-                outcome = await p.backend.acomplete(step)
-            else:
-                turn, deltas = reader(), p.backend.astream(step)
+            while True:  # once more when the step's context cache was gone and is made again
                 try:
-                    async for delta in deltas:
-                        for event in turn.take(delta):
-                            yield event
-                finally:
-                    await aclose_deltas(deltas)
-                for event in turn.end():
-                    yield event
-                outcome = turn.response()
+                    if reader is None:
+                        outcome = await p.backend.acomplete(step)
+                        break
+                    turn, deltas = reader(), p.backend.astream(step)
+                    try:
+                        async for delta in deltas:
+                            for event in turn.take(delta):
+                                yield event
+                    finally:
+                        await aclose_deltas(deltas)
+                    for event in turn.end():
+                        yield event
+                    outcome = turn.response()
+                    break
+                except ProviderError as exc:
+                    renewed = None
+                    if caches is not None:
+                        renewed = await asyncio.to_thread(caches.renew, step, exc)
+                    if renewed is None:
+                        raise
+                    step = renewed
         except BaseException as error:
             if watch is not None and call is not None:
                 watch.model_failed(call, error)
@@ -270,6 +302,14 @@ def _check_tool_media(p: Plan[Any], step: Request) -> None:
         from ._media_policy import check_media
 
         check_media(found, p.capabilities, p.provider, step.model)
+
+
+def _caches(p: Plan[Any]) -> CallCaches | None:
+    if not p.request.cache or p.request.context is None:
+        return None
+    from ._context_cache import for_plan
+
+    return for_plan(p)
 
 
 def _uploaded(p: Plan[Any]) -> Uploaded:

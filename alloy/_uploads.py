@@ -90,7 +90,7 @@ _stores: dict[str, Store] = {}
 _stores_lock = threading.Lock()
 
 
-def _store(cfg: Config) -> Store:
+def shared_store(cfg: Config) -> Store:
     """One open store per file, for the life of the process."""
     from ._store import open_store
     from ._store import store_path
@@ -113,7 +113,7 @@ def resolve(parts: tuple[MediaPart, ...], backend: Backend, provider: str, cfg: 
     from ._store import remember_upload
     from ._store import single_flight
 
-    store = _store(cfg)
+    store = shared_store(cfg)
     family = provider.split("-", 1)[0]  # openai and openai-chat share OpenAI's files
     base_url, account = uploader.upload_account()
     files: dict[int, Media] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -67,6 +68,7 @@ def _request(**changes: Any) -> Request:
         "cache": True,
         "cache_ttl": "1h",
         "cache_key": "k1",
+        "cached_content": "cachedContents/abc",
         "context": Context("Shared.", ["a document", Image.from_bytes(PNG)]),
     }
     base.update(changes)
@@ -91,12 +93,15 @@ def test_a_request_round_trips_through_a_document() -> None:
         "cache",
         "cache_ttl",
         "cache_key",
+        "cached_content",
     )
     assert [getattr(loaded, n) for n in settings] == [getattr(request, n) for n in settings]
     assert (loaded.temperature, loaded.max_tokens, loaded.timeout) == (0.2, 100, 30.0)
     assert loaded.options == {"text": {"verbosity": "low"}}
     assert loaded.output_mode == "tool_call"
     assert _codec.fingerprint(loaded) == _codec.fingerprint(request)
+    recreated = replace(request, cached_content="cachedContents/def")
+    assert _codec.fingerprint(recreated) == _codec.fingerprint(request)
 
 
 def test_bytes_in_provider_data_are_base64_and_come_back_as_bytes() -> None:

@@ -13,8 +13,10 @@ import pytest
 from alloy import ConfigurationError
 from alloy._store import MIGRATIONS
 from alloy._store import SCHEMA_VERSION
+from alloy._store import ContextCacheKey
 from alloy._store import UploadKey
 from alloy._store import connect
+from alloy._store import find_context_cache
 from alloy._store import find_upload
 from alloy._store import migrate
 from alloy._store import open_store
@@ -24,10 +26,14 @@ from alloy._store import open_store
 RELEASED = {
     1: "9aa3f0b04bcc2701912d37c370cb6dba899fef065f45728f866f49412a427fa6",
     2: "d9471675b9e83a67e4f8003a43ed63d043b72899ecd764ad2980aa833d92e454",
+    3: "cad7d532b62647b7147f24d02ed51cc2486a4ca17e8fa2ede142b2a83bb89739",
 }
 
 KEY = UploadKey(
     "gemini", "https://generativelanguage.googleapis.com", "acct", "ab" * 32, "image/png"
+)
+CONTEXT = ContextCacheKey(
+    "gemini", "https://generativelanguage.googleapis.com", "acct", "gemini-2.5-flash", "c" * 32, "i"
 )
 
 
@@ -44,6 +50,13 @@ def store_at(path: Path, version: int) -> None:
                 " VALUES (?, ?, ?, ?, ?, 'files/kept', 'https://x.test/files/kept', 7, 1.0,"
                 ' NULL, \'{"state": "ACTIVE"}\')',
                 (KEY.backend, KEY.base_url, KEY.account, KEY.sha256, KEY.media_type),
+            )
+        if version >= 3:
+            conn.execute(
+                "INSERT INTO context_caches (backend, base_url, account, model, context_key,"
+                " identity, name, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'cachedContents/kept', 1.0, 4e9)",
+                CONTEXT.values(),
             )
     finally:
         conn.close()
@@ -88,7 +101,9 @@ def test_every_past_version_migrates_to_the_current_schema_keeping_its_data(
 
     with open_store(old) as store:
         found = find_upload(store, KEY)
+        cached = find_context_cache(store, CONTEXT)
     assert user_version(old) == SCHEMA_VERSION
+    assert (cached.name if cached else None) == ("cachedContents/kept" if version >= 3 else None)
     assert schema(old) == schema(fresh)
     if version >= 1:
         assert found is not None
@@ -106,15 +121,22 @@ def test_the_current_schema(tmp_path: Path) -> None:
     path = tmp_path / "alloy.db"
     open_store(path).close()
     found = schema(path)
-    assert SCHEMA_VERSION == len(MIGRATIONS) == 2
-    assert {name: [c[1] for c in found[name]] for name in ("uploads", "leases")} == {
+    assert SCHEMA_VERSION == len(MIGRATIONS) == 3
+    tables = ("uploads", "leases", "context_caches")
+    assert {name: [c[1] for c in found[name]] for name in tables} == {
         "uploads": [
             "backend", "base_url", "account", "sha256", "media_type", "file_id", "uri", "size",
             "created_at", "expires_at", "metadata",
         ],
         "leases": ["name", "owner", "expires_at"],
+        "context_caches": [
+            "backend", "base_url", "account", "model", "context_key", "identity", "name",
+            "created_at", "expires_at",
+        ],
     }  # fmt: skip
-    assert set(found) == {"uploads", "uploads_by_expiry", "leases"}
+    assert set(found) == {
+        "uploads", "uploads_by_expiry", "leases", "context_caches", "context_caches_by_context"
+    }  # fmt: skip
 
 
 def test_released_steps_never_change() -> None:

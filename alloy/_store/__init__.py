@@ -1,20 +1,29 @@
 """Alloy's embedded store: one SQLite file for what alloy remembers between calls and processes.
 
 It holds uploaded-file records, so that a file goes to a provider once rather than on every
-call, and leases, so that concurrent uploads of one file (from threads or processes) upload
-it once. Batch jobs and cached responses will share the file.
+call; cached-context records, so that a context gets one provider cache (Gemini's cached
+contents) per account and model; and leases, so that concurrent uploads or cache creations
+(from threads or processes) happen once. Batch jobs and cached responses will share the
+file.
 
 - ``_location``: which file (an argument, the ``store`` setting / ``ALLOY_STORE``, or a
   per-user data file).
 - ``_schema``: the tables, as an ordered list of migration steps, and ``migrate``.
 - ``_db``: opening the file (WAL, busy timeout, permissions) and ``Store``, its transactions.
 - ``_uploads``: uploaded-file records, keyed by an account fingerprint, never by an API key.
+- ``_contexts``: cached-context records, keyed the same way, plus the model and context.
 - ``_leases``: leases and ``single_flight``, one caller at a time across processes.
 
 JSON goes in as TEXT and nothing is pickled. ``import alloy._store`` does not load
 ``sqlite3``; opening a store does.
 """
 
+from ._contexts import ContextCache as ContextCache
+from ._contexts import ContextCacheKey as ContextCacheKey
+from ._contexts import context_caches as context_caches
+from ._contexts import find_context_cache as find_context_cache
+from ._contexts import forget_context_cache as forget_context_cache
+from ._contexts import remember_context_cache as remember_context_cache
 from ._db import BUSY_TIMEOUT as BUSY_TIMEOUT
 from ._db import Store as Store
 from ._db import connect as connect

@@ -44,6 +44,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             expires_at REAL NOT NULL
         ) WITHOUT ROWID""",
     ),
+    # 3: the provider's name for each cached context (Gemini cached contents), per account.
+    (
+        """CREATE TABLE context_caches (
+            backend TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            account TEXT NOT NULL,
+            model TEXT NOT NULL,
+            context_key TEXT NOT NULL,
+            identity TEXT NOT NULL,
+            name TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            PRIMARY KEY (backend, base_url, account, model, context_key, identity)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX context_caches_by_context ON context_caches (context_key)",
+    ),
 )
 """Step ``n`` (``MIGRATIONS[n - 1]``) takes a store from version ``n - 1`` to ``n``."""
 SCHEMA_VERSION = len(MIGRATIONS)

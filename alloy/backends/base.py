@@ -31,7 +31,9 @@ from ._reasoning import ReasoningSupport
 __all__ = [
     "Backend",
     "NO_MEDIA",
+    "CachedContext",
     "Capabilities",
+    "ContextCacher",
     "MediaSupport",
     "MediaWay",
     "ModelProfile",
@@ -118,6 +120,44 @@ class Uploader(Protocol):
         """Upload ``media``'s bytes, asking the provider to delete it ``expires_in`` seconds
         later where the API takes an expiry; return once the file is usable (Gemini: ACTIVE).
         Failures are alloy errors, as for a model call."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CachedContext:
+    """A provider cache a backend made from a request's context (Gemini's cached contents).
+
+    Attributes:
+        name: what requests name it by (``Request.cached_content``; ``cachedContents/...``).
+        expires_at: when the provider drops it (Unix seconds).
+    """
+
+    name: str
+    expires_at: float
+
+
+@runtime_checkable
+class ContextCacher(Protocol):
+    """A backend whose provider caches a prompt prefix explicitly, as a resource created
+    ahead of the calls that use it (``PromptCacheSupport.style == "explicit"``).
+
+    Alloy calls these from a worker thread for async calls, so only a sync form is needed.
+    Failures are alloy errors, as for a model call.
+    """
+
+    def cache_account(self) -> tuple[str, str]:
+        """Where caches are made and for whom: ``(base_url, account fingerprint)``, as
+        ``Uploader.upload_account``. A cache is reused only for the same pair."""
+        ...
+
+    def create_cached_context(self, request: Request, *, ttl_seconds: int) -> CachedContext | None:
+        """Create a cache holding what ``request`` shares with every call of its command
+        and context: the context's documents, the system text, the tools. None when the
+        provider refuses a prefix this small (below its minimum token count)."""
+        ...
+
+    def delete_cached_context(self, name: str) -> bool:
+        """Delete the cache ``name``; False if the provider no longer had it."""
         ...
 
 

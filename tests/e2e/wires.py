@@ -138,7 +138,7 @@ WIRES: dict[str, Wire] = {
         # Config fields that the SDK sends at the top level of the body, spelled as there.
         request_options={
             "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "OFF"}],
-            "cachedContent": "cachedContents/e2e",
+            "toolConfig": {"functionCallingConfig": {"mode": "NONE"}},
         },
     ),
 }

@@ -39,6 +39,7 @@ from ..._schema import for_tool
 from .._params import clash_error
 from .._params import merge_options
 from .._parts import as_text
+from .._parts import context_size
 from .._parts import system_of
 from .._reasoning import budget_for
 from ..base import MediaSupport
@@ -47,7 +48,7 @@ from ._models import NAME
 from ._models import capabilities
 from ._models import profile
 
-__all__ = ["CLIENT_OPTIONS", "RESERVED_OPTIONS", "encode_request"]
+__all__ = ["CLIENT_OPTIONS", "RESERVED_OPTIONS", "cache_config", "encode_request"]
 
 CLIENT_OPTIONS = frozenset(
     {
@@ -102,11 +103,17 @@ def encode_request(request: Request, *, config_dict: bool = False) -> dict[str, 
     """
     model = profile(request.model)
     dialect = model.capabilities.schema_dialect
-    contents = _encode_messages(request.messages, model.capabilities.media)
+    cached = request.cached_content
+    messages = _without_context(request.messages, context_size(request)) if cached else None
+    contents = _encode_messages(messages or request.messages, model.capabilities.media)
     # Automatic function calling stays off: alloy runs the tools, and with it off the SDK
     # also skips its AFC loop (which deep-copies the config on every call).
     config: dict[str, Any] = {"automatic_function_calling": {"disable": True}}
-    system = system_of(request)
+    # With a cached content, the context, the system text and the tools are in the cache:
+    # the API refuses a request that sends them again.
+    system = None if cached else system_of(request)
+    if cached:
+        config["cached_content"] = cached
     if system:
         if model.system_prompt:
             config["system_instruction"] = system
@@ -121,20 +128,63 @@ def encode_request(request: Request, *, config_dict: bool = False) -> dict[str, 
     thinking = thinking_config(request)
     if thinking:
         config["thinking_config"] = thinking
-    if request.tools:
-        declarations = [_encode_tool(tool, dialect) for tool in request.tools]
-        config["tools"] = [{"function_declarations": declarations}]
+    if request.tools and not cached:
+        config["tools"] = _encode_tools(request.tools, dialect)
     if request.timeout is not None:
         # HttpOptions.timeout is in milliseconds; 0 would mean "no timeout" to the SDK.
         config["http_options"] = {"timeout": max(1, round(request.timeout * 1000))}
     if request.options:
-        config = merge_options(config, _request_options(request.options))
+        options = _request_options(request.options)
+        if cached:
+            options.pop("tool_config", None)  # in the cache (``cache_config``)
+        config = merge_options(config, options)
     validated = _validated(config)
     return {
         "model": request.model,
         "contents": contents,
         "config": config if config_dict else validated,
     }
+
+
+def cache_config(request: Request) -> dict[str, Any]:
+    """What a cached content for ``request`` holds, as ``CreateCachedContentConfig`` fields
+    (no I/O): the context's documents as one user turn, encoded as ``encode_request``
+    encodes them; the system text (the context's and the command's); the tools and a
+    ``tool_config`` from ``provider_options``, which a request naming the cache leaves out.
+    """
+    model = profile(request.model)
+    config: dict[str, Any] = {}
+    size = context_size(request)
+    first = request.messages[0] if request.messages else None
+    contents: list[dict[str, Any]] = []
+    if size and first is not None and first.role == "user":
+        context = Message("user", first.parts[:size])
+        contents = [_encode_user(context, {}, model.capabilities.media)]
+    system = system_of(request)
+    if system and model.system_prompt:
+        config["system_instruction"] = system
+    elif system:
+        contents = _prepend_text(contents, system)
+    if contents:
+        config["contents"] = contents
+    if request.tools:
+        config["tools"] = _encode_tools(request.tools, model.capabilities.schema_dialect)
+    tool_config = _request_options(request.options).get("tool_config")
+    if tool_config is not None:
+        config["tool_config"] = tool_config
+    return config
+
+
+def _without_context(messages: tuple[Message, ...], size: int) -> tuple[Message, ...]:
+    """``messages`` without the context's parts, the first ``size`` of the first user turn."""
+    if not size or not messages or messages[0].role != "user":
+        return messages
+    first = messages[0]
+    return (Message("user", first.parts[size:], first.provider_data), *messages[1:])
+
+
+def _encode_tools(tools: tuple[ToolSpec, ...], dialect: str) -> list[dict[str, Any]]:
+    return [{"function_declarations": [_encode_tool(tool, dialect) for tool in tools]}]
 
 
 def thinking_config(request: Request) -> dict[str, Any]:

@@ -59,7 +59,6 @@ from ..._errors import ProviderTimeout
 from ..._media import Media
 from ..._messages import Request
 from ..._messages import Response
-from ..._store import account_fingerprint
 from .._boundary import ErrorBoundary
 from .._boundary import Secrets
 from .._clients import ClientCache
@@ -71,6 +70,7 @@ from .._reasoning import ReasoningRow
 from ..base import Capabilities
 from ..base import StreamDecoder as Decoder
 from ..base import UploadedFile
+from ._caches import Accounts
 from ._decode import decode_response
 from ._encode import CLIENT_OPTIONS
 from ._encode import RESERVED_OPTIONS
@@ -100,11 +100,14 @@ _FILE_LIFETIME = 48 * 3600
 _OPENED: ContextVar[list[httpx2.Response] | None] = ContextVar("alloy_gemini_opened", default=None)
 
 
-class GeminiBackend:
+class GeminiBackend(Accounts):
     """Gemini models through ``client.models.generate_content``.
 
     ``client_options`` are the client settings from ``provider_options={"gemini": {...}}``;
     anything unset comes from the SDK's defaults and environment variables.
+
+    Uploads and explicit caches (``upload``, ``create_cached_context``...) share the
+    account of ``_caches.Accounts``.
 
     >>> backend = GeminiBackend({"api_key": "AIza..."})
     >>> backend.capabilities("gemini-2.5-flash").schema_dialect
@@ -115,6 +118,7 @@ class GeminiBackend:
     client_options: ClassVar[frozenset[str]] = CLIENT_OPTIONS
     reserved_options: ClassVar[frozenset[str]] = RESERVED_OPTIONS
     reasoning_rows: ClassVar[tuple[ReasoningRow, ...]] = REASONING
+    _clients: GeminiClients
 
     def __init__(self, client_options: Mapping[str, Any] | None = None):
         self._clients = GeminiClients(client_options or {})
@@ -196,15 +200,6 @@ class GeminiBackend:
                 await chunks.aclose()
                 for response in opened:
                     await response.aclose()
-
-    def upload_account(self) -> tuple[str, str]:
-        """The base URL the blocking client sends to, and the fingerprint of its key."""
-        client = self._clients.sync()
-        # genai.Client makes neither public; its API client holds both, as it sends them
-        # (the key may come from GOOGLE_API_KEY or GEMINI_API_KEY, in the SDK's order).
-        api = client._api_client  # pyright: ignore[reportPrivateUsage]
-        base_url = str(api.get_read_only_http_options().get("base_url") or "")
-        return base_url, account_fingerprint(api.api_key or "", base_url)
 
     def upload(self, media: Media, *, expires_in: int) -> UploadedFile:
         """``files.upload``, then ``files.get`` until the file is ACTIVE; its URI is the id.

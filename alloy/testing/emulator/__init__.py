@@ -16,8 +16,9 @@ Wire formats: OpenAI Chat Completions and Responses (JSON and SSE), Anthropic Me
 and SSE with ``event:`` lines), Gemini ``generateContent`` / ``streamGenerateContent`` (JSON
 and SSE) and Ollama ``/api/chat`` (JSON and NDJSON). The OpenAI, Anthropic and Gemini Files
 APIs (Gemini's resumable uploads included) keep uploads in memory per scenario
-(``Scenario.files``), and ``Scenario.set_limits(max_request_bytes=…)`` makes model calls over
-a size answer each provider's own "too large" error.
+(``Scenario.files``), Gemini ``cachedContents`` expire on a clock tests move
+(``Scenario.advance_cache_clock``), and ``Scenario.set_limits(max_request_bytes=…)`` makes
+model calls over a size answer each provider's own "too large" error.
 
 A ``Reply`` also scripts reasoning (Anthropic thinking blocks with signatures, Responses
 reasoning items, Gemini thought parts and signatures, ``reasoning_content``, Ollama

@@ -136,17 +136,20 @@ class EmulatorApp:
             await _send_error(exchange, wire, 404, message)
             return
         api = route.files_api
-        if api is not None:
+        if api is not None or route.provider == "gemini-caches":
             await _send_files(state, route, exchange, wire, api)
             return
         limit = state.max_request_bytes
         if route.generates and limit is not None and len(record.body) > limit:
             await exchange.respond(*too_large(route, limit))
             return
-        refusal = unready_file(state.files, record.json) if route.provider == "gemini" else None
-        if refusal is not None:
-            await exchange.respond(refusal.status, refusal.headers, refusal.body)
-            return
+        cached_tokens = 0
+        if route.provider == "gemini":
+            refusal, cached_tokens = state.caches.check(route.model, record.json)
+            refusal = refusal or unready_file(state.files, record.json)
+            if refusal is not None:
+                await exchange.respond(refusal.status, refusal.headers, refusal.body)
+                return
         rejection = state.replay.check(route.provider, record.json)
         if rejection is not None:
             await exchange.respond(rejection.status, [_JSON], dumps(rejection.body).encode())
@@ -172,13 +175,22 @@ class EmulatorApp:
         elif isinstance(item, Fault):
             await _send_fault(exchange, wire, item)
         else:
-            await _send_reply(exchange, wire, route, _cached(state, route, record, item), state)
+            reply = _cached(state, route, record, item)
+            if cached_tokens:
+                # The cache's tokens are part of the prompt, as promptTokenCount counts them.
+                reply = replace(
+                    reply,
+                    input_tokens=reply.input_tokens + cached_tokens,
+                    cached_tokens=cached_tokens,
+                )
+            await _send_reply(exchange, wire, route, reply, state)
 
 
 async def _send_files(
-    state: ScenarioState, route: Route, exchange: Exchange, wire: WireFormat, api: str
+    state: ScenarioState, route: Route, exchange: Exchange, wire: WireFormat, api: str | None
 ) -> None:
-    """Answer from the scenario's file store; Files API calls never take scripted items."""
+    """Answer from the scenario's file store (``api`` None: its Gemini cached contents);
+    these calls never take scripted items."""
     record = exchange.record
     prefix = record.path[: len(record.path) - len(route.api_path)]
     request = FileRequest(
@@ -192,7 +204,7 @@ async def _send_files(
         origin=f"http://{record.headers.get('host', '127.0.0.1')}{prefix}",
     )
     try:
-        answer = serve(api, state.files, request)
+        answer = state.caches.handle(request) if api is None else serve(api, state.files, request)
     except Exception as exc:  # noqa: BLE001 - a bad request must answer, not kill the server
         await _send_error(exchange, wire, 500, f"emulator: cannot answer the Files API: {exc}")
         return

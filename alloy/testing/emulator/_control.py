@@ -10,7 +10,11 @@ Endpoints (JSON in, JSON out; ``scenario`` null or absent means the default scen
 * ``POST /__emu__/file_processing`` ``{"scenario", "polls": int, "fail": bool}``
 * ``POST /__emu__/strict_reasoning`` ``{"scenario", "on": bool}``
 * ``POST /__emu__/prompt_cache`` ``{"scenario", "hits": bool}``
+* ``POST /__emu__/cache_clock`` ``{"scenario", "seconds": number}``
+* ``POST /__emu__/expire_cached_contents`` ``{"scenario"}``
+* ``POST /__emu__/cache_minimum`` ``{"scenario", "tokens": int}``
 * ``GET /__emu__/files?scenario=NAME`` -> list of uploaded files (bytes as ``data_base64``)
+* ``GET /__emu__/cached_contents?scenario=NAME`` -> list of Gemini cached contents
 * ``GET /__emu__/stats?scenario=NAME`` -> in-flight gauges, queue length, size limit and
   whether strict reasoning and the prompt cache simulation are on
 * ``GET /__emu__/health`` -> ``{"ok": true}``
@@ -21,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 from typing import cast
 from urllib.parse import parse_qs
@@ -75,6 +80,8 @@ def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
             return 200, [request_to_json(request) for request in state.snapshot()]
         if action == "files":
             return 200, [file_to_json(file) for file in state.files.snapshot()]
+        if action == "cached_contents":
+            return 200, [asdict(cache) for cache in state.caches.snapshot()]
         if action == "stats":
             return 200, {
                 "scenario": state.name,
@@ -124,6 +131,15 @@ def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
         return 200, {"ok": True}
     if action == "prompt_cache":
         state.prompt_cache.set_hits(payload.get("hits"))
+        return 200, {"ok": True}
+    if action == "cache_clock":
+        state.caches.advance(payload.get("seconds", 0))
+        return 200, {"ok": True}
+    if action == "expire_cached_contents":
+        state.caches.expire_all()
+        return 200, {"ok": True}
+    if action == "cache_minimum":
+        state.caches.set_minimum(payload.get("tokens", 0))
         return 200, {"ok": True}
     return 404, {"error": f"no control endpoint POST /__emu__/{action}"}
 

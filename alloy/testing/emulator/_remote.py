@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
+from ._cached_contents import CachedContent
 from ._items import Item
 from ._items import item_to_json
 from ._record import RecordedRequest
@@ -84,6 +85,22 @@ class RemoteEmulator:
     def set_prompt_cache(self, *, hits: bool) -> None:
         """Simulate prompt caching (see ``Scenario.set_prompt_cache``)."""
         self._post("prompt_cache", {"hits": hits})
+
+    def cached_contents(self) -> list[CachedContent]:
+        """The Gemini cached contents created so far (see ``Scenario.cached_contents``)."""
+        return [CachedContent(**entry) for entry in self._get("cached_contents")]
+
+    def advance_cache_clock(self, seconds: float) -> None:
+        """Age the Gemini cached contents (see ``Scenario.advance_cache_clock``)."""
+        self._post("cache_clock", {"seconds": seconds})
+
+    def expire_cached_contents(self) -> None:
+        """End every live Gemini cached content (see ``Scenario.expire_cached_contents``)."""
+        self._post("expire_cached_contents", {})
+
+    def set_cache_minimum(self, tokens: int) -> None:
+        """Refuse small Gemini caches (see ``Scenario.set_cache_minimum``)."""
+        self._post("cache_minimum", {"tokens": tokens})
 
     @property
     def files(self) -> list[StoredFile]:

@@ -28,6 +28,7 @@ APIS = ("openai", "anthropic", "gemini", "ollama")
 _SCENARIO_NAME = re.compile(r"[A-Za-z0-9._~-]{1,128}")
 _SCENARIO_PREFIX = re.compile(r"/_s/([^/]+)(/.*)?")
 _GEMINI = re.compile(r"/v[^/]*/models/([^/:]+):(generateContent|streamGenerateContent)")
+_GEMINI_CACHES = re.compile(r"/v\d+[A-Za-z0-9]*/cachedContents(?:/[^/]+)?")
 _VERSION = re.compile(r"^/v\d+[A-Za-z0-9]*(?=/)")
 _ENDPOINTS = {
     "/v1/chat/completions": "openai-chat",
@@ -48,7 +49,7 @@ _FILE_PATHS = {
 _ALLOWED = {
     "openai": frozenset({"openai-chat", "openai-responses", "openai-files"}),
     "anthropic": frozenset({"anthropic", "anthropic-files"}),
-    "gemini": frozenset({"gemini", "gemini-files"}),
+    "gemini": frozenset({"gemini", "gemini-files", "gemini-caches"}),
     "ollama": frozenset({"ollama", "openai-chat"}),
 }
 _GENERATE = frozenset({"openai-chat", "openai-responses", "anthropic", "gemini", "ollama"})
@@ -125,6 +126,8 @@ def parse_route(path: str) -> Route:
     if gemini is not None:
         provider, model = "gemini", gemini.group(1)
         streams = gemini.group(2) == "streamGenerateContent"
+    if api == "gemini" and _GEMINI_CACHES.fullmatch(rest):
+        provider = "gemini-caches"
     files = _FILE_PATHS.get(api)
     if files is not None and files.fullmatch(rest):
         provider = FILE_APIS[api]

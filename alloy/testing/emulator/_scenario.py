@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ._cached_contents import CachedContent
 from ._items import Item
 from ._record import RecordedRequest
 from ._record import Recording
@@ -97,6 +98,26 @@ class Scenario:
         reports reads only)."""
         self._state.prompt_cache.set_hits(hits)
 
+    def cached_contents(self) -> list[CachedContent]:
+        """The Gemini cached contents created in this scenario since the last reset, in
+        order, deleted ones included (``deleted=True``)."""
+        return self._state.caches.snapshot()
+
+    def advance_cache_clock(self, seconds: float) -> None:
+        """Move the clock Gemini cached contents expire on by ``seconds``: a cache created
+        with ``ttl="300s"`` is gone (404) once the clock has moved 300 seconds on."""
+        self._state.caches.advance(seconds)
+
+    def expire_cached_contents(self) -> None:
+        """End every live Gemini cached content now, as if its TTL had run out."""
+        self._state.caches.expire_all()
+
+    def set_cache_minimum(self, tokens: int) -> None:
+        """Refuse to create Gemini cached contents under ``tokens`` tokens (the emulator
+        counts one per four bytes of their JSON), with the API's 400 "Cached content is too
+        small"; 0, the default, takes any size."""
+        self._state.caches.set_minimum(tokens)
+
     @property
     def files(self) -> list[StoredFile]:
         """The files uploaded to this scenario's Files APIs since the last reset, in order,
@@ -104,9 +125,10 @@ class Scenario:
         return self._state.files.snapshot()
 
     def reset(self) -> None:
-        """Forget queued items, recorded requests, uploaded files, the reasoning sent and the
-        prompt cache, and restore the initial default, size limit and file processing, and
-        switch strict reasoning and the prompt cache simulation off."""
+        """Forget queued items, recorded requests, uploaded files, cached contents (and the
+        cache clock and minimum), the reasoning sent and the prompt cache, and restore the
+        initial default, size limit and file processing, and switch strict reasoning and
+        the prompt cache simulation off."""
         self._state.reset()
 
     @property

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace
 
+from ._cached_contents import CacheStore
 from ._items import Fault
 from ._items import Item
 from ._items import Reply
@@ -42,11 +43,12 @@ class Mismatch:
 
 class ScenarioState:
     """One scenario's queue, request log, default, in-flight gauge, uploaded files,
-    request-size limit, reasoning ledger and simulated prompt cache."""
+    request-size limit, reasoning ledger, simulated prompt cache and Gemini cached contents."""
 
     def __init__(self, name: str, default: Default) -> None:
         self.name = name
         self.files = FileStore()
+        self.caches = CacheStore()
         self.replay = ReplayLedger()
         self.prompt_cache = PromptCache()
         self._max_request_bytes: int | None = None
@@ -91,6 +93,7 @@ class ScenarioState:
             self._peak = self._in_flight
             self._max_request_bytes = None
         self.files.clear()
+        self.caches.clear()
         self.replay.clear()
         self.prompt_cache.clear()
 
