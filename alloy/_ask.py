@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
+    from ._map import MapResult
     from ._messages import Prompt
     from ._output import OutputSpec
     from ._plan import Plan
+    from ._progress import ProgressOption
     from ._stream import AsyncStream
     from ._stream import Stream
     from ._tools import ToolBox
@@ -194,6 +196,11 @@ def _planned(prompt: PromptInput, output: Any, options: Mapping[str, Any]) -> Pl
     return plan(*_prepare(prompt, output, options))
 
 
+def _settings_of(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings among ``ask``'s options (not its tools or prompt context)."""
+    return {k: v for k, v in options.items() if k not in ("tools", "context")}
+
+
 class _Ask:
     """One-off prompts: ``ask("...")``, ``ask("...", output=T)``, ``ask.async_``,
     ``ask.stream`` and ``ask.stream_async``. Options: ``tools``, ``context`` (rendered as
@@ -274,6 +281,75 @@ class _Ask:
         from ._stream import AsyncStream
 
         return AsyncStream(_planned(prompt, output, options))
+
+    @overload
+    def map(
+        self,
+        prompts: Iterable[PromptInput],
+        *,
+        output: None = None,
+        concurrency: int | None = None,
+        return_exceptions: bool = True,
+        progress: ProgressOption = None,
+        **options: Unpack[AskOptions],
+    ) -> MapResult[str]: ...
+    @overload
+    def map(
+        self,
+        prompts: Iterable[PromptInput],
+        *,
+        output: type[T],
+        concurrency: int | None = None,
+        return_exceptions: bool = True,
+        progress: ProgressOption = None,
+        **options: Unpack[AskOptions],
+    ) -> MapResult[T]: ...
+    def map(
+        self,
+        prompts: Iterable[PromptInput],
+        *,
+        output: Any = None,
+        concurrency: int | None = None,
+        return_exceptions: bool = True,
+        progress: ProgressOption = None,
+        **options: Any,
+    ) -> MapResult[Any]:
+        """Ask once per prompt, ``concurrency`` at a time in threads (see ``Command.map``);
+        ``options`` (settings, tools) apply to every prompt."""
+        from ._map import map_all
+        from ._run import run_sync
+
+        return map_all(
+            lambda prompt: run_sync(_planned(prompt, output, options)),
+            prompts,
+            concurrency=concurrency
+            or effective(make_config("ask.map()", _settings_of(options))).map_concurrency,
+            return_exceptions=return_exceptions,
+            progress=progress,
+        )
+
+    async def amap(
+        self,
+        prompts: Iterable[PromptInput],
+        *,
+        output: Any = None,
+        concurrency: int | None = None,
+        return_exceptions: bool = True,
+        progress: ProgressOption = None,
+        **options: Any,
+    ) -> MapResult[Any]:
+        """The async twin of ``ask.map``: each prompt a task on the running loop."""
+        from ._map import amap_all
+        from ._run import run_async
+
+        return await amap_all(
+            lambda prompt: run_async(_planned(prompt, output, options)),
+            prompts,
+            concurrency=concurrency
+            or effective(make_config("ask.amap()", _settings_of(options))).map_concurrency,
+            return_exceptions=return_exceptions,
+            progress=progress,
+        )
 
     def __repr__(self) -> str:
         return "alloy.ask"

@@ -173,16 +173,17 @@ def imap(
     progress: ProgressOption = None,
 ) -> Iterator[Outcome[T]]:
     """The outcome of ``call(item)`` for each item, as each call finishes, in threads."""
-    from concurrent.futures import FIRST_COMPLETED
+    import queue
     from concurrent.futures import Future
     from concurrent.futures import ThreadPoolExecutor
-    from concurrent.futures import wait
     from contextvars import copy_context
 
     limit = _concurrency(concurrency)
     shown = reporter(progress, items)
     source = enumerate(items)
     pending: dict[Future[Result[T]], tuple[int, Any]] = {}
+    # Finished calls queue themselves: one step per completion, whatever the concurrency.
+    finished: queue.SimpleQueue[Future[Result[T]]] = queue.SimpleQueue()
     failed: list[Outcome[T]] = []
     pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="alloy-map")
     try:
@@ -193,10 +194,14 @@ def imap(
                 if nxt is None:
                     exhausted = True
                     break
-                pending[pool.submit(copy_context().run, call, nxt[1])] = nxt
+                future = pool.submit(copy_context().run, call, nxt[1])
+                pending[future] = nxt
+                future.add_done_callback(finished.put)
             if not pending:
                 break
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done = [finished.get()]
+            while not finished.empty():
+                done.append(finished.get_nowait())
             for future in done:
                 index, item = pending.pop(future)
                 outcome = _outcome(index, item, future)
@@ -260,7 +265,10 @@ async def aimap(
     limit = _concurrency(concurrency)
     shown = reporter(progress, items)
     source = _aenumerate(items)
-    pending: dict[asyncio.Task[Result[T]], tuple[int, Any]] = {}
+    pending: dict[asyncio.Future[Result[T]], tuple[int, Any]] = {}
+    # Finished calls queue themselves: one step per completion, whatever the concurrency
+    # (``asyncio.wait`` would visit every pending task each time).
+    finished: asyncio.Queue[asyncio.Future[Result[T]]] = asyncio.Queue()
     failed: list[Outcome[T]] = []
     try:
         exhausted = False
@@ -271,10 +279,14 @@ async def aimap(
                 except StopAsyncIteration:
                     exhausted = True
                     break
-                pending[asyncio.ensure_future(call(item))] = (index, item)
+                task = asyncio.ensure_future(call(item))
+                pending[task] = (index, item)
+                task.add_done_callback(finished.put_nowait)
             if not pending:
                 break
-            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            done = [await finished.get()]
+            while not finished.empty():
+                done.append(finished.get_nowait())
             for task in done:
                 index, item = pending.pop(task)
                 outcome = _outcome(index, item, task)

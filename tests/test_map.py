@@ -224,3 +224,13 @@ def test_progress_without_tqdm_is_a_line_on_stderr(tmp_path: Any) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.endswith("alloy: 3/3 items\n")
+
+
+def test_ask_maps_prompts(fake: FakeBackend) -> None:
+    from alloy import ask
+
+    result = ask.map(["Count the letters of abc", "Count the letters of bad"], output=int)
+    assert result.values() == [3]
+    assert isinstance(result.errors[1], OutputValidationError)
+    again = asyncio.run(ask.amap(["Count the letters of ab"], output=int, concurrency=2))
+    assert again.values() == [2]

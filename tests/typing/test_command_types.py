@@ -266,3 +266,8 @@ async def check_amap() -> None:
         assert_type(outcome, Outcome[Invoice])
     async for outcome in extract_async.aimap(["a"]):
         assert_type(outcome, Outcome[Invoice])
+
+
+def check_ask_map() -> None:
+    assert_type(ask.map(["a"]), MapResult[str])
+    assert_type(ask.map(["a"], output=Invoice), MapResult[Invoice])
