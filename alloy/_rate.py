@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -73,11 +74,11 @@ class _Bucket:
 
     __slots__ = ("capacity", "level", "rate", "updated")
 
-    def __init__(self, per_minute: float, least: float) -> None:
+    def __init__(self, per_minute: float, least: float, now: float) -> None:
         self.rate = per_minute / 60.0
         self.capacity = max(least, per_minute / 10.0)
         self.level = self.capacity
-        self.updated = time.monotonic()
+        self.updated = now
 
     def wait_for(self, amount: float, now: float) -> float:
         """Seconds until ``amount`` can be taken (0: take it now)."""
@@ -89,21 +90,32 @@ class _Bucket:
 
 
 class Limiter(Observer):
-    """The buckets of one (provider, model): an observer of every call made under it."""
+    """The buckets of one (provider, model): an observer of every call made under it.
 
-    def __init__(self, limits: Limits) -> None:
+    ``clock`` and ``sleep`` are the time source and the blocking wait (tests pass their own,
+    to check the rate without waiting).
+    """
+
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
         self.limits = limits
-        self._requests = (
-            _Bucket(limits.requests_per_minute, 1.0) if limits.requests_per_minute else None
-        )
-        self._tokens = _Bucket(limits.tokens_per_minute, 1.0) if limits.tokens_per_minute else None
+        self._clock, self._sleep = clock, sleep
+        now = clock()
+        rpm, tpm = limits.requests_per_minute, limits.tokens_per_minute
+        self._requests = _Bucket(rpm, 1.0, now) if rpm else None
+        self._tokens = _Bucket(tpm, 1.0, now) if tpm else None
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
     def _take(self, tokens: int) -> float:
         """Take one request and ``tokens`` if they are there; else the seconds to wait."""
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             if now < self._paused_until:
                 return self._paused_until - now
             waits = [
@@ -130,7 +142,7 @@ class Limiter(Observer):
     def model_started(self, call: ModelCall) -> None:
         tokens = self._estimate(call)
         while (wait := self._take(tokens)) > 0:
-            time.sleep(wait)
+            self._sleep(wait)
 
     async def amodel_started(self, call: ModelCall) -> None:
         tokens = self._estimate(call)
@@ -157,7 +169,7 @@ class Limiter(Observer):
 
     def _pause(self, seconds: float) -> None:
         with self._lock:
-            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
 
 
 _limiters: dict[tuple[str, str, Limits], Limiter] = {}

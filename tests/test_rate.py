@@ -74,3 +74,40 @@ def test_a_maps_own_rate_limit(alloy_fake: FakeBackend) -> None:
     result = echo.map(["x"] * 63, concurrency=8, rate_limit={"requests_per_minute": 600})
     assert result.status == "ok"
     assert time.monotonic() - started >= 0.2
+
+
+class Clock:
+    """A clock that moves only when the limiter sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_the_rate_on_an_injected_clock() -> None:
+    from alloy._messages import Message
+    from alloy._messages import Request
+    from alloy._observe import CommandCall
+    from alloy._observe import ModelCall
+    from alloy._rate import Limiter
+
+    clock = Clock()
+    limiter = Limiter(Limits(requests_per_minute=120.0), clock=clock, sleep=clock.sleep)
+    request = Request(model="m", messages=(Message.user("hi"),))
+    command = CommandCall("fake", "m", False)
+    for turn in range(1, 31):
+        limiter.model_started(ModelCall(command, request, turn))
+    # 120 a minute holds 12 at once, then one every half second: 18 more took 9 s.
+    assert clock.now - 1000.0 == pytest.approx(9.0)
+    assert all(s == pytest.approx(0.5) for s in clock.slept)
+    limiter.model_failed(None, RateLimitError("slow", provider="fake", retry_after=4.0))  # type: ignore[arg-type]
+    before = clock.now
+    limiter.model_started(ModelCall(command, request, 31))
+    assert clock.now - before == pytest.approx(4.0)
