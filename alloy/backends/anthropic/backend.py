@@ -55,6 +55,7 @@ from ..._deltas import Delta
 from ..._media import Media
 from ..._messages import Request
 from ..._messages import Response
+from ..._observe import tracing
 from ..._store import account_fingerprint
 from .._boundary import ErrorBoundary
 from .._boundary import Secrets
@@ -230,10 +231,14 @@ class AnthropicBackend:
         return expect(raw, cls, NAME, self._secrets)
 
     def _build(self, cls: Callable[..., _T], http: Callable[[], object]) -> _T:
+        options = self._options
+        if tracing() and "open_telemetry" not in options:
+            # alloy's own chat span covers this call: the SDK's would count its usage twice.
+            options = {**options, "open_telemetry": {"traces": False}}
         return build_client(
             # max_retries=0: alloy retries itself, uniformly across providers. The HTTP
             # client is the SDK's default one, with the hooks that make timeout a deadline.
-            lambda: cls(**with_http_client(self._options, http), max_retries=0),
+            lambda: cls(**with_http_client(options, http), max_retries=0),
             provider=NAME,
             secrets=self._secrets,
             key_hint=KEY_HINT,
