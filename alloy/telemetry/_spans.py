@@ -22,13 +22,14 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.trace import Status
 from opentelemetry.trace import StatusCode
 
+import alloy.telemetry._semconv as semconv
+
 from .._observe import CommandCall
 from .._observe import ModelCall
 from .._observe import Observer
 from .._observe import ToolUse
 from .._redact import mask_urls
 from . import _content
-from . import _semconv as sc
 
 if TYPE_CHECKING:
     from .._messages import Request
@@ -72,14 +73,14 @@ class Tracing(Observer):
     def command_started(self, command: CommandCall) -> None:
         name = command.name or "alloy.ask"
         span = self.tracer.start_span(
-            f"{sc.INVOKE_WORKFLOW} {name}",
+            f"{semconv.INVOKE_WORKFLOW} {name}",
             kind=SpanKind.INTERNAL,
             attributes={
-                sc.OPERATION_NAME: sc.INVOKE_WORKFLOW,
-                sc.WORKFLOW_NAME: name,
-                sc.PROVIDER_NAME: sc.provider_name(command.provider),
-                sc.REQUEST_MODEL: command.model,
-                sc.REQUEST_STREAM: command.stream,
+                semconv.OPERATION_NAME: semconv.INVOKE_WORKFLOW,
+                semconv.WORKFLOW_NAME: name,
+                semconv.PROVIDER_NAME: semconv.provider_name(command.provider),
+                semconv.REQUEST_MODEL: command.model,
+                semconv.REQUEST_STREAM: command.stream,
             },
         )
         command.state[self] = _Open(span)
@@ -95,22 +96,22 @@ class Tracing(Observer):
         span = found.span
         if result is not None:
             span.set_attributes(
-                {sc.ATTEMPTS: result.attempts, sc.TOOL_CALLS: len(result.tool_calls)}
+                {semconv.ATTEMPTS: result.attempts, semconv.TOOL_CALLS: len(result.tool_calls)}
             )
             if result.finish is not None:
-                span.set_attribute(sc.FINISH, result.finish)
+                span.set_attribute(semconv.FINISH, result.finish)
             usage = result.usage
             if usage.input_tokens is not None:
-                span.set_attribute(sc.TOTAL_INPUT_TOKENS, usage.input_tokens)
+                span.set_attribute(semconv.TOTAL_INPUT_TOKENS, usage.input_tokens)
             if usage.output_tokens is not None:
-                span.set_attribute(sc.TOTAL_OUTPUT_TOKENS, usage.output_tokens)
+                span.set_attribute(semconv.TOTAL_OUTPUT_TOKENS, usage.output_tokens)
             if result.model:
-                span.set_attribute(sc.RESPONSE_MODEL, result.model)
+                span.set_attribute(semconv.RESPONSE_MODEL, result.model)
         elif error is not None:
             _failed(span, error)
             return
         else:
-            span.set_attribute(sc.CLOSED_EARLY, True)
+            span.set_attribute(semconv.CLOSED_EARLY, True)
         span.end()
 
     # --- model calls --------------------------------------------------------------------
@@ -120,7 +121,7 @@ class Tracing(Observer):
         command = call.command
         found = command.state.get(self)
         parent = trace.set_span_in_context(found.span) if isinstance(found, _Open) else None
-        operation = sc.GENERATE_CONTENT if command.provider == "gemini" else sc.CHAT
+        operation = semconv.GENERATE_CONTENT if command.provider == "gemini" else semconv.CHAT
         span = self.tracer.start_span(
             f"{operation} {request.model}",
             context=parent,
@@ -139,7 +140,7 @@ class Tracing(Observer):
             return
         span.set_attributes(_response_attributes(response))
         if self.capture_content:
-            _set_content(span, sc.OUTPUT_MESSAGES, _content.output_messages(response))
+            _set_content(span, semconv.OUTPUT_MESSAGES, _content.output_messages(response))
         span.end()
 
     def model_failed(self, call: ModelCall, error: BaseException) -> None:
@@ -154,14 +155,14 @@ class Tracing(Observer):
         attempt = call.state.get((self, "retries"), 0) + 1
         call.state[(self, "retries")] = attempt
         event: dict[str, Any] = {
-            sc.RETRY_ATTEMPT: attempt,
-            sc.RETRY_WAIT: float(wait),
-            sc.ERROR_TYPE: type(error).__name__,
+            semconv.RETRY_ATTEMPT: attempt,
+            semconv.RETRY_WAIT: float(wait),
+            semconv.ERROR_TYPE: type(error).__name__,
         }
         status = getattr(error, "status_code", None)
         if isinstance(status, int):
-            event[sc.HTTP_STATUS] = status
-        span.add_event(sc.RETRY_EVENT, event)
+            event[semconv.HTTP_STATUS] = status
+        span.add_event(semconv.RETRY_EVENT, event)
 
     def _chat(self, call: ModelCall) -> Span | None:
         span = call.state.pop(self, None)
@@ -179,69 +180,71 @@ class Tracing(Observer):
         parent = trace.set_span_in_context(found.span) if isinstance(found, _Open) else None
         name = tool.call.name
         span = self.tracer.start_span(
-            f"{sc.EXECUTE_TOOL} {name}",
+            f"{semconv.EXECUTE_TOOL} {name}",
             context=parent,
             kind=SpanKind.INTERNAL,
             attributes={
-                sc.OPERATION_NAME: sc.EXECUTE_TOOL,
-                sc.TOOL_NAME: name,
-                sc.TOOL_TYPE: "function",
-                sc.TOOL_CALL_ID: tool.call.id,
+                semconv.OPERATION_NAME: semconv.EXECUTE_TOOL,
+                semconv.TOOL_NAME: name,
+                semconv.TOOL_TYPE: "function",
+                semconv.TOOL_CALL_ID: tool.call.id,
             },
         )
         if self.capture_content:
-            _set_content(span, sc.TOOL_CALL_ARGUMENTS, _content.part_json(tool.call)["arguments"])
+            _set_content(
+                span, semconv.TOOL_CALL_ARGUMENTS, _content.part_json(tool.call)["arguments"]
+            )
         # Start and end run in one thread or task, with no yield between: safe to attach.
         token = otel_context.attach(trace.set_span_in_context(span))
         tool.state[self] = (span, token)
 
-    def tool_finished(self, tool: ToolUse, trace_: ToolTrace) -> None:
+    def tool_finished(self, tool: ToolUse, trace: ToolTrace) -> None:
         found = tool.state.pop(self, None)
         if found is None:
             return
         span, token = found
         otel_context.detach(token)
-        if trace_.error is not None:
-            span.set_attribute(sc.ERROR_TYPE, "ToolError")
-            span.set_status(Status(StatusCode.ERROR, mask_urls(trace_.error)[:500]))
+        if trace.error is not None:
+            span.set_attribute(semconv.ERROR_TYPE, "ToolError")
+            span.set_status(Status(StatusCode.ERROR, mask_urls(trace.error)[:500]))
         elif self.capture_content:
-            _set_content(span, sc.TOOL_CALL_RESULT, trace_.result)
+            _set_content(span, semconv.TOOL_CALL_RESULT, trace.result)
         span.end()
 
 
 def _schema_url() -> str:
-    return f"https://opentelemetry.io/schemas/{sc.SEMCONV_VERSION}"
+    return f"https://opentelemetry.io/schemas/{semconv.SEMCONV_VERSION}"
 
 
 def _request_attributes(
     request: Request, operation: str, command: CommandCall, turn: int
 ) -> dict[str, Any]:
     found: dict[str, Any] = {
-        sc.OPERATION_NAME: operation,
-        sc.PROVIDER_NAME: sc.provider_name(command.provider),
-        sc.REQUEST_MODEL: request.model,
-        sc.REQUEST_STREAM: command.stream,
-        sc.OUTPUT_TYPE: "json" if request.output is not None else "text",
-        sc.TURN: turn,
+        semconv.OPERATION_NAME: operation,
+        semconv.PROVIDER_NAME: semconv.provider_name(command.provider),
+        semconv.REQUEST_MODEL: request.model,
+        semconv.REQUEST_STREAM: command.stream,
+        semconv.OUTPUT_TYPE: "json" if request.output is not None else "text",
+        semconv.TURN: turn,
     }
     if request.max_tokens is not None:
-        found[sc.REQUEST_MAX_TOKENS] = request.max_tokens
+        found[semconv.REQUEST_MAX_TOKENS] = request.max_tokens
     if request.temperature is not None:
-        found[sc.REQUEST_TEMPERATURE] = request.temperature
+        found[semconv.REQUEST_TEMPERATURE] = request.temperature
     if request.reasoning_effort is not None:
-        found[sc.REQUEST_REASONING_LEVEL] = request.reasoning_effort
+        found[semconv.REQUEST_REASONING_LEVEL] = request.reasoning_effort
     return found
 
 
 def _response_attributes(response: Response) -> dict[str, Any]:
-    found: dict[str, Any] = {sc.HTTP_ATTEMPTS: response.http_attempts}
+    found: dict[str, Any] = {semconv.HTTP_ATTEMPTS: response.http_attempts}
     if response.model:
-        found[sc.RESPONSE_MODEL] = response.model
+        found[semconv.RESPONSE_MODEL] = response.model
     if response.request_id:
-        found[sc.RESPONSE_ID] = response.request_id
+        found[semconv.RESPONSE_ID] = response.request_id
     reason = response.finish or response.finish_reason
     if reason:
-        found[sc.RESPONSE_FINISH_REASONS] = (reason,)
+        found[semconv.RESPONSE_FINISH_REASONS] = (reason,)
     found.update(usage_attributes(response.usage))
     return found
 
@@ -249,34 +252,34 @@ def _response_attributes(response: Response) -> dict[str, Any]:
 def usage_attributes(usage: Usage) -> dict[str, int]:
     """A model call's usage as ``gen_ai.usage.*`` (only the counts the provider reported)."""
     pairs = (
-        (sc.USAGE_INPUT_TOKENS, usage.input_tokens),
-        (sc.USAGE_OUTPUT_TOKENS, usage.output_tokens),
-        (sc.USAGE_CACHE_READ, usage.cached_input_tokens),
-        (sc.USAGE_CACHE_WRITE, usage.cache_write_tokens),
-        (sc.USAGE_REASONING, usage.reasoning_tokens),
+        (semconv.USAGE_INPUT_TOKENS, usage.input_tokens),
+        (semconv.USAGE_OUTPUT_TOKENS, usage.output_tokens),
+        (semconv.USAGE_CACHE_READ, usage.cached_input_tokens),
+        (semconv.USAGE_CACHE_WRITE, usage.cache_write_tokens),
+        (semconv.USAGE_REASONING, usage.reasoning_tokens),
     )
     return {name: value for name, value in pairs if value is not None}
 
 
 def _content_attributes(span: Span, request: Request) -> None:
-    _set_content(span, sc.INPUT_MESSAGES, _content.input_messages(request))
+    _set_content(span, semconv.INPUT_MESSAGES, _content.input_messages(request))
     system = _content.system_instructions(request)
     if system is not None:
-        _set_content(span, sc.SYSTEM_INSTRUCTIONS, system)
+        _set_content(span, semconv.SYSTEM_INSTRUCTIONS, system)
     tools = _content.tool_definitions(request)
     if tools is not None:
-        _set_content(span, sc.TOOL_DEFINITIONS, tools)
+        _set_content(span, semconv.TOOL_DEFINITIONS, tools)
 
 
 def _set_content(span: Span, name: str, value: Any) -> None:
     text, cut = _content.capped(value)
     span.set_attribute(name, text)
     if cut:
-        span.set_attribute(sc.CONTENT_TRUNCATED, True)
+        span.set_attribute(semconv.CONTENT_TRUNCATED, True)
 
 
 def _failed(span: Span, error: BaseException) -> None:
     kind = type(error).__name__
-    span.set_attribute(sc.ERROR_TYPE, kind)
+    span.set_attribute(semconv.ERROR_TYPE, kind)
     span.set_status(Status(StatusCode.ERROR, f"{kind}: {mask_urls(str(error))[:500]}"))
     span.end()
