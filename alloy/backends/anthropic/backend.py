@@ -96,8 +96,10 @@ class AnthropicBackend:
 
     ``client_options`` are the SDK client settings from
     ``provider_options={"anthropic": {...}}`` (``api_key``, ``auth_token``, ``base_url``,
-    ``default_headers``); anything unset comes from the SDK's defaults, so
-    ``ANTHROPIC_API_KEY`` and ``ANTHROPIC_BASE_URL`` work.
+    ``default_headers``, ``open_telemetry``); anything unset comes from the SDK's defaults, so
+    ``ANTHROPIC_API_KEY`` and ``ANTHROPIC_BASE_URL`` work. While alloy traces
+    (``alloy.telemetry``), clients are built with the SDK's own spans off unless
+    ``open_telemetry`` is given.
 
     >>> backend = AnthropicBackend({"api_key": "sk-ant-..."})
     >>> backend.capabilities("claude-sonnet-4-5").structured_output
