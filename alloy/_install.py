@@ -15,6 +15,7 @@ EXTRAS = {
     "testing": "uvicorn",
     "cost": "genai-prices",
     "progress": "tqdm",
+    "otel": "opentelemetry-api",
 }
 """alloy's own extras (``pyproject.toml``; a test keeps the two in step), each with the
 package it installs: the extras alloy's hints name."""

@@ -13,7 +13,8 @@ this context (``observe``) what happens, in order, on the thread or task doing i
 - ``tool_started`` / ``tool_finished`` around each tool call, in the tool's thread or task.
 
 Observers live in a context variable, so they follow ``asyncio`` tasks and the threads alloy
-starts for tools. With none, the cost is one context-variable read per command call.
+starts for tools; process-wide ones (``register``: tracing) watch every command besides.
+With none, the cost is one context-variable read per command call.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from collections.abc import Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from contextvars import Token
 from dataclasses import dataclass
 from dataclasses import field
 from typing import TYPE_CHECKING
@@ -47,8 +49,11 @@ __all__ = [
     "observe",
     "observers",
     "arun_tool",
+    "register",
     "retried",
     "run_tool",
+    "tracing",
+    "unregister",
 ]
 
 _J = TypeVar("_J")
@@ -66,6 +71,8 @@ class CommandCall:
     stream: bool
     pricing: str | None = None
     """Whose list prices apply (``Result.pricing``)."""
+    name: str | None = None
+    """The command's qualified name (``None`` for ``alloy.ask``)."""
     started: float = field(default_factory=time.perf_counter)
     state: dict[object, Any] = field(default_factory=dict[object, Any])
 
@@ -89,12 +96,18 @@ class ToolUse:
     """One tool call the model asked for."""
 
     call: ToolCall
+    command: CommandCall | None = None
+    """The command call whose model asked for it (``None`` when run outside a driver)."""
     started: float = field(default_factory=time.perf_counter)
     state: dict[object, Any] = field(default_factory=dict[object, Any])
 
 
 class Observer:
     """Watches commands; every method does nothing unless a subclass overrides it."""
+
+    traces: bool = False
+    """True for an observer that makes trace spans: while one is registered, the SDK clients
+    alloy builds leave their own tracing off, so a model call is not traced twice."""
 
     def command_started(self, command: CommandCall) -> None:
         """A command call begins."""
@@ -129,11 +142,33 @@ class Observer:
 
 _observers: ContextVar[tuple[Observer, ...]] = ContextVar("alloy_observers", default=())
 _model_call: ContextVar[ModelCall | None] = ContextVar("alloy_model_call", default=None)
+_command: ContextVar[CommandCall | None] = ContextVar("alloy_command", default=None)
+_process: tuple[Observer, ...] = ()
+"""The process-wide observers (``register``), replaced whole so readers need no lock."""
 
 
 def observers() -> tuple[Observer, ...]:
-    """The observers of this context, outermost first."""
-    return _observers.get()
+    """The process-wide observers, then this context's, outermost first."""
+    found = _observers.get()
+    return (*_process, *found) if _process else found
+
+
+def register(observer: Observer) -> None:
+    """Watch every command call of the process with ``observer`` (once, however often)."""
+    global _process
+    if observer not in _process:
+        _process = (*_process, observer)
+
+
+def unregister(observer: Observer) -> None:
+    """Stop watching with a process-wide ``observer``; nothing when it is not registered."""
+    global _process
+    _process = tuple(o for o in _process if o is not observer)
+
+
+def tracing() -> bool:
+    """Whether a registered observer makes trace spans (``Observer.traces``)."""
+    return any(o.traces for o in _process)
 
 
 @contextmanager
@@ -164,9 +199,10 @@ class Watch:
         model: str,
         stream: bool,
         pricing: str | None = None,
+        name: str | None = None,
     ):
         self.observers = observers
-        self.command = CommandCall(provider, model, stream, pricing)
+        self.command = CommandCall(provider, model, stream, pricing, name)
         self._turns = 0
         self._ended = False
         for observer in observers:
@@ -200,6 +236,19 @@ class Watch:
         for observer in self.observers:
             observer.model_failed(call, error)
 
+    @contextmanager
+    def tools(self) -> Generator[None, None, None]:
+        """Around one turn's tool calls: they learn their command call (``ToolUse.command``).
+
+        The driver enters and leaves this with no ``yield`` of its own between, so the
+        context variable is set and reset in one context even inside a stream's generator.
+        """
+        token: Token[CommandCall | None] = _command.set(self.command)
+        try:
+            yield
+        finally:
+            _command.reset(token)
+
     def ended(self, result: Result[Any] | None, error: BaseException | None) -> None:
         if self._ended:
             return
@@ -223,10 +272,10 @@ _Done = TypeVar("_Done", bound="tuple[Any, ToolTrace]")
 
 def run_tool(call: ToolCall, run: Callable[[_J], _Done], job: _J) -> _Done:
     """``run(job)``, the tool call ``call``, with the observers told before and after."""
-    found = _observers.get()
+    found = observers()
     if not found:
         return run(job)
-    use = ToolUse(call)
+    use = ToolUse(call, _command.get())
     for observer in found:
         observer.tool_started(use)
     done = run(job)
@@ -237,10 +286,10 @@ def run_tool(call: ToolCall, run: Callable[[_J], _Done], job: _J) -> _Done:
 
 async def arun_tool(call: ToolCall, run: Callable[[_J], Awaitable[_Done]], job: _J) -> _Done:
     """The async twin of ``run_tool``."""
-    found = _observers.get()
+    found = observers()
     if not found:
         return await run(job)
-    use = ToolUse(call)
+    use = ToolUse(call, _command.get())
     for observer in found:
         observer.tool_started(use)
     done = await run(job)

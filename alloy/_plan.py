@@ -66,6 +66,8 @@ class Plan(Generic[T]):
     """Media parts of the prompt to upload through the Files API before the first request."""
     pricing: str | None = None
     """Whose list prices the call is charged at (``Result.pricing``); see ``_pricing``."""
+    name: str | None = None
+    """The command's qualified name, for observers (``None`` for ``alloy.ask``)."""
 
 
 def select_backend(cfg: Config) -> tuple[Backend, str, str, Mapping[str, Any]]:
@@ -195,6 +197,7 @@ def plan(
         finalize_request,
         uploads,
         pricing,
+        None if name is None else name.removeprefix("command "),
     )
 
 

@@ -125,7 +125,7 @@ def _observers_of(p: Plan[Any]) -> tuple[Observer, ...]:
 
 
 def _watch(p: Plan[Any], found: tuple[Observer, ...], reader: object) -> Watch:
-    return Watch(found, p.provider, p.request.model, reader is not None, p.pricing)
+    return Watch(found, p.provider, p.request.model, reader is not None, p.pricing, p.name)
 
 
 def _watched(
@@ -156,7 +156,11 @@ def _drive(
         step = flow.step
         if isinstance(step, RunTools):
             assert p.tools is not None
-            outcome: Any = p.tools.run(step.calls, parallel)
+            if watch is None:
+                outcome: Any = p.tools.run(step.calls, parallel)
+            else:
+                with watch.tools():
+                    outcome = p.tools.run(step.calls, parallel)
             if not flow.send(outcome):
                 return
             continue
@@ -239,7 +243,11 @@ async def _adrive(
         step = flow.step
         if isinstance(step, RunTools):
             assert p.tools is not None
-            outcome: Any = await p.tools.arun(step.calls, parallel)
+            if watch is None:
+                outcome: Any = await p.tools.arun(step.calls, parallel)
+            else:
+                with watch.tools():  # no yield inside: one task's context throughout
+                    outcome = await p.tools.arun(step.calls, parallel)
             if not flow.send(outcome):
                 return
             continue

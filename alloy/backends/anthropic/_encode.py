@@ -52,8 +52,11 @@ __all__ = [
     "thinking",
 ]
 
-CLIENT_OPTIONS = frozenset({"api_key", "auth_token", "base_url", "default_headers"})
-"""``provider_options`` keys that configure the SDK client."""
+CLIENT_OPTIONS = frozenset(
+    {"api_key", "auth_token", "base_url", "default_headers", "open_telemetry"}
+)
+"""``provider_options`` keys that configure the SDK client (``open_telemetry``: the SDK's
+own spans, which alloy turns off while it traces unless this says otherwise)."""
 RESERVED_OPTIONS = frozenset(
     {
         "model",

@@ -55,6 +55,7 @@ from ..._deltas import Delta
 from ..._media import Media
 from ..._messages import Request
 from ..._messages import Response
+from ..._observe import tracing
 from ..._store import account_fingerprint
 from .._boundary import ErrorBoundary
 from .._boundary import Secrets
@@ -95,8 +96,10 @@ class AnthropicBackend:
 
     ``client_options`` are the SDK client settings from
     ``provider_options={"anthropic": {...}}`` (``api_key``, ``auth_token``, ``base_url``,
-    ``default_headers``); anything unset comes from the SDK's defaults, so
-    ``ANTHROPIC_API_KEY`` and ``ANTHROPIC_BASE_URL`` work.
+    ``default_headers``, ``open_telemetry``); anything unset comes from the SDK's defaults, so
+    ``ANTHROPIC_API_KEY`` and ``ANTHROPIC_BASE_URL`` work. While alloy traces
+    (``alloy.telemetry``), clients are built with the SDK's own spans off unless
+    ``open_telemetry`` is given.
 
     >>> backend = AnthropicBackend({"api_key": "sk-ant-..."})
     >>> backend.capabilities("claude-sonnet-4-5").structured_output
@@ -230,10 +233,14 @@ class AnthropicBackend:
         return expect(raw, cls, NAME, self._secrets)
 
     def _build(self, cls: Callable[..., _T], http: Callable[[], object]) -> _T:
+        options = self._options
+        if tracing() and "open_telemetry" not in options:
+            # alloy's own chat span covers this call: the SDK's would count its usage twice.
+            options = {**options, "open_telemetry": {"traces": False}}
         return build_client(
             # max_retries=0: alloy retries itself, uniformly across providers. The HTTP
             # client is the SDK's default one, with the hooks that make timeout a deadline.
-            lambda: cls(**with_http_client(self._options, http), max_retries=0),
+            lambda: cls(**with_http_client(options, http), max_retries=0),
             provider=NAME,
             secrets=self._secrets,
             key_hint=KEY_HINT,
