@@ -279,17 +279,17 @@ async def aimap(
                 except StopAsyncIteration:
                     exhausted = True
                     break
-                task = asyncio.ensure_future(call(item))
-                pending[task] = (index, item)
-                task.add_done_callback(finished.put_nowait)
+                started: asyncio.Future[Result[T]] = asyncio.ensure_future(call(item))
+                pending[started] = (index, item)
+                started.add_done_callback(finished.put_nowait)
             if not pending:
                 break
             done = [await finished.get()]
             while not finished.empty():
                 done.append(finished.get_nowait())
-            for task in done:
-                index, item = pending.pop(task)
-                outcome = _outcome(index, item, task)
+            for ended in done:
+                index, item = pending.pop(ended)
+                outcome = _outcome(index, item, ended)
                 if outcome.error is not None and not return_exceptions:
                     failed.append(outcome)
                 if shown is not None:
@@ -298,8 +298,8 @@ async def aimap(
         if failed:
             raise min(failed, key=lambda o: o.index).error  # type: ignore[misc]
     finally:
-        for task in pending:
-            task.cancel()
+        for left in pending:
+            left.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         if shown is not None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from typing_extensions import assert_type
 
+from alloy import MapResult
+from alloy import Outcome
 from alloy import Result
 from alloy import command
 
@@ -33,3 +35,7 @@ def check() -> None:
     assert_type(extract.run("x"), Result[Invoice])
     assert_type(summary("x"), str)
     extract(3)  # type: ignore[arg-type]
+    mapped = extract.map(["a", "b"], concurrency=4)
+    assert_type(mapped, MapResult[Invoice])
+    assert_type(mapped.values(), list[Invoice])
+    assert_type(mapped[0], Outcome[Invoice])
