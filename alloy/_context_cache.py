@@ -33,7 +33,6 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 from typing import Any
-from typing import cast
 
 from ._errors import ProviderError
 from ._messages import Request
@@ -66,16 +65,10 @@ _too_small_lock = threading.Lock()
 
 def find_cacher(backend: Backend) -> ContextCacher | None:
     """The provider backend inside ``backend``'s wrappers, if it creates context caches."""
-    current: object = backend
-    for _ in range(32):  # wrappers nest a few deep; a cycle must not hang
-        if callable(getattr(current, "create_cached_context", None)) and callable(
-            getattr(current, "cache_account", None)
-        ):
-            return cast("ContextCacher", current)
-        current = getattr(current, "inner", None)
-        if current is None:
-            return None
-    return None
+    from ._inner import inner_with
+
+    found: ContextCacher | None = inner_with(backend, "create_cached_context", "cache_account")
+    return found
 
 
 def for_plan(p: Plan[Any]) -> CallCaches | None:

@@ -45,7 +45,6 @@ __all__ = [
     "Observer",
     "ToolUse",
     "Watch",
-    "current_model_call",
     "observe",
     "observers",
     "arun_tool",
@@ -180,11 +179,6 @@ def observe(*added: Observer) -> Generator[None, None, None]:
         yield
     finally:
         _observers.reset(token)
-
-
-def current_model_call() -> ModelCall | None:
-    """The model call being made in this context, for the retry wrapper's events."""
-    return _model_call.get()
 
 
 class Watch:

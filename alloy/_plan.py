@@ -310,16 +310,13 @@ def _pricing(backend: Backend, provider: str) -> str | None:
     otherwise through an optional ``pricing()`` (``openai-chat`` answers ``None`` for a
     server that is not OpenAI's API). Asked of the provider's backend, inside any wrappers
     a forced test backend came in."""
-    current: object = backend
-    for _ in range(32):  # wrappers nest a few deep; a cycle must not hang
-        answer = getattr(current, "pricing", None)
-        if callable(answer):
-            found = answer()
-            return found if isinstance(found, str) else None
-        current = getattr(current, "inner", None)
-        if current is None:
-            break
-    return provider
+    from ._inner import inner_with
+
+    answering = inner_with(backend, "pricing")
+    if answering is None:
+        return provider
+    found = answering.pricing()
+    return found if isinstance(found, str) else None
 
 
 def _output_mode(schema: OutputSchema | None, caps: Capabilities) -> OutputMode:

@@ -16,7 +16,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from typing import cast
 
 from ._errors import ConfigurationError
 from ._messages import MediaPart
@@ -72,18 +71,12 @@ class Uploaded:
 
 def find_uploader(backend: Backend) -> Uploader | None:
     """The provider backend inside ``backend``'s wrappers, if it uploads media."""
-    current: object = backend
-    for _ in range(32):  # wrappers nest a few deep; a cycle must not hang
-        # The protocol's two methods, looked up rather than ``isinstance`` (the core reaches
-        # the backends package only through planning).
-        if callable(getattr(current, "upload", None)) and callable(
-            getattr(current, "upload_account", None)
-        ):
-            return cast("Uploader", current)
-        current = getattr(current, "inner", None)
-        if current is None:
-            return None
-    return None
+    from ._inner import inner_with
+
+    # The protocol's methods are looked up rather than ``isinstance``d (the core reaches the
+    # backends package only through planning).
+    found: Uploader | None = inner_with(backend, "upload", "upload_account")
+    return found
 
 
 _stores: dict[str, Store] = {}
