@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from anthropic import Anthropic
+from google import genai
+from google.genai import types
 from openai import AsyncOpenAI
 from openai import OpenAI
 
@@ -32,6 +35,28 @@ def scenario(emulator: Emulator) -> Iterator[Scenario]:
     isolated = emulator.scenario()
     yield isolated
     isolated.reset()
+
+
+@pytest.fixture
+def claude(scenario: Scenario) -> Iterator[Anthropic]:
+    """The real anthropic SDK, strict, pointed at the scenario."""
+    with Anthropic(
+        base_url=scenario.base_url("anthropic"),
+        api_key="test-key",
+        max_retries=0,
+        timeout=10.0,
+        _strict_response_validation=True,
+    ) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+def gemini(scenario: Scenario) -> Iterator[genai.Client]:
+    """The real google-genai SDK pointed at the scenario (the v1beta API)."""
+    options = types.HttpOptions(base_url=scenario.base_url("gemini"), timeout=10_000)
+    sdk = genai.Client(api_key="test-key", http_options=options)
+    yield sdk
+    sdk.close()
 
 
 MakeClient = Callable[..., OpenAI]

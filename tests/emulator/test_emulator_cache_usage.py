@@ -3,7 +3,6 @@ simulated prompt cache (``Scenario.set_prompt_cache``), through the real SDKs.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import ollama
@@ -23,25 +22,6 @@ from alloy.testing.emulator._prompt_cache import PromptCache
 
 SYSTEM = "You are a contracts analyst. " * 40
 CACHED = Reply(text="ok", input_tokens=100, cached_tokens=60, cache_write_tokens=30)
-
-
-@pytest.fixture
-def claude(scenario: Scenario) -> Iterator[Anthropic]:
-    with Anthropic(
-        base_url=scenario.base_url("anthropic"),
-        api_key="k",
-        max_retries=0,
-        _strict_response_validation=True,
-    ) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-def gemini(scenario: Scenario) -> Iterator[genai.Client]:
-    options = types.HttpOptions(base_url=scenario.base_url("gemini"), timeout=10_000)
-    sdk = genai.Client(api_key="k", http_options=options)
-    yield sdk
-    sdk.close()
 
 
 def _ask_claude(client: Anthropic, stream: bool, **extra: Any) -> Any:

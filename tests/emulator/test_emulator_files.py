@@ -8,7 +8,6 @@ import base64
 import hashlib
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import anthropic
@@ -30,26 +29,6 @@ from alloy.testing.emulator import Scenario
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"  # a few KB, every byte value
 NOTES = b"Meeting notes\r\nline two\n" * 50
-
-
-@pytest.fixture
-def claude(scenario: Scenario) -> Iterator[Anthropic]:
-    with Anthropic(
-        base_url=scenario.base_url("anthropic"),
-        api_key="test-key",
-        max_retries=0,
-        timeout=10.0,
-        _strict_response_validation=True,
-    ) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-def gemini(scenario: Scenario) -> Iterator[genai.Client]:
-    options = types.HttpOptions(base_url=scenario.base_url("gemini"), timeout=10_000)
-    sdk = genai.Client(api_key="test-key", http_options=options)
-    yield sdk
-    sdk.close()
 
 
 def _sha(data: bytes) -> str:

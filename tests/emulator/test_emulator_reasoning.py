@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import ollama
@@ -44,25 +43,6 @@ from alloy.testing.emulator.wire import RenderContext
 from alloy.testing.emulator.wire import gemini as gemini_wire
 
 THOUGHT = "First I add two and two. That makes four."
-
-
-@pytest.fixture
-def claude(scenario: Scenario) -> Iterator[Anthropic]:
-    with Anthropic(
-        base_url=scenario.base_url("anthropic"),
-        api_key="k",
-        max_retries=0,
-        _strict_response_validation=True,
-    ) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-def gemini(scenario: Scenario) -> Iterator[genai.Client]:
-    options = types.HttpOptions(base_url=scenario.base_url("gemini"), timeout=10_000)
-    sdk = genai.Client(api_key="k", http_options=options)
-    yield sdk
-    sdk.close()
 
 
 def _claude(client: Anthropic, stream: bool) -> Any:

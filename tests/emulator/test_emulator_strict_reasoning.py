@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -26,20 +25,6 @@ from alloy.testing.emulator._replay import ReplayLedger
 
 THOUGHT = "I should look the city up."
 QUESTION: Any = {"role": "user", "content": "Weather in Paris?"}
-
-
-@pytest.fixture
-def claude(scenario: Scenario) -> Iterator[Anthropic]:
-    with Anthropic(base_url=scenario.base_url("anthropic"), api_key="k", max_retries=0) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-def gemini(scenario: Scenario) -> Iterator[genai.Client]:
-    options = types.HttpOptions(base_url=scenario.base_url("gemini"), timeout=10_000)
-    sdk = genai.Client(api_key="k", http_options=options)
-    yield sdk
-    sdk.close()
 
 
 # --- Anthropic ----------------------------------------------------------------------------
