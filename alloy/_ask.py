@@ -136,6 +136,7 @@ class AskOptions(TypedDict, total=False):
     cache_ttl: CacheTTL
     map_concurrency: int
     max_cost_usd: float
+    max_total_tokens: int
     rate_limit: float | Mapping[str, float]
 
 

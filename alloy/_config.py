@@ -111,7 +111,9 @@ class Config:
         map_concurrency: calls ``map`` and its family run at once (default 8).
         max_cost_usd: a ceiling on what one command call may spend at list prices: a model
             call whose worst case would pass it is not made (``BudgetExceeded``).
-        rate_limit: requests (and tokens) per minute for every model call to one provider's
+        max_total_tokens: a ceiling on the tokens (input and output, every model call of
+            it) one command call may use, kept the same way as ``max_cost_usd``.
+        rate_limit: requests (and tokens) per minute for every model call to one account's
             model, shared process-wide: a number of requests per minute, or
             ``{"requests_per_minute": N, "tokens_per_minute": M}``. See docs/fan-out.md.
     """
@@ -143,6 +145,7 @@ class Config:
     context: Context | None = None
     map_concurrency: int | None = None
     max_cost_usd: float | None = None
+    max_total_tokens: int | None = None
     rate_limit: float | Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
@@ -280,6 +283,7 @@ def _check(cfg: Config) -> None:
         "parallel_tools_max",
         "max_retries",
         "map_concurrency",
+        "max_total_tokens",
     ):
         value = getattr(cfg, name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):

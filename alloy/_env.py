@@ -40,6 +40,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ALLOY_CACHE_TTL": ("cache_ttl", "str"),
     "ALLOY_MAP_CONCURRENCY": ("map_concurrency", "int"),
     "ALLOY_MAX_COST_USD": ("max_cost_usd", "float"),
+    "ALLOY_MAX_TOTAL_TOKENS": ("max_total_tokens", "int"),
     "ALLOY_RATE_LIMIT": ("rate_limit", "json"),
 }
 """Variable → (setting, kind). Settings that hold Python objects (``retry_on``,

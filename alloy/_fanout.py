@@ -1,10 +1,11 @@
 """The map family as methods of commands (the engines are in ``alloy._map``).
 
-``FanOut`` gives a sync command ``map``, ``imap``, ``starmap``, ``amap`` and ``aimap``;
-``AsyncFanOut`` gives an ``async def`` command ``map`` (``amap`` on a loop of its own),
-``amap`` and ``aimap``. A command supplies its one-call functions (``_one`` and ``_aone``),
-the settings in force (``_config``), which hold the ``map_concurrency`` default, and
-``with_config``, through which a map's ``rate_limit`` reaches its calls.
+``FanOut`` gives a sync command ``map``, ``imap``, ``starmap``, ``amap``, ``aimap`` and
+``astarmap``; ``AsyncFanOut`` gives an ``async def`` command the same names, its sync ones
+(``map``, ``imap``, ``starmap``) running the async engine on a loop of their own. A command
+supplies its one-call functions (``_one`` and ``_aone``), the settings in force
+(``_config``), which hold the ``map_concurrency`` default, and ``with_config``, through
+which a map's ``rate_limit`` reaches its calls.
 """
 
 from __future__ import annotations
@@ -92,6 +93,29 @@ class _Base(Generic[R]):
 
         return aimap(
             single(self._limited(rate_limit)._aone(), fixed),
+            items,
+            concurrency=self._concurrency(concurrency),
+            return_exceptions=return_exceptions,
+            progress=progress,
+        )
+
+    async def astarmap(
+        self,
+        items: Iterable[Any] | AsyncIterable[Any],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = True,
+        progress: ProgressOption = None,
+        rate_limit: float | Mapping[str, float] | None = None,
+        **fixed: Any,
+    ) -> MapResult[R]:
+        """``amap`` for items that are each call's arguments: a tuple (positional) or a
+        mapping (keyword), with ``fixed`` on top."""
+        from ._map import amap_all
+        from ._map import spread
+
+        return await amap_all(
+            spread(self._limited(rate_limit)._aone(), fixed),
             items,
             concurrency=self._concurrency(concurrency),
             return_exceptions=return_exceptions,
@@ -195,6 +219,57 @@ class AsyncFanOut(_Base[R]):
 
         return blocking(
             self.amap(
+                items,
+                concurrency=concurrency,
+                return_exceptions=return_exceptions,
+                progress=progress,
+                rate_limit=rate_limit,
+                **fixed,
+            )
+        )
+
+    def imap(
+        self,
+        items: Iterable[Any],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = True,
+        progress: ProgressOption = None,
+        rate_limit: float | Mapping[str, float] | None = None,
+        **fixed: Any,
+    ) -> Iterator[Outcome[R]]:
+        """``aimap`` from sync code: the outcomes as each call finishes, the calls running
+        on an event loop in a worker thread; leaving early cancels the calls in flight."""
+        from ._map import blocking_iter
+
+        return blocking_iter(
+            lambda: self.aimap(
+                items,
+                concurrency=concurrency,
+                return_exceptions=return_exceptions,
+                progress=progress,
+                rate_limit=rate_limit,
+                **fixed,
+            ),
+            self._concurrency(concurrency) or 8,
+        )
+
+    def starmap(
+        self,
+        items: Iterable[Any],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = True,
+        progress: ProgressOption = None,
+        rate_limit: float | Mapping[str, float] | None = None,
+        **fixed: Any,
+    ) -> MapResult[R]:
+        """``astarmap`` from sync code, on an event loop of its own (in a worker thread when
+        this thread already runs one)."""
+        from ._map import blocking
+
+        return blocking(
+            self.astarmap(
                 items,
                 concurrency=concurrency,
                 return_exceptions=return_exceptions,

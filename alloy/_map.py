@@ -50,6 +50,7 @@ __all__ = [
     "imap",
     "map_all",
     "blocking",
+    "blocking_iter",
     "single",
     "spread",
 ]
@@ -382,3 +383,66 @@ def blocking(awaitable: Awaitable[T]) -> T:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(copy_context().run, asyncio.run, wait()).result()
+
+
+def blocking_iter(make: Callable[[], AsyncIterator[T]], window: int) -> Iterator[T]:
+    """Iterate the async iterator ``make()`` from sync code, on an event loop in a worker
+    thread (which works inside a running loop too). At most ``window`` items wait to be
+    taken; leaving early cancels the iteration (and the calls it has in flight)."""
+    import asyncio
+    import contextlib
+    import queue
+    import threading
+    from contextvars import copy_context
+
+    taken: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+    ready = threading.Event()
+    held: dict[str, Any] = {}
+
+    async def pump() -> None:
+        room = asyncio.Semaphore(window)
+        held["loop"], held["room"], held["task"] = (
+            asyncio.get_running_loop(),
+            room,
+            asyncio.current_task(),
+        )
+        ready.set()
+        source = make()
+        try:
+            async for item in source:
+                await room.acquire()
+                taken.put((True, item))
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            taken.put((False, exc))
+        else:
+            taken.put((False, None))
+        finally:
+            close = getattr(source, "aclose", None)
+            if close is not None:
+                await close()
+
+    def run() -> None:
+        # Cancelled when the consumer leaves early: nobody waits for the outcome then.
+        with contextlib.suppress(asyncio.CancelledError):
+            asyncio.run(pump())
+
+    def tell(act: Callable[[], object]) -> None:
+        # The loop is closed once the iteration has ended: there is nothing left to tell.
+        with contextlib.suppress(RuntimeError):
+            held["loop"].call_soon_threadsafe(act)
+
+    worker = threading.Thread(target=copy_context().run, args=(run,), name="alloy-map")
+    worker.start()
+    ready.wait()
+    try:
+        while True:
+            more, value = taken.get()
+            if not more:
+                if value is not None:
+                    raise value
+                return
+            tell(held["room"].release)
+            yield value
+    finally:
+        tell(held["task"].cancel)
+        worker.join()

@@ -1,9 +1,12 @@
-"""Rate limits: requests and tokens per minute, shared by every call to one provider's model.
+"""Rate limits: requests and tokens per minute, shared by every call to one account's model.
 
 The ``rate_limit`` setting (``{"requests_per_minute": 500, "tokens_per_minute": 200_000}``,
-or a number of requests per minute) puts one limiter per (provider, model) in front of
-every model call made under it, a map's items, tool turns and re-asks included: every
-command and map of the process that uses that model draws on the same buckets.
+or a number of requests per minute) puts one limiter per (provider, account, model) in front
+of every model call made under it, a map's items, tool turns and re-asks included: every
+command and map of the process that uses that model with the same key draws on the same
+buckets, as the provider counts them. The account is the backend's base URL and a one-way
+fingerprint of its key (``Uploader.upload_account``); backends without one (Ollama, the fake)
+share one limiter per model.
 
 Each bucket holds a tenth of a minute's allowance (at least one request, or one call's
 tokens) and refills continuously, so calls are spread out instead of sent in a burst that
@@ -172,13 +175,14 @@ class Limiter(Observer):
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
 
-_limiters: dict[tuple[str, str, Limits], Limiter] = {}
+_limiters: dict[tuple[str, str, str, Limits], Limiter] = {}
 _registry_lock = threading.Lock()
 
 
-def limiter_for(provider: str, model: str, limits: Limits) -> Limiter:
-    """The process's limiter for ``provider``'s ``model`` under ``limits`` (made once)."""
-    key = (provider, model, limits)
+def limiter_for(provider: str, account: str, model: str, limits: Limits) -> Limiter:
+    """The process's limiter for ``model`` on ``provider`` reached through ``account`` (a
+    base URL and key fingerprint, or ``""``) under ``limits`` (made once)."""
+    key = (provider, account, model, limits)
     found = _limiters.get(key)
     if found is None:
         with _registry_lock:

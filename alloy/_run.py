@@ -109,19 +109,32 @@ def drive(
 
 def _observers_of(p: Plan[Any]) -> tuple[Observer, ...]:
     """This context's observers, then the shared rate limiter when ``rate_limit`` is set,
-    then the call's own budget when ``max_cost_usd`` is set."""
+    then the call's own budget when ``max_cost_usd`` or ``max_total_tokens`` is set."""
     found = observers()
     cfg = p.config
     if cfg.rate_limit is not None:
         from ._rate import limiter_for
         from ._rate import limits_of
 
-        found = (*found, limiter_for(p.provider, p.request.model, limits_of(cfg.rate_limit)))
-    if cfg.max_cost_usd is not None:
+        limiter = limiter_for(p.provider, _account(p), p.request.model, limits_of(cfg.rate_limit))
+        found = (*found, limiter)
+    if cfg.max_cost_usd is not None or cfg.max_total_tokens is not None:
         from ._budget import Budget
 
-        found = (*found, Budget(usd=cfg.max_cost_usd))
+        found = (*found, Budget(usd=cfg.max_cost_usd, tokens=cfg.max_total_tokens))
     return found
+
+
+def _account(p: Plan[Any]) -> str:
+    """The account ``p`` reaches (base URL and key fingerprint), which providers rate-limit
+    by; ``""`` for backends that do not say."""
+    from ._inner import inner_with
+
+    backend = inner_with(p.backend, "upload_account")
+    if backend is None:
+        return ""
+    base_url, fingerprint = backend.upload_account()
+    return f"{base_url} {fingerprint}"
 
 
 def _watch(p: Plan[Any], found: tuple[Observer, ...], reader: object) -> Watch:

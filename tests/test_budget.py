@@ -89,3 +89,26 @@ def test_the_error_pickles() -> None:
         Decimal(2),
         9,
     )
+
+
+def test_max_total_tokens_is_a_ceiling_on_one_command_call(alloy_fake: FakeBackend) -> None:
+    with pytest.raises(BudgetExceeded) as caught:
+        echo.with_config(max_total_tokens=50)("hello")
+    assert alloy_fake.requests == []
+    assert caught.value.limit_tokens == 50
+    # Each call has its own ceiling: two calls that each fit both run.
+    alloy_fake.add_reply("one", usage=Usage.of(input_tokens=30, output_tokens=20))
+    alloy_fake.add_reply("two", usage=Usage.of(input_tokens=30, output_tokens=20))
+    fits = echo.with_config(max_total_tokens=1_000)
+    assert [fits("a"), fits("b")] == ["one", "two"]
+
+
+def test_max_total_tokens_comes_from_the_environment(
+    alloy_fake: FakeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALLOY_MAX_TOTAL_TOKENS", "50")
+    with pytest.raises(BudgetExceeded):
+        echo("hello")
+    assert alloy_fake.requests == []
+    with pytest.raises(ConfigurationError, match="max_total_tokens"):
+        echo.with_config(max_total_tokens=-1)("hello")

@@ -86,13 +86,55 @@ def test_an_async_command_maps_from_sync_and_async_code(fake: FakeBackend) -> No
     _check(asyncio.run(alength.amap(iter(WORDS), concurrency=2)))
 
 
-def test_a_sync_map_works_inside_a_running_event_loop(fake: FakeBackend) -> None:
-    async def inside() -> tuple[MapResult[int], MapResult[int]]:
-        return length.map(WORDS), alength.map(WORDS)
+@command(retry=0)
+async def ajoined(first: str, second: str, sep: str = "-") -> str:
+    """Join {first}{sep}{second}"""
 
-    first, second = asyncio.run(inside())
+
+def test_an_async_command_has_imap_and_starmap(fake: FakeBackend) -> None:
+    outcomes = list(alength.imap(WORDS, concurrency=2))
+    _check(MapResult(tuple(sorted(outcomes, key=lambda o: o.index)), 0.0))
+    with use_backend(FakeBackend(lambda request: request.messages[0].text)):
+        pairs = [("a", "b"), {"first": "c", "second": "d"}]
+        assert ajoined.starmap(pairs, sep="+").values() == ["Join a+b", "Join c+d"]
+        assert asyncio.run(ajoined.astarmap(pairs)).values() == ["Join a-b", "Join c-d"]
+        assert joined.starmap(pairs).values() == asyncio.run(joined.astarmap(pairs)).values()
+
+
+def test_an_async_commands_imap_reads_lazily_and_stops_when_left(fake: FakeBackend) -> None:
+    read: list[int] = []
+
+    def items() -> Iterator[str]:
+        for n in range(1, 1_000_000):
+            read.append(n)
+            yield "x" * (n % 7 + 1)
+
+    outcomes = alength.imap(items(), concurrency=4)
+    first = [next(outcomes) for _ in range(10)]
+    assert all(o.ok for o in first)
+    outcomes.close()  # type: ignore[attr-defined]
+    stopped = len(read)
+    # Ten taken, four in flight, four waiting to be taken, one being read.
+    assert stopped <= 10 + 4 + 4 + 1
+    assert len(fake.requests) <= stopped
+    assert not [t for t in threading.enumerate() if t.name == "alloy-map"]
+
+
+def test_an_async_commands_imap_raises_like_map(fake: FakeBackend) -> None:
+    with pytest.raises(OutputValidationError):
+        list(alength.imap(WORDS, concurrency=1, return_exceptions=False))
+    with pytest.raises(ConfigurationError, match="concurrency=0"):
+        list(alength.imap(WORDS, concurrency=0))
+
+
+def test_a_sync_map_works_inside_a_running_event_loop(fake: FakeBackend) -> None:
+    async def inside() -> tuple[MapResult[int], MapResult[int], list[Outcome[int]]]:
+        return length.map(WORDS), alength.map(WORDS), list(alength.imap(WORDS))
+
+    first, second, third = asyncio.run(inside())
     _check(first)
     _check(second)
+    assert sorted(o.index for o in third) == list(range(len(WORDS)))
 
 
 def test_imap_yields_as_calls_finish_and_reads_inputs_lazily(fake: FakeBackend) -> None:

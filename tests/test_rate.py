@@ -43,16 +43,17 @@ def test_requests_are_spread_out_at_the_rate(alloy_fake: FakeBackend) -> None:
     assert took >= 0.3  # the last four waited for the bucket to refill
 
 
-def test_one_limiter_per_provider_and_model_under_the_same_limits() -> None:
+def test_one_limiter_per_provider_account_and_model_under_the_same_limits() -> None:
     limits = Limits(60.0, None)
-    assert limiter_for("openai", "gpt-5-mini", limits) is limiter_for(
-        "openai", "gpt-5-mini", limits
-    )
-    assert limiter_for("openai", "gpt-5-mini", limits) is not limiter_for("openai", "o3", limits)
+    one = limiter_for("openai", "acct-1", "gpt-5-mini", limits)
+    assert one is limiter_for("openai", "acct-1", "gpt-5-mini", limits)
+    assert one is not limiter_for("openai", "acct-1", "o3", limits)
+    assert one is not limiter_for("openai", "acct-2", "gpt-5-mini", limits)
+    assert one is not limiter_for("openai", "acct-1", "gpt-5-mini", Limits(120.0, None))
 
 
 def test_tokens_are_estimated_then_corrected(alloy_fake: FakeBackend) -> None:
-    limiter = limiter_for("fake", "anything", Limits(None, 6000.0))
+    limiter = limiter_for("fake", "", "anything", Limits(None, 6000.0))
     with use_config(model="fake:anything", rate_limit={"tokens_per_minute": 6000}):
         echo("hi")
     bucket = limiter._tokens  # pyright: ignore[reportPrivateUsage]
@@ -62,7 +63,7 @@ def test_tokens_are_estimated_then_corrected(alloy_fake: FakeBackend) -> None:
 
 
 def test_a_429_pauses_every_call_on_the_limiter() -> None:
-    limiter = limiter_for("fake", "m", Limits(6000.0, None))
+    limiter = limiter_for("fake", "", "m", Limits(6000.0, None))
     error = RateLimitError("slow down", provider="fake", retry_after=0.3)
     limiter.model_failed(None, error)  # type: ignore[arg-type]
     wait = limiter._take(0)  # pyright: ignore[reportPrivateUsage]

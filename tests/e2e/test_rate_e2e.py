@@ -33,3 +33,26 @@ def test_a_429_pauses_the_whole_map(provider: str, alloy_emulator: Scenario) -> 
     later = requests[4:]
     assert later, "the map went on after the pause"
     assert min(r.arrived_at for r in later) >= refused.finished_at + 0.27
+
+
+KEYS = {"openai": "api_key", "openai-chat": "api_key", "anthropic": "api_key", "gemini": "api_key"}
+
+
+def test_each_key_has_its_own_limiter(provider: str, alloy_emulator: Scenario) -> None:
+    """Providers count requests per key: once one key's bucket is empty (60 a minute holds
+    six at once, then one a second), another key's call goes at once, while the first key's
+    next call waits."""
+    alloy_emulator.set_default(Reply(text="ok"))
+    option = KEYS.get(provider)
+    first, second = ({provider: {option: f"sk-{name}"}} if option else {} for name in "ab")
+    with use_config(rate_limit=60):
+        for n in range(6):
+            echo.with_config(provider_options=first)(f"a{n}")
+        echo.with_config(provider_options=second)("b")
+        echo.with_config(provider_options=first)("a6")
+    times = [r.arrived_at for r in sorted(alloy_emulator.requests, key=lambda r: r.arrived_at)]
+    if option is None:  # Ollama has no key: one limiter for the model
+        assert times[6] - times[0] >= 0.9
+        return
+    assert times[6] - times[0] < 0.5
+    assert times[7] - times[0] >= 0.9
