@@ -51,6 +51,7 @@ from ._usage import Usage
 if TYPE_CHECKING:
     from ._budget import BudgetExceeded
     from ._budget import budget
+    from ._chat import Conversation
     from ._cost import Cost
     from ._map import MapResult
     from ._map import Outcome
@@ -72,6 +73,7 @@ __all__ = [
     "Config",
     "ConfigurationError",
     "Context",
+    "Conversation",
     "Cost",
     "Document",
     "Image",
@@ -110,6 +112,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "AsyncStream": "_stream",
     "BudgetExceeded": "_budget",
+    "Conversation": "_chat",
     "Cost": "_cost",
     "MapResult": "_map",
     "Outcome": "_map",

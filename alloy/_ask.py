@@ -47,7 +47,7 @@ PromptInput = str | Sequence[str | Media]
 
 # Like commands, ``ask`` imports what a call needs on its first call (see ``_command``).
 
-__all__ = ["AskOptions", "ask", "render_context"]
+__all__ = ["AskOptions", "ask", "prepare", "render_context"]
 
 T = TypeVar("T")
 
@@ -140,7 +140,7 @@ class AskOptions(TypedDict, total=False):
     rate_limit: float | Mapping[str, float]
 
 
-def _prepare(
+def prepare(
     prompt: PromptInput, output: Any, options: Mapping[str, Any]
 ) -> tuple[Prompt, OutputSpec[Any], Config, ToolBox | None]:
     if isinstance(prompt, (list, tuple)):
@@ -187,14 +187,14 @@ def _prepare_parts(
     if context and not isinstance(context, Context):
         settings.pop("context")
         parts = [*parts, TextPart(render_context("", context).lstrip("\n"))]
-    _, spec, cfg, toolbox = _prepare("-", output, settings)
+    _, spec, cfg, toolbox = prepare("-", output, settings)
     return tuple(parts), spec, cfg, toolbox
 
 
 def _planned(prompt: PromptInput, output: Any, options: Mapping[str, Any]) -> Plan[Any]:
     from ._plan import plan
 
-    return plan(*_prepare(prompt, output, options))
+    return plan(*prepare(prompt, output, options))
 
 
 def _settings_of(options: Mapping[str, Any]) -> dict[str, Any]:

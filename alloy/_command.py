@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from ._messages import Prompt
     from ._output import OutputSpec
     from ._plan import Plan
+    from ._plan import Turn
     from ._result import Result
     from ._stream import AsyncStream
     from ._stream import Stream
@@ -194,10 +195,18 @@ class _CommandBase(Generic[P, R]):
         self._merged = (base, cfg)
         return cfg
 
-    def _plan(self, prompt: Prompt) -> Plan[R]:
+    def _plan(self, prompt: Prompt, turn: Turn | None = None) -> Plan[R]:
         return _planning.plan(
-            prompt, self._output(), self._config(), self._toolbox, name=self._where
+            prompt, self._output(), self._config(), self._toolbox, name=self._where, turn=turn
         )
+
+    def _turn_plan(self, args: Any, kwargs: Any, turn: Turn) -> Plan[R]:
+        """This command's plan as the next turn of a conversation (``alloy._chat``)."""
+        return self._plan(self._builder.render(args, kwargs), turn)
+
+    async def _aturn_plan(self, args: Any, kwargs: Any, turn: Turn) -> Plan[R]:
+        """The async twin of ``_turn_plan`` (an ``async def`` command renders on the loop)."""
+        return self._plan(await self._builder.arender(args, kwargs), turn)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._where.removeprefix('command ')}>"

@@ -226,6 +226,11 @@ def _redact(key: str, value: Any) -> Any:
     return value
 
 
+def has_secret(settings: Mapping[str, Any]) -> bool:
+    """Whether ``settings`` hold what a repr would hide (a key in ``provider_options``...)."""
+    return next(_secrets(settings, "settings"), None) is not None
+
+
 def refuse_secrets(cfg: Config, what: str) -> None:
     """Refuse to pickle ``cfg`` when it holds a key: a pickle goes to other processes and
     machines, and into files."""

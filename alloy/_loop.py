@@ -103,6 +103,9 @@ def steps(p: Plan[T]) -> Flow[T]:
     max_turns = cfg.max_tool_turns if cfg.max_tool_turns is not None else 10
     request = p.request
     messages = request.messages
+    # What a conversation keeps of the call: its prompt, tool turns and final reply; not
+    # the re-asks, format corrections or the finalize request.
+    kept = messages[-1:]
     usage: Usage | None = None  # summed over the model calls so far
     thoughts: list[str] = []  # the reasoning of each model call that returned some
     http_attempts = 0
@@ -146,18 +149,16 @@ def steps(p: Plan[T]) -> Flow[T]:
                 call = ToolCall(f"react_{tool_turns}", step.name, step.arguments)
                 results, new = yield RunTools((call,))
                 traces.extend(new)
-                messages = _turn(
-                    messages, response.message(), Message.user(observation(results[0].text))
-                )
+                reply, answer = response.message(), Message.user(observation(results[0].text))
+                messages, kept = _turn(messages, reply, answer), _turn(kept, reply, answer)
                 continue
             text = step.text
         elif tools_active and response.tool_calls:
             limit(response)
             results, new = yield RunTools(response.tool_calls)
             traces.extend(new)
-            messages = _turn(
-                messages, response.message(), Message("user", tuple[ToolResult, ...](results))
-            )
+            reply, answer = response.message(), Message("user", tuple[ToolResult, ...](results))
+            messages, kept = _turn(messages, reply, answer), _turn(kept, reply, answer)
             continue
 
         if (
@@ -206,6 +207,7 @@ def steps(p: Plan[T]) -> Flow[T]:
             duration_s=time.perf_counter() - started,
             request_id=response.request_id,
             messages=_turn(messages, response.message()),
+            turns=_turn(kept, response.message()),
             reasoning="\n\n".join(thoughts) or None,
             http_attempts=http_attempts,
             pricing=p.pricing,

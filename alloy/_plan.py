@@ -14,6 +14,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 from typing import Generic
+from typing import Protocol
 from typing import TypeVar
 
 from ._config import Config
@@ -42,9 +43,21 @@ from .backends._registry import split_options
 from .backends.base import Backend
 from .backends.base import Capabilities
 
-__all__ = ["Plan", "Wrapper", "plan", "select_backend"]
+__all__ = ["Plan", "Turn", "Wrapper", "plan", "select_backend"]
 
 T = TypeVar("T")
+
+
+class Turn(Protocol):
+    """A call made as the next turn of a conversation (``alloy._chat``)."""
+
+    def history_for(self, provider: str, model: str) -> tuple[Message, ...]:
+        """The earlier turns, as this backend and model may be sent them."""
+        ...
+
+    def commit(self, result: Any, provider: str, model: str) -> None:
+        """The call succeeded with ``result``: keep its turns."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +81,8 @@ class Plan(Generic[T]):
     """Whose list prices the call is charged at (``Result.pricing``); see ``_pricing``."""
     name: str | None = None
     """The command's qualified name, for observers (``None`` for ``alloy.ask``)."""
+    turn: Turn | None = None
+    """The conversation this call is a turn of, told of its result."""
 
 
 def select_backend(cfg: Config) -> tuple[Backend, str, str, Mapping[str, Any]]:
@@ -143,6 +158,7 @@ def plan(
     tools: ToolBox | None = None,
     *,
     name: str | None = None,
+    turn: Turn | None = None,
 ) -> Plan[T]:
     """Resolve settings into a ``Plan``; raises before any network call if it cannot work.
 
@@ -160,7 +176,9 @@ def plan(
             _resolved.clear()  # configs made per call (``ask``) must not pile up
         _resolved[key] = found = (cfg, output, tools, forced, entry)
     backend, provider, caps, template, finalize, react, pricing = found[4]
-    if template.context is not None:
+    history = () if turn is None else turn.history_for(provider, template.model)
+    # In a conversation, the first turn carries the context: later ones send it as history.
+    if template.context is not None and not history:
         # The context's documents open the first user turn, every layer in order; the
         # encoders know where they end (``len(all_documents)``) to mark cache breakpoints.
         prompt = _with_context(template.context, prompt)
@@ -178,7 +196,7 @@ def plan(
             inline_limit=cfg.media_inline_limit,
             can_upload=find_uploader(backend) is not None,
         )
-    messages = (Message.user(prompt),)
+    messages = (*history, Message.user(prompt))
     if template.cache:
         routing = cache_key(name, template)
         template = replace(template, cache_key=routing)
@@ -198,6 +216,7 @@ def plan(
         uploads,
         pricing,
         None if name is None else name.removeprefix("command "),
+        turn,
     )
 
 

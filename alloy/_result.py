@@ -52,7 +52,10 @@ class Result(Generic[T]):
         duration_s: wall time of the whole command.
         request_id: the provider's id for the last request, when it sent one.
         messages: the transcript of the call: the prompt, every model turn (tool calls and
-            re-asks included) and the final reply, in order; the system prompt is not in it.
+            re-asks included) and the final reply, in order; the system prompt is not in it
+            (in a ``Conversation``, the earlier turns it was sent come first).
+        turns: what a ``Conversation`` keeps of the call: the prompt, the tool turns and
+            the final reply, without re-asks, format corrections or the finalize request.
         reasoning: the reasoning (thinking) text the provider returned, joined over every
             model call of the command (tool turns and re-asks included) by blank lines, or
             None. Ask for it with ``show_reasoning=True`` where the provider returns it only
@@ -77,6 +80,7 @@ class Result(Generic[T]):
     http_attempts: int = 0
     finish: NormalFinish | None = None
     pricing: str | None = None
+    turns: tuple[Message, ...] = ()
 
     @property
     def cost(self) -> Cost | None:

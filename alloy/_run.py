@@ -75,19 +75,25 @@ class Call:
     """The steps of one call, advanced by a driver: ``step`` is the current one, and
     ``result`` the call's ``Result`` once they end."""
 
-    __slots__ = ("_steps", "result", "step")
+    __slots__ = ("_plan", "_steps", "result", "step")
 
     def __init__(self, p: Plan[Any]):
         self._steps = steps(p)
+        self._plan = p
         self.step = next(self._steps)
         self.result: Result[Any] | None = None
 
     def send(self, outcome: Any) -> bool:
-        """Hand the current step its outcome; ``False`` once the call has its result."""
+        """Hand the current step its outcome; ``False`` once the call has its result (which
+        a conversation then keeps)."""
         try:
             self.step = self._steps.send(outcome)
         except StopIteration as done:
-            self.result = done.value
+            result: Result[Any] = done.value
+            p = self._plan
+            if p.turn is not None:
+                p.turn.commit(result, p.provider, p.request.model)
+            self.result = result
             return False
         return True
 

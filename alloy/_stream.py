@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
+from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
 from typing import Generic
@@ -156,17 +157,32 @@ class Stream(Generic[T]):
     ...     result = stream.result()
     """
 
-    def __init__(self, p: Plan[T]):
+    def __init__(self, p: Plan[T], on_end: Callable[[], object] | None = None):
         _check(p)
         self._plan = p
         self._wants = _Wants()
         self._call = Call(p)
         self._drive = drive(p, self._call, lambda: _Turn(p, self._wants))
         self._held: Event | None = None
+        self._on_end = on_end  # told once the stream has ended, however (a conversation)
 
     def _next_event(self) -> Event | None:
         held, self._held = self._held, None
-        return held if held is not None else next(self._drive, None)
+        if held is not None:
+            return held
+        try:
+            event = next(self._drive, None)
+        except BaseException:
+            self._ended()
+            raise
+        if event is None:
+            self._ended()
+        return event
+
+    def _ended(self) -> None:
+        end, self._on_end = self._on_end, None
+        if end is not None:
+            end()
 
     def reasoning(self) -> Iterator[str]:
         """The reasoning (thinking) text as it arrives, over every model call, until the
@@ -223,7 +239,10 @@ class Stream(Generic[T]):
 
     def close(self) -> None:
         """Stop reading and close the HTTP response."""
-        self._drive.close()
+        try:
+            self._drive.close()
+        finally:
+            self._ended()
 
     def __enter__(self) -> Stream[T]:
         return self
@@ -236,7 +255,7 @@ class AsyncStream(Generic[T]):
     """The async twin of ``Stream``: ``async for``, ``items()``, ``await result()``,
     ``await aclose()``, and ``async with``."""
 
-    def __init__(self, p: Plan[T] | Awaitable[Plan[T]]):
+    def __init__(self, p: Plan[T] | Awaitable[Plan[T]], on_end: Callable[[], object] | None = None):
         # An async command renders its prompt on the event loop, so its plan may still be
         # an awaitable here; it is resolved when the stream is first read.
         self._pending: Awaitable[Plan[T]] | None = None
@@ -249,6 +268,12 @@ class AsyncStream(Generic[T]):
         self._drive = self._run()
         self._call: Call | None = None
         self._held: Event | None = None
+        self._on_end = on_end
+
+    def _ended(self) -> None:
+        end, self._on_end = self._on_end, None
+        if end is not None:
+            end()
 
     async def _resolve(self) -> Plan[T]:
         if self._pending is not None:
@@ -258,14 +283,17 @@ class AsyncStream(Generic[T]):
         return self._plan
 
     async def _run(self) -> AsyncGenerator[Event, None]:
-        p = await self._resolve()
-        self._call = call = Call(p)
-        events = adrive(p, call, lambda: _Turn(p, self._wants))
         try:
-            async for event in events:
-                yield event
+            p = await self._resolve()
+            self._call = call = Call(p)
+            events = adrive(p, call, lambda: _Turn(p, self._wants))
+            try:
+                async for event in events:
+                    yield event
+            finally:
+                await events.aclose()
         finally:
-            await events.aclose()
+            self._ended()
 
     async def _events(self) -> AsyncIterator[Event]:
         """The events left: first the one ``reasoning()`` stopped at, if any."""
@@ -324,11 +352,14 @@ class AsyncStream(Generic[T]):
 
     async def aclose(self) -> None:
         """Stop reading and close the HTTP response."""
-        await self._drive.aclose()
-        pending, self._pending = self._pending, None
-        close = getattr(pending, "close", None)
-        if close is not None:
-            close()  # a plan coroutine never awaited: close it so it does not warn
+        try:
+            await self._drive.aclose()
+            pending, self._pending = self._pending, None
+            close = getattr(pending, "close", None)
+            if close is not None:
+                close()  # a plan coroutine never awaited: close it so it does not warn
+        finally:
+            self._ended()
 
     async def __aenter__(self) -> AsyncStream[T]:
         return self

@@ -156,6 +156,8 @@ PAGE_BACKENDS: dict[str, Callable[[], Backend | None]] = {
     "docs/writing-a-backend.md": lambda: None,
     # Calls Gemini's cachedContents on the emulator.
     "docs/caching.md": lambda: None,
+    # Scripts its replies per test.
+    "docs/conversations.md": lambda: None,
 }
 
 

@@ -27,6 +27,7 @@ from alloy.testing.emulator import Reply
 from alloy.testing.emulator import Scenario
 from alloy.testing.emulator import ToolCall
 from alloy.testing.emulator import load_recording
+from tests.e2e.wires import SIGNED
 from tests.recorded import recorded
 
 MODES = ["sync", "async", "stream", "astream"]
@@ -100,14 +101,6 @@ def test_async_stream_reasoning_comes_before_the_answer(
 
     thought, rest, result = asyncio.run(read())
     assert (thought, rest, result.reasoning) == ("Thinking it over.", "The answer.", thought)
-
-
-# The three providers whose reasoning is signed, and the settings that make them reason.
-SIGNED = {
-    "anthropic": ("anthropic:claude-sonnet-4-6", {"reasoning_effort": "high"}),
-    "gemini": ("gemini:gemini-3-flash-preview", {"show_reasoning": True}),
-    "openai": ("openai:gpt-5-mini", {"provider_options": {"openai": {"store": False}}}),
-}
 
 
 @pytest.mark.parametrize("mode", MODES)

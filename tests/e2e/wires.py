@@ -142,3 +142,11 @@ WIRES: dict[str, Wire] = {
         },
     ),
 }
+
+
+# The providers whose reasoning is signed, and a model and settings that make each reason.
+SIGNED = {
+    "anthropic": ("anthropic:claude-sonnet-4-6", {"reasoning_effort": "high"}),
+    "gemini": ("gemini:gemini-3-flash-preview", {"show_reasoning": True}),
+    "openai": ("openai:gpt-5-mini", {"provider_options": {"openai": {"store": False}}}),
+}

@@ -18,6 +18,7 @@ from typing_extensions import assert_type
 from alloy import AsyncCommand
 from alloy import AsyncStream
 from alloy import Command
+from alloy import Conversation
 from alloy import Cost
 from alloy import MapResult
 from alloy import Outcome
@@ -27,6 +28,7 @@ from alloy import Tool
 from alloy import ask
 from alloy import command
 from alloy import tool
+from alloy.backends import Message
 
 
 @dataclass
@@ -257,10 +259,15 @@ def check_map() -> None:
         assert_type(outcome, Outcome[Invoice])
     assert_type(extract_invoice.starmap([("a",)]), MapResult[Invoice])
     assert_type(extract_async.map(["a"]), MapResult[Invoice])
+    for outcome in extract_async.imap(["a"]):
+        assert_type(outcome, Outcome[Invoice])
+    assert_type(extract_async.starmap([("a",)]), MapResult[Invoice])
 
 
 async def check_amap() -> None:
     assert_type(await extract_invoice.amap(["a"]), MapResult[Invoice])
+    assert_type(await extract_invoice.astarmap([("a",)]), MapResult[Invoice])
+    assert_type(await extract_async.astarmap([{"text": "a"}]), MapResult[Invoice])
     assert_type(await extract_async.amap(["a"]), MapResult[Invoice])
     async for outcome in extract_invoice.aimap(["a"]):
         assert_type(outcome, Outcome[Invoice])
@@ -271,3 +278,25 @@ async def check_amap() -> None:
 def check_ask_map() -> None:
     assert_type(ask.map(["a"]), MapResult[str])
     assert_type(ask.map(["a"], output=Invoice), MapResult[Invoice])
+
+
+def check_conversation() -> None:
+    chat = Conversation(model="fake:demo", system="Be brief.", temperature=0)
+    assert_type(chat.say("hi"), str)
+    assert_type(chat.ask("n?", output=int), int)
+    assert_type(chat.run(extract_invoice, "x"), Result[Invoice])
+    assert_type(chat.stream("hi"), Stream[str])
+    assert_type(chat.stream(extract_invoice, "x"), Stream[Invoice])
+    assert_type(chat.history, tuple[Message, ...])
+    assert_type(chat.fork(), Conversation)
+    assert_type(Conversation.from_json(chat.to_json()), Conversation)
+
+
+async def check_conversation_async() -> None:
+    chat = Conversation()
+    assert_type(await chat.say_async("hi"), str)
+    assert_type(await chat.ask_async("n?", output=Invoice), Invoice)
+    assert_type(await chat.run_async(extract_async, "x"), Result[Invoice])
+    assert_type(await chat.run_async(extract_invoice, "x"), Result[Invoice])
+    assert_type(chat.stream_async("hi"), AsyncStream[str])
+    assert_type(chat.stream_async(extract_async, "x"), AsyncStream[Invoice])
