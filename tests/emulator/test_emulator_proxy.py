@@ -151,7 +151,8 @@ def test_credentials_never_reach_the_file(scenario: Scenario, tmp_path: Path) ->
             headers={"content-type": "application/json", "x-trace": f"opaque {query_key}"}
             | credentials,
         )
-        with urllib.request.urlopen(request, timeout=10) as response:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=10) as response:
             assert response.headers["set-cookie"] == cookie
             assert json.loads(response.read())["echo"] == KEY
 
