@@ -148,6 +148,27 @@ def test_a_body_that_is_not_utf8_round_trips(scenario: Scenario, tmp_path: Path)
         assert _get(fresh.base_url("openai") + "/chat/completions") == data
 
 
+def test_a_request_nested_too_deep_is_relayed_and_recorded_by_digest(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    scenario.enqueue(Reply(text="flat"))
+    deep = b"[" * 100_000 + b"]" * 100_000
+    file = tmp_path / "deep.json"
+    with Emulator(proxy_to=f"{scenario.url}/openai", record=file) as proxy:
+        request = urllib.request.Request(
+            proxy.base_url("openai") + "/chat/completions",
+            data=deep,
+            headers={"content-type": "application/json"},
+        )
+        with _OPENER.open(request, timeout=10) as response:
+            assert json.loads(response.read())["choices"][0]["message"]["content"] == "flat"
+    assert scenario.requests[0].body == deep
+    [interaction] = load_recording(file).interactions
+    assert interaction.request_body is None
+    raw = json.loads(file.read_text(encoding="utf-8"))["interactions"][0]["request"]
+    assert raw["body_summary"].startswith("<200000 bytes sha256=")
+
+
 @pytest.mark.parametrize("framing", ["chunked", "to-the-end"])
 def test_each_piece_reaches_the_client_before_the_next_is_sent(
     framing: str, tmp_path: Path

@@ -247,7 +247,7 @@ def _parse_json(body: bytes) -> Any:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # a body nested too deep is no JSON to the emulator
         return None
 
 

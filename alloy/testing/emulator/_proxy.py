@@ -152,7 +152,7 @@ class Proxy:
         try:
             await self.recorder.add(slot, captured)
         except OSError as exc:  # the exchange itself went well: relay it all the same
-            _LOG.error("emulator proxy: cannot write %s: %s", self.recorder.path, exc)
+            _LOG.error("emulator proxy: cannot record to %s: %s", self.recorder.path, exc)
 
 
 def target_path(raw_path: str, path: str, api_path: str) -> str:

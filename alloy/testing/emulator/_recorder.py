@@ -86,7 +86,7 @@ def interaction_json(captured: Captured) -> dict[str, Any]:
     request_body = secrets.mask(captured.request_body)
     request["body"] = _parsed(request_body)
     if request["body"] is None and request_body:
-        # Not JSON (an upload): only its size and digest, as the request log shows it.
+        # Not JSON (an upload, say): only its size and digest, as the request log shows it.
         request["body_summary"] = body_summary(request_body)
     pieces = mask_pieces(captured.pieces, secrets)
     body = b"".join(pieces)
@@ -184,12 +184,15 @@ class Recorder:
 
 
 def _parsed(body: bytes) -> Any:
+    """The body as JSON, or None: not JSON, or nested too deep to be written back out."""
     if not body:
         return None
     try:
-        return json.loads(body)
+        value = json.loads(body)
+        json.dumps(value, indent=2)
     except (ValueError, RecursionError):
         return None
+    return value
 
 
 def _replace(path: Path, data: bytes) -> None:

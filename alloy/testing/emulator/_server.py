@@ -50,7 +50,8 @@ class Emulator(Scenario):
     nothing itself: every request is forwarded there, below the same prefixes (``base_url``
     works as usual), and the answer relayed as it arrives; ``requests`` still logs them.
     With ``record`` too, each exchange is written to that file, credentials left out, in
-    the format ``load_recording`` reads; the file is complete after every exchange. The
+    the format ``load_recording`` reads; ``start()`` writes it empty (replacing any file
+    there), and it is complete again after every exchange. The
     upstream gets ``upstream_timeout`` seconds to connect, to answer, and between two reads
     of its answer.
     """
