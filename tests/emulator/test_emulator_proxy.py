@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import openai
 import pytest
 from openai import OpenAI
 
@@ -214,6 +215,29 @@ def test_a_stream_the_client_leaves_is_recorded_as_far_as_it_came(
     events = events_of("openai", interaction.body_bytes)
     assert 3 <= len(events) < len(LONG) // 4
     assert b"[DONE]" not in interaction.body_bytes
+
+
+def test_stopping_the_proxy_mid_stream_keeps_what_came(scenario: Scenario, tmp_path: Path) -> None:
+    """As on SIGTERM: the stream in flight is cut, and recorded as far as it came."""
+    scenario.enqueue(Reply(text=LONG, chunk_chars=4, chunk_delay=0.1))
+    file = tmp_path / "stopped.json"
+    proxy = Emulator(proxy_to=f"{scenario.url}/openai", record=file).start()
+    try:
+        with OpenAI(base_url=proxy.base_url("openai"), api_key=KEY, max_retries=0) as client:
+            stream = client.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+            events = iter(stream)
+            first = [next(events) for _ in range(2)]
+            proxy.stop()
+            with pytest.raises(openai.APIConnectionError):
+                list(events)
+    finally:
+        proxy.stop()
+    assert first[1].choices[0].delta.content == LONG[:4]
+    [interaction] = load_recording(file).interactions
+    assert 2 <= len(events_of("openai", interaction.body_bytes)) < len(LONG) // 4
+    assert KEY not in file.read_text(encoding="utf-8")
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

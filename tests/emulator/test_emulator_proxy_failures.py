@@ -131,6 +131,26 @@ def test_an_error_answer_is_relayed_recorded_and_replayed(
         assert caught.response.headers["retry-after"] == "7"
 
 
+def test_a_recording_that_cannot_be_written_does_not_break_the_exchange(
+    scenario: Scenario, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    scenario.enqueue(Reply(text="still answered"))
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    file = folder / "r.json"
+    with Emulator(proxy_to=f"{scenario.url}/openai", record=file) as proxy:
+        assert load_recording(file).interactions == ()
+        file.unlink()
+        folder.rmdir()
+        with _client(proxy.base_url("openai")) as client:
+            completion = client.chat.completions.create(model="m", messages=MESSAGES)
+        assert completion.choices[0].message.content == "still answered"
+        assert [r.status for r in proxy.requests] == [200]
+        with pytest.raises(FileNotFoundError):
+            proxy.stop()
+    assert f"emulator proxy: cannot record to {file}" in caplog.text
+
+
 def test_a_body_that_is_not_utf8_round_trips(scenario: Scenario, tmp_path: Path) -> None:
     data = bytes(range(256)) * 3
     headers = {"content-type": "application/octet-stream"}

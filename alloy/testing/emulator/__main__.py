@@ -93,7 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         while not done.wait(0.5):
             pass
     finally:
-        emulator.stop()
+        try:
+            emulator.stop()
+        except OSError as exc:  # the last write of a recording
+            sys.stderr.write(f"python -m alloy.testing.emulator: {exc}\n")
+            return 1
     return 0
 
 

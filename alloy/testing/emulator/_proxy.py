@@ -121,7 +121,8 @@ class Proxy:
                 return
             if piece is None:
                 break
-            pieces.append(piece)
+            if self.recorder is not None:
+                pieces.append(piece)
             if response.finished:
                 # The client holds the whole answer with this piece: record it first, so
                 # that once a call returns, its exchange is in the file.
