@@ -27,7 +27,10 @@ echo the signed reasoning as the real APIs require, and ``Scenario.set_prompt_ca
 repeated prompt prefixes as cached.
 
 Run ``python -m alloy.testing.emulator`` to serve out of process, and script that server with
-``RemoteEmulator``.
+``RemoteEmulator``. ``Emulator(proxy_to=URL, record=FILE)`` (``--proxy-to URL --record FILE``)
+forwards every request to a real provider instead, relaying its answers as they arrive, and
+writes each exchange to a recording, credentials left out and chunk boundaries kept, which
+``replay`` (``--replay FILE``) serves back to the SDKs chunk for chunk.
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ from ._items import Fault
 from ._items import Reply
 from ._items import Verbatim
 from ._limits import too_large
+from ._proxy import Outgoing
+from ._proxy import Proxy
+from ._proxy import target_path
 from ._record import RecordedRequest
 from ._record import form_of
 from ._record import masked
@@ -49,10 +52,12 @@ _MALFORMED_BODY = b'{"id": "chatcmpl-broken", "object": "chat.completion", "choi
 
 
 class EmulatorApp:
-    """ASGI 3 app; one instance per server, holding the scenario registry."""
+    """ASGI 3 app; one instance per server, holding the scenario registry. With a ``proxy``
+    every request (the control plane aside) is forwarded instead of answered."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, proxy: Proxy | None = None) -> None:
         self.registry = registry
+        self.proxy = proxy
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Future[None] | None = None
         self._closing = False
@@ -94,14 +99,14 @@ class EmulatorApp:
         if body is None:
             return
         name, rest = split_scenario(path)
-        route = parse_route(rest)
+        route = asked = parse_route(rest)
         try:
             state = self.registry.get(name)
         except ValueError:
             state, route = self.registry.default, parse_route("/_invalid_scenario")
-        headers, query, digests = masked(
-            _headers(scope), bytes(scope.get("query_string", b"")).decode("latin-1")
-        )
+        raw_headers = _header_pairs(scope)
+        raw_query = bytes(scope.get("query_string", b"")).decode("latin-1")
+        headers, query, digests = masked(_joined(raw_headers), raw_query)
         # An uploaded file stays bytes, even a JSON one: it is not the request's JSON.
         data = None if carries_file(headers) else _parse_json(body)
         retry = headers.get("x-stainless-retry-count", "")
@@ -123,7 +128,21 @@ class EmulatorApp:
         exchange = Exchange(receive, send, record, self._stop_future())
         self.registry.arrive(state, record)
         try:
-            await self._serve(state, route, exchange)
+            if self.proxy is None:
+                await self._serve(state, route, exchange)
+            else:
+                raw_path = bytes(scope.get("raw_path") or path.encode()).decode("latin-1")
+                outgoing = Outgoing(
+                    method=record.method,
+                    target=target_path(raw_path, path, asked.api_path),
+                    path=asked.api_path,
+                    query=raw_query,
+                    headers=raw_headers,
+                    body=body,
+                    provider="ollama" if asked.api == "ollama" else _model_call(asked),
+                    stream=record.stream,
+                )
+                await self.proxy.forward(exchange, outgoing, WIRES[asked.envelope])
         finally:
             exchange.finish()
             self.registry.depart(state)
@@ -171,7 +190,7 @@ class EmulatorApp:
             return
         record.item = item
         if isinstance(item, Verbatim):
-            await exchange.respond(item.status, item.headers.items(), item.body_bytes)
+            await _send_verbatim(exchange, item)
         elif isinstance(item, Fault):
             await _send_fault(exchange, wire, item)
         else:
@@ -228,7 +247,7 @@ def _parse_json(body: bytes) -> Any:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # a body nested too deep is no JSON to the emulator
         return None
 
 
@@ -236,13 +255,39 @@ def _as_object(data: Any) -> Mapping[str, Any]:
     return cast("Mapping[str, Any]", data) if isinstance(data, Mapping) else {}
 
 
-def _headers(scope: Scope) -> dict[str, str]:
+def _header_pairs(scope: Scope) -> list[tuple[str, str]]:
+    """The request headers as sent, in order, names in lower case."""
+    return [
+        (bytes(name).decode("latin-1").lower(), bytes(value).decode("latin-1"))
+        for name, value in scope.get("headers", [])
+    ]
+
+
+def _joined(pairs: list[tuple[str, str]]) -> dict[str, str]:
     headers: dict[str, str] = {}
-    for raw_name, raw_value in scope.get("headers", []):
-        name = bytes(raw_name).decode("latin-1").lower()
-        value = bytes(raw_value).decode("latin-1")
+    for name, value in pairs:
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
+
+
+def _model_call(route: Route) -> str:
+    """The wire format of a model call, ``""`` for any other endpoint."""
+    return route.provider if route.generates else ""
+
+
+async def _send_verbatim(exchange: Exchange, item: Verbatim) -> None:
+    """A recorded answer: whole, or in its recorded chunks, each flushed on its own."""
+    if item.chunk_sizes is None:
+        await exchange.respond(item.status, item.headers.items(), item.body_bytes)
+        return
+    await exchange.start(item.status, item.headers.items())
+    exchange.watch()
+    for piece in item.chunks():
+        if exchange.gone:
+            await exchange.abandon()
+            return
+        await exchange.body(piece, more=True)
+    await exchange.body(b"", more=False)
 
 
 async def _send_error(exchange: Exchange, wire: WireFormat, status: int, message: str) -> None:

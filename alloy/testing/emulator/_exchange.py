@@ -13,10 +13,13 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import MutableMapping
 from typing import Any
+from typing import TypeVar
 
 from ._record import RecordedRequest
 
-__all__ = ["DeliberateAbort", "Exchange", "Receive", "Scope", "Send", "quiet_uvicorn"]
+__all__ = ["DeliberateAbort", "Exchange", "Gone", "Receive", "Scope", "Send", "quiet_uvicorn"]
+
+T = TypeVar("T")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -26,6 +29,10 @@ Send = Callable[[Message], Awaitable[None]]
 
 class DeliberateAbort(Exception):
     """Raised to make uvicorn drop a connection when the RST trick is unavailable."""
+
+
+class Gone(Exception):
+    """The client left, or the server is stopping, before an awaited step finished."""
 
 
 class _QuietFaults(logging.Filter):
@@ -45,6 +52,12 @@ def quiet_uvicorn() -> None:
     logger = logging.getLogger("uvicorn.error")
     if _FILTER not in logger.filters:
         logger.addFilter(_FILTER)
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    """Retrieve a cancelled step's outcome, so asyncio does not log it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 def encode_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
@@ -101,6 +114,18 @@ class Exchange:
         waiters: set[asyncio.Future[Any]] = {self.watch(), self._stopping}
         done, _ = await asyncio.wait(waiters, timeout=seconds)
         return not done
+
+    async def until_gone(self, awaitable: Awaitable[T]) -> T:
+        """The result of ``awaitable``, unless the client leaves or the server stops first:
+        then it is cancelled and ``Gone`` raised (a result that is ready wins)."""
+        task = asyncio.ensure_future(awaitable)
+        waiters: set[asyncio.Future[Any]] = {task, self.watch(), self._stopping}
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            return task.result()
+        task.cancel()
+        task.add_done_callback(_consume)
+        raise Gone
 
     async def wait_gone(self) -> None:
         """Block until the client leaves or the server stops."""

@@ -172,6 +172,11 @@ class Verbatim:
     When ``method``/``path`` are set the request must match them, ignoring the query string
     and the API version segment (``/v1beta/…`` matches ``/v1/…``); otherwise any request
     takes it.
+
+    ``chunk_sizes`` (byte counts adding up to the body's length) sends the body as that many
+    HTTP chunks, each flushed on its own, with no ``content-length``: the chunk boundaries a
+    proxy recording kept. None sends it whole, with a ``content-length``. A ``str`` body that
+    holds surrogate escapes (a non-UTF-8 recording) goes out as the bytes they stand for.
     """
 
     status: int = 200
@@ -179,11 +184,39 @@ class Verbatim:
     body: str | bytes = b""
     method: str | None = None
     path: str | None = None
+    chunk_sizes: Sequence[int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.chunk_sizes is None:
+            return
+        # Typed as ints, but control-plane JSON may send anything.
+        sizes = tuple(self.chunk_sizes)
+        valid = all(type(n) is int and n > 0 for n in sizes)
+        if not valid or sum(sizes) != len(self.body_bytes):
+            raise ValueError(
+                f"chunk_sizes must be positive byte counts adding up to the body's "
+                f"{len(self.body_bytes)} bytes, not {list(sizes)!r}"
+            )
+        object.__setattr__(self, "chunk_sizes", sizes)
 
     @property
     def body_bytes(self) -> bytes:
         """The body as sent."""
-        return self.body.encode() if isinstance(self.body, str) else self.body
+        if isinstance(self.body, str):
+            return self.body.encode("utf-8", "surrogateescape")
+        return self.body
+
+    def chunks(self) -> list[bytes]:
+        """The body cut at ``chunk_sizes`` (one piece when it is None)."""
+        body = self.body_bytes
+        if self.chunk_sizes is None:
+            return [body]
+        pieces: list[bytes] = []
+        start = 0
+        for size in self.chunk_sizes:
+            pieces.append(body[start : start + size])
+            start += size
+        return pieces
 
 
 Item = Reply | Fault | Verbatim
@@ -218,14 +251,19 @@ def item_to_json(item: Item) -> dict[str, Any]:
         data.update({name: getattr(item, name) for name in Fault.__dataclass_fields__})
         data["headers"] = dict(item.headers)
         return data
-    body = item.body if isinstance(item.body, str) else item.body.decode("utf-8", "replace")
+    raw = item.body_bytes
+    try:
+        body: dict[str, str] = {"body": raw.decode("utf-8")}
+    except UnicodeDecodeError:
+        body = {"body_base64": base64.b64encode(raw).decode("ascii")}
     return {
         "kind": "verbatim",
         "status": item.status,
         "headers": dict(item.headers),
-        "body": body,
+        **body,
         "method": item.method,
         "path": item.path,
+        "chunk_sizes": None if item.chunk_sizes is None else list(item.chunk_sizes),
     }
 
 
@@ -240,5 +278,8 @@ def item_from_json(data: Mapping[str, Any]) -> Item:
     if kind == "fault":
         return Fault(**fields)
     if kind == "verbatim":
+        encoded = fields.pop("body_base64", None)
+        if encoded is not None:
+            fields["body"] = base64.b64decode(str(encoded), validate=True)
         return Verbatim(**fields)
     raise ValueError(f"unknown item kind {kind!r} (expected reply, fault or verbatim)")

@@ -193,9 +193,21 @@ def request_from_json(data: Mapping[str, Any]) -> RecordedRequest:
     )
 
 
+# Framing and the date are the replaying server's own, whatever the recorded server sent.
+_SERVERS_OWN = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "date"}
+)
+
+
 @dataclass(frozen=True)
 class Interaction:
-    """One recorded request/response pair."""
+    """One recorded request/response pair.
+
+    ``body`` is the response body as text; a body that was not UTF-8 (recorded as
+    ``body_base64``) holds surrogate escapes, and ``body_bytes`` gives its bytes back.
+    ``chunk_sizes`` are the byte counts of the chunks the body arrived in, when the
+    recording kept them (a proxy recording of a chunked answer), else None.
+    """
 
     method: str
     path: str
@@ -204,16 +216,26 @@ class Interaction:
     status: int
     headers: Mapping[str, str]
     body: str
+    chunk_sizes: tuple[int, ...] | None = None
+
+    @property
+    def body_bytes(self) -> bytes:
+        """The response body as it was received."""
+        return self.body.encode("utf-8", "surrogateescape")
 
     def item(self) -> Verbatim:
-        """The response as a script item bound to this request's method and path."""
-        content_type = self.headers.get("content-type", "application/json")
+        """The response as a script item bound to this request's method and path: its
+        status, its headers (but framing and ``date``; ``content-type`` defaults to JSON),
+        its body, in its recorded chunks when there are any."""
+        headers = {k: v for k, v in self.headers.items() if k not in _SERVERS_OWN}
+        headers.setdefault("content-type", "application/json")
         return Verbatim(
             status=self.status,
-            headers={"content-type": content_type},
+            headers=headers,
             body=self.body,
             method=self.method,
             path=self.path,
+            chunk_sizes=self.chunk_sizes,
         )
 
 
@@ -241,21 +263,13 @@ class Recording:
 
 
 def load_recording(path: str | Path) -> Recording:
-    """Read one recording file."""
+    """Read one recording file: the corpus format of ``shared/recorded/README.md``, where a
+    response may also carry ``body_base64`` (instead of ``body``) and ``chunk_sizes``, as
+    the emulator's proxy writes them. A malformed file raises ``ValueError``, ``KeyError``
+    or ``TypeError``."""
     file = Path(path)
     data = json.loads(file.read_text(encoding="utf-8"))
-    interactions = tuple(
-        Interaction(
-            method=str(raw["request"]["method"]).upper(),
-            path=str(raw["request"]["path"]),
-            request_headers=dict(raw["request"].get("headers") or {}),
-            request_body=raw["request"].get("body"),
-            status=int(raw["response"]["status"]),
-            headers={str(k).lower(): str(v) for k, v in raw["response"]["headers"].items()},
-            body=str(raw["response"]["body"]),
-        )
-        for raw in data["interactions"]
-    )
+    interactions = tuple(_interaction(raw) for raw in data["interactions"])
     return Recording(
         provider=str(data["provider"]),
         scenario=str(data["scenario"]),
@@ -266,3 +280,29 @@ def load_recording(path: str | Path) -> Recording:
         source=dict(data.get("source") or {}),
         path=file,
     )
+
+
+def _interaction(raw: Mapping[str, Any]) -> Interaction:
+    request, response = raw["request"], raw["response"]
+    encoded = response.get("body_base64")
+    if encoded is not None:
+        try:
+            data = base64.b64decode(str(encoded), validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"body_base64 is not base64: {exc}") from None
+        body = data.decode("utf-8", "surrogateescape")
+    else:
+        body = str(response["body"])
+    sizes = response.get("chunk_sizes")
+    interaction = Interaction(
+        method=str(request["method"]).upper(),
+        path=str(request["path"]),
+        request_headers=dict(request.get("headers") or {}),
+        request_body=request.get("body"),
+        status=int(response["status"]),
+        headers={str(k).lower(): str(v) for k, v in response["headers"].items()},
+        body=body,
+        chunk_sizes=None if sizes is None else tuple(int(n) for n in sizes),
+    )
+    interaction.item()  # checks that the chunk sizes fit the body
+    return interaction

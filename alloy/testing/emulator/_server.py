@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -11,6 +12,7 @@ from typing import Any
 
 from ._app import EmulatorApp
 from ._exchange import quiet_uvicorn
+from ._proxy import Proxy
 from ._routing import valid_scenario_name
 from ._scenario import Scenario
 from ._state import Registry
@@ -43,11 +45,34 @@ class Emulator(Scenario):
     scenario (served without a path prefix); ``scenario()`` makes isolated ones. With
     ``strict=True`` an empty queue answers 400 "emulator: no scripted reply left" instead of
     ``Reply(text="ok")``. The ASGI app is available as ``app`` for zero-socket use.
+
+    With ``proxy_to`` (a provider's base URL, such as ``https://api.openai.com``) it answers
+    nothing itself: every request is forwarded there, below the same prefixes (``base_url``
+    works as usual), and the answer relayed as it arrives; ``requests`` still logs them.
+    With ``record`` too, each exchange is written to that file, credentials left out, in
+    the format ``load_recording`` reads; ``start()`` writes it empty (replacing any file
+    there), and it is complete again after every exchange. The
+    upstream gets ``upstream_timeout`` seconds to connect, to answer, and between two reads
+    of its answer.
     """
 
-    def __init__(self, strict: bool = False, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        strict: bool = False,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        proxy_to: str | None = None,
+        record: str | os.PathLike[str] | None = None,
+        upstream_timeout: float = 600.0,
+    ) -> None:
+        if record is not None and proxy_to is None:
+            raise ValueError("record= needs proxy_to=: only a proxy has traffic to record")
         self._registry = Registry(strict)
-        self.app = EmulatorApp(self._registry)
+        self._proxy = (
+            None if proxy_to is None else Proxy(proxy_to, timeout=upstream_timeout, record=record)
+        )
+        self.app = EmulatorApp(self._registry, self._proxy)
         super().__init__(self._registry.default, self._root_url, "")
         self._host = host
         self._port = port
@@ -79,6 +104,9 @@ class Emulator(Scenario):
             raise RuntimeError("the emulator is already running")
         uvicorn = _uvicorn()
         quiet_uvicorn()
+        recorder = self._proxy.recorder if self._proxy is not None else None
+        if recorder is not None:
+            recorder.start()
         self.app.reopen()
         # IPPROTO_TCP, not 0: asyncio enables TCP_NODELAY on accepted connections only when
         # the listening socket says so, and without it every small response waits ~40 ms for
@@ -107,6 +135,8 @@ class Emulator(Scenario):
             timeout_keep_alive=120,
             timeout_graceful_shutdown=2,
             server_header=False,
+            # A proxy relays the upstream's own date.
+            date_header=self._proxy is None,
             proxy_headers=False,
         )
         server = uvicorn.Server(config)
@@ -149,6 +179,8 @@ class Emulator(Scenario):
             sock.close()
         self._thread = self._server = self._socket = None
         self._address = None
+        if self._proxy is not None and self._proxy.recorder is not None:
+            self._proxy.recorder.write()
 
     def __enter__(self) -> Emulator:
         return self.start()
