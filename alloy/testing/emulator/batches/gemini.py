@@ -209,14 +209,14 @@ def _create(
             return error(400, "batch.input_config.requests.requests must not be empty.")
         lines, metadata = list[BatchLine](), list[Any]()
         for index, raw in enumerate(cast("Sequence[Any]", entries)):
-            request, meta = _get(raw, "request"), _get(raw, "metadata")
-            if not isinstance(request, Mapping):
+            asked, meta = _get(raw, "request"), _get(raw, "metadata")
+            if not isinstance(asked, Mapping):
                 return error(
                     400, f"batch.input_config.requests.requests[{index}].request is required."
                 )
             key = _get(meta, "key")
             lines.append(
-                BatchLine(key if isinstance(key, str) else str(index), dict(mapping(request)))
+                BatchLine(key if isinstance(key, str) else str(index), dict(mapping(asked)))
             )
             metadata.append(meta)
     if len(lines) > limits.max_requests:
