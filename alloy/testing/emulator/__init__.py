@@ -18,7 +18,10 @@ and SSE) and Ollama ``/api/chat`` (JSON and NDJSON). The OpenAI, Anthropic and G
 APIs (Gemini's resumable uploads included) keep uploads in memory per scenario
 (``Scenario.files``), Gemini ``cachedContents`` expire on a clock tests move
 (``Scenario.advance_cache_clock``), and ``Scenario.set_limits(max_request_bytes=…)`` makes
-model calls over a size answer each provider's own "too large" error.
+model calls over a size answer each provider's own "too large" error. The OpenAI, Anthropic
+and Gemini batch APIs run batches on the scenario clock (``Scenario.advance``), answering
+each line with a scripted item rendered as a realtime call would be (``Scenario.batches``
+records what was submitted).
 
 A ``Reply`` also scripts reasoning (Anthropic thinking blocks with signatures, Responses
 reasoning items, Gemini thought parts and signatures, ``reasoning_content``, Ollama
@@ -47,9 +50,12 @@ from ._record import load_recording
 from ._remote import RemoteEmulator
 from ._scenario import Scenario
 from ._server import Emulator
+from .batches import BatchLine
+from .batches import SubmittedBatch
 from .files import StoredFile
 
 __all__ = [
+    "BatchLine",
     "Emulator",
     "Fault",
     "FormPart",
@@ -60,6 +66,7 @@ __all__ = [
     "Reply",
     "Scenario",
     "StoredFile",
+    "SubmittedBatch",
     "ToolCall",
     "Verbatim",
     "load_recording",

@@ -6,6 +6,7 @@ import asyncio
 import http
 import json
 import time
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -17,6 +18,7 @@ from ._exchange import Receive
 from ._exchange import Scope
 from ._exchange import Send
 from ._items import Fault
+from ._items import Item
 from ._items import Reply
 from ._items import Verbatim
 from ._limits import too_large
@@ -32,6 +34,8 @@ from ._routing import split_scenario
 from ._state import Mismatch
 from ._state import Registry
 from ._state import ScenarioState
+from .batches import BatchContext
+from .batches import serve as serve_batches
 from .files import FileRequest
 from .files import carries_file
 from .files import serve
@@ -158,6 +162,9 @@ class EmulatorApp:
         if api is not None or route.provider == "gemini-caches":
             await _send_files(state, route, exchange, wire, api)
             return
+        if route.batch_api is not None:
+            await _send_files(state, route, exchange, wire, route.batch_api, batches=True)
+            return
         limit = state.max_request_bytes
         if route.generates and limit is not None and len(record.body) > limit:
             await exchange.respond(*too_large(route, limit))
@@ -206,10 +213,16 @@ class EmulatorApp:
 
 
 async def _send_files(
-    state: ScenarioState, route: Route, exchange: Exchange, wire: WireFormat, api: str | None
+    state: ScenarioState,
+    route: Route,
+    exchange: Exchange,
+    wire: WireFormat,
+    api: str | None,
+    *,
+    batches: bool = False,
 ) -> None:
-    """Answer from the scenario's file store (``api`` None: its Gemini cached contents);
-    these calls never take scripted items."""
+    """Answer from the scenario's file store (``api`` None: its Gemini cached contents), or
+    from its batches; these calls never take scripted items (a batch's lines do)."""
     record = exchange.record
     prefix = record.path[: len(record.path) - len(route.api_path)]
     request = FileRequest(
@@ -223,11 +236,51 @@ async def _send_files(
         origin=f"http://{record.headers.get('host', '127.0.0.1')}{prefix}",
     )
     try:
-        answer = state.caches.handle(request) if api is None else serve(api, state.files, request)
+        if batches and api is not None:
+            context = BatchContext(state.batches, state.files, _taker(state))
+            answer = serve_batches(api, context, request)
+        elif api is None:
+            answer = state.caches.handle(request)
+        else:
+            answer = serve(api, state.files, request)
     except Exception as exc:  # noqa: BLE001 - a bad request must answer, not kill the server
-        await _send_error(exchange, wire, 500, f"emulator: cannot answer the Files API: {exc}")
+        what = "batch" if batches else "Files"
+        await _send_error(exchange, wire, 500, f"emulator: cannot answer the {what} API: {exc}")
         return
     await exchange.respond(answer.status, answer.headers, answer.body)
+
+
+def _taker(state: ScenarioState) -> Callable[[str, Any, str], Item | str]:
+    """How a batch line takes its item: as a realtime call with its body would, from the
+    queue or the default (which sees a ``RecordedRequest`` that is not in the log)."""
+
+    def take(provider: str, body: Any, api_path: str) -> Item | str:
+        record = RecordedRequest(
+            provider=provider,
+            scenario=state.name,
+            method="POST",
+            path=api_path,
+            query="",
+            headers={},
+            body=dumps(body).encode(),
+            json=body,
+            stream=False,
+            attempt=None,
+            arrived_at=time.monotonic(),
+        )
+        item = state.take(record, api_path)
+        if isinstance(item, Mismatch):
+            expected = f"{item.expected.method} {item.expected.path}"
+            return f"emulator: replay expected {expected}, got a batch line for {api_path}"
+        if item is None:
+            return (
+                f"emulator: no scripted reply left: the queue of scenario {state.name!r} is "
+                f"empty for a batch line to {api_path}. Enqueue a Reply or Fault for every "
+                "line, script_batch_item(key, ...), or give the scenario a set_default(...)"
+            )
+        return item
+
+    return take
 
 
 async def _read_body(receive: Receive) -> bytes | None:

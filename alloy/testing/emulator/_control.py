@@ -13,6 +13,13 @@ Endpoints (JSON in, JSON out; ``scenario`` null or absent means the default scen
 * ``POST /__emu__/cache_clock`` ``{"scenario", "seconds": number}``
 * ``POST /__emu__/expire_cached_contents`` ``{"scenario"}``
 * ``POST /__emu__/cache_minimum`` ``{"scenario", "tokens": int}``
+* ``POST /__emu__/advance`` ``{"scenario", "seconds": number}`` (the scenario clock)
+* ``POST /__emu__/batch_timing`` ``{"scenario", "validating"?, "running"?, "finalizing"?,
+  "cancel_lag"?, "expires_after"?}``
+* ``POST /__emu__/batch_limits`` ``{"scenario", "api", "max_requests", "max_bytes"}``
+* ``POST /__emu__/batch_item`` ``{"scenario", "key", "item": {…}}``
+* ``POST /__emu__/fail_batch`` ``{"scenario", "id": str | null, "message"}`` -> ``{"id"}``
+* ``GET /__emu__/batches?scenario=NAME`` -> list of submitted batches
 * ``GET /__emu__/files?scenario=NAME`` -> list of uploaded files (bytes as ``data_base64``)
 * ``GET /__emu__/cached_contents?scenario=NAME`` -> list of Gemini cached contents
 * ``GET /__emu__/stats?scenario=NAME`` -> in-flight gauges, queue length, size limit and
@@ -80,6 +87,8 @@ def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
             return 200, [request_to_json(request) for request in state.snapshot()]
         if action == "files":
             return 200, [file_to_json(file) for file in state.files.snapshot()]
+        if action == "batches":
+            return 200, [asdict(batch) for batch in state.batches.snapshot()]
         if action == "cached_contents":
             return 200, [asdict(cache) for cache in state.caches.snapshot()]
         if action == "stats":
@@ -132,9 +141,30 @@ def _dispatch(registry: Registry, scope: Scope, raw: bytes) -> tuple[int, Any]:
     if action == "prompt_cache":
         state.prompt_cache.set_hits(payload.get("hits"))
         return 200, {"ok": True}
-    if action == "cache_clock":
+    if action in ("advance", "cache_clock"):
         state.caches.advance(payload.get("seconds", 0))
         return 200, {"ok": True}
+    if action == "batch_timing":
+        timing = {k: v for k, v in payload.items() if k != "scenario" and v is not None}
+        state.batches.set_timing(**timing)
+        return 200, {"ok": True}
+    if action == "batch_limits":
+        api = payload.get("api")
+        if not isinstance(api, str):
+            raise _BadRequest("api must be openai, anthropic or gemini")
+        state.batches.set_limits(api, payload.get("max_requests"), payload.get("max_bytes"))
+        return 200, {"ok": True}
+    if action == "batch_item":
+        key = payload.get("key")
+        if not isinstance(key, str):
+            raise _BadRequest("key must be a string")
+        state.batches.script(key, item_from_json(_object(payload.get("item"))))
+        return 200, {"ok": True}
+    if action == "fail_batch":
+        batch_id, message = payload.get("id"), payload.get("message", "emulated failure")
+        if (batch_id is not None and not isinstance(batch_id, str)) or not isinstance(message, str):
+            raise _BadRequest("id must be a string or null and message a string")
+        return 200, {"id": state.batches.fail(batch_id, message)}
     if action == "expire_cached_contents":
         state.caches.expire_all()
         return 200, {"ok": True}

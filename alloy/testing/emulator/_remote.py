@@ -18,6 +18,8 @@ from ._record import request_from_json
 from ._routing import api_base_url
 from ._routing import sdk_env
 from ._routing import valid_scenario_name
+from .batches import SubmittedBatch
+from .batches import batch_from_json
 from .files import StoredFile
 from .files import file_from_json
 
@@ -101,6 +103,52 @@ class RemoteEmulator:
     def set_cache_minimum(self, tokens: int) -> None:
         """Refuse small Gemini caches (see ``Scenario.set_cache_minimum``)."""
         self._post("cache_minimum", {"tokens": tokens})
+
+    def advance(self, seconds: float) -> None:
+        """Move the scenario clock on (see ``Scenario.advance``)."""
+        self._post("advance", {"seconds": seconds})
+
+    def set_batch_timing(
+        self,
+        *,
+        validating: float | None = None,
+        running: float | None = None,
+        finalizing: float | None = None,
+        cancel_lag: float | None = None,
+        expires_after: float | None = None,
+    ) -> None:
+        """How long batch phases last (see ``Scenario.set_batch_timing``)."""
+        self._post(
+            "batch_timing",
+            {
+                "validating": validating,
+                "running": running,
+                "finalizing": finalizing,
+                "cancel_lag": cancel_lag,
+                "expires_after": expires_after,
+            },
+        )
+
+    def set_batch_limits(
+        self, api: str, *, max_requests: int | None = None, max_bytes: int | None = None
+    ) -> None:
+        """Patch a batch API's limits (see ``Scenario.set_batch_limits``)."""
+        self._post(
+            "batch_limits", {"api": api, "max_requests": max_requests, "max_bytes": max_bytes}
+        )
+
+    def script_batch_item(self, key: str, item: Item) -> None:
+        """Answer batch lines with this key (see ``Scenario.script_batch_item``)."""
+        self._post("batch_item", {"key": key, "item": item_to_json(item)})
+
+    def fail_batch(self, batch_id: str | None = None, message: str = "emulated failure") -> str:
+        """Fail a batch now (see ``Scenario.fail_batch``)."""
+        return str(self._post("fail_batch", {"id": batch_id, "message": message})["id"])
+
+    @property
+    def batches(self) -> list[SubmittedBatch]:
+        """The batches created so far (see ``Scenario.batches``)."""
+        return [batch_from_json(entry) for entry in self._get("batches")]
 
     @property
     def files(self) -> list[StoredFile]:

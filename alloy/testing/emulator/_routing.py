@@ -9,6 +9,7 @@ from typing import Any
 
 __all__ = [
     "APIS",
+    "BATCH_APIS",
     "DEFAULT_SCENARIO",
     "FILE_APIS",
     "Route",
@@ -45,11 +46,24 @@ _FILE_PATHS = {
     "anthropic": re.compile(r"/v1/files(?:/[^/]+(?:/content)?)?"),
     "gemini": re.compile(r"(?:/upload)?/v\d+[A-Za-z0-9]*/files(?:/[^/]+)?"),
 }
+BATCH_APIS = {
+    "openai": "openai-batches",
+    "anthropic": "anthropic-batches",
+    "gemini": "gemini-batches",
+}
+"""The batch API behind each API prefix, by its ``Route.provider`` name."""
+_BATCH_PATHS = {
+    "openai": re.compile(r"/v1/batches(?:/[^/]+(?:/cancel)?)?"),
+    "anthropic": re.compile(r"/v1/messages/batches(?:/[^/]+(?:/cancel|/results)?)?"),
+    "gemini": re.compile(
+        r"/v\d+[A-Za-z0-9]*/(?:batches(?:/[^/]+)?|models/[^/:]+:batchGenerateContent)"
+    ),
+}
 # Which providers each API prefix may reach; ollama also serves OpenAI-compatible chat.
 _ALLOWED = {
-    "openai": frozenset({"openai-chat", "openai-responses", "openai-files"}),
-    "anthropic": frozenset({"anthropic", "anthropic-files"}),
-    "gemini": frozenset({"gemini", "gemini-files", "gemini-caches"}),
+    "openai": frozenset({"openai-chat", "openai-responses", "openai-files", "openai-batches"}),
+    "anthropic": frozenset({"anthropic", "anthropic-files", "anthropic-batches"}),
+    "gemini": frozenset({"gemini", "gemini-files", "gemini-caches", "gemini-batches"}),
     "ollama": frozenset({"ollama", "openai-chat"}),
 }
 _GENERATE = frozenset({"openai-chat", "openai-responses", "anthropic", "gemini", "ollama"})
@@ -100,6 +114,11 @@ class Route:
         """The API (``openai``, ``anthropic``, ``gemini``) whose Files API this path is in."""
         return self.api if FILE_APIS.get(self.api) == self.provider else None
 
+    @property
+    def batch_api(self) -> str | None:
+        """The API (``openai``, ``anthropic``, ``gemini``) whose batch API this path is in."""
+        return self.api if BATCH_APIS.get(self.api) == self.provider else None
+
     def wants_stream(self, body: Mapping[str, Any]) -> bool:
         """Whether to stream: from the body flag, not from ``Accept`` (the SDKs always send
         ``application/json``), except for Gemini (the path) and Ollama (streams by default)."""
@@ -131,6 +150,9 @@ def parse_route(path: str) -> Route:
     files = _FILE_PATHS.get(api)
     if files is not None and files.fullmatch(rest):
         provider = FILE_APIS[api]
+    batches = _BATCH_PATHS.get(api)
+    if batches is not None and batches.fullmatch(rest):
+        provider = BATCH_APIS[api]
     if api and provider not in _ALLOWED[api]:
         provider = "unknown"
     if provider in _GENERATE:

@@ -12,6 +12,7 @@ from ._routing import api_base_url
 from ._routing import sdk_env
 from ._state import Default
 from ._state import ScenarioState
+from .batches import SubmittedBatch
 from .files import StoredFile
 
 __all__ = ["Scenario"]
@@ -118,6 +119,60 @@ class Scenario:
         small"; 0, the default, takes any size."""
         self._state.caches.set_minimum(tokens)
 
+    def advance(self, seconds: float) -> None:
+        """Move the scenario clock on by ``seconds``: batches change phase on it, and the
+        Gemini cached contents expire on it (the clock ``advance_cache_clock`` moves)."""
+        self._state.caches.advance(seconds)
+
+    def set_batch_timing(
+        self,
+        *,
+        validating: float | None = None,
+        running: float | None = None,
+        finalizing: float | None = None,
+        cancel_lag: float | None = None,
+        expires_after: float | None = None,
+    ) -> None:
+        """How long the phases of batches created from now on last, in clock seconds (the
+        ones not given keep theirs; the defaults are 0, 60, 0, 0 and 24 hours): validating,
+        then running (line ``i`` of ``n`` is answered ``running * (i + 1) / n`` seconds in),
+        then finalizing, then completed. A batch still running ``expires_after`` seconds
+        after its creation expires; a cancel takes ``cancel_lag`` seconds to end it."""
+        given = {
+            "validating": validating,
+            "running": running,
+            "finalizing": finalizing,
+            "cancel_lag": cancel_lag,
+            "expires_after": expires_after,
+        }
+        self._state.batches.set_timing(**{k: v for k, v in given.items() if v is not None})
+
+    def set_batch_limits(
+        self, api: str, *, max_requests: int | None = None, max_bytes: int | None = None
+    ) -> None:
+        """Patch one batch API's limits (``openai``, ``anthropic`` or ``gemini``; None is the
+        provider's own): OpenAI 50,000 requests and 200 MB of input file (over them the
+        batch fails validation), Anthropic 100,000 requests (400) and 256 MB (413), Gemini
+        20 MB of inline request (400; the file route has no limit here)."""
+        self._state.batches.set_limits(api, max_requests, max_bytes)
+
+    def script_batch_item(self, key: str, item: Item) -> None:
+        """Answer every batch line with this ``custom_id`` (Gemini: ``key``, or the inline
+        request's ``metadata["key"]``, else its index) with ``item``, ahead of the queue."""
+        self._state.batches.script(key, item)
+
+    def fail_batch(self, batch_id: str | None = None, message: str = "emulated failure") -> str:
+        """Fail a batch that has not ended (the newest one when no id is given) now, and
+        return its id: OpenAI ``failed`` with ``errors``, Anthropic ``ended`` with its
+        unfinished lines errored, Gemini ``BATCH_STATE_FAILED``."""
+        return self._state.batches.fail(batch_id, message)
+
+    @property
+    def batches(self) -> list[SubmittedBatch]:
+        """The batches created in this scenario since the last reset, oldest first (deleted
+        ones too), each with its lines' keys and bodies as received."""
+        return self._state.batches.snapshot()
+
     @property
     def files(self) -> list[StoredFile]:
         """The files uploaded to this scenario's Files APIs since the last reset, in order,
@@ -125,8 +180,9 @@ class Scenario:
         return self._state.files.snapshot()
 
     def reset(self) -> None:
-        """Forget queued items, recorded requests, uploaded files, cached contents (and the
-        cache clock and minimum), the reasoning sent and the prompt cache, and restore the
+        """Forget queued items, recorded requests, uploaded files, batches (and their
+        timing, limits and per-key scripts), cached contents (and the scenario clock and
+        cache minimum), the reasoning sent and the prompt cache, and restore the
         initial default, size limit and file processing, and switch strict reasoning and
         the prompt cache simulation off."""
         self._state.reset()

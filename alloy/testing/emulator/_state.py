@@ -23,6 +23,7 @@ from ._replay import ReplayLedger
 from ._routing import DEFAULT_SCENARIO
 from ._routing import same_endpoint
 from ._routing import valid_scenario_name
+from .batches import BatchStore
 from .files import FileStore
 
 __all__ = ["Default", "Mismatch", "Registry", "Responder", "ScenarioState"]
@@ -51,6 +52,8 @@ class ScenarioState:
         self.caches = CacheStore()
         self.replay = ReplayLedger()
         self.prompt_cache = PromptCache()
+        # Batches run on the clock cached contents expire on: one clock per scenario.
+        self.batches = BatchStore(self.caches.now)
         self._max_request_bytes: int | None = None
         self._lock = threading.Lock()
         self._queue: deque[Item] = deque()
@@ -96,6 +99,7 @@ class ScenarioState:
         self.caches.clear()
         self.replay.clear()
         self.prompt_cache.clear()
+        self.batches.clear()
 
     def snapshot(self) -> list[RecordedRequest]:
         with self._lock:

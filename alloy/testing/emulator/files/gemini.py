@@ -23,9 +23,11 @@ int64 fields are), RFC 3339 ``createTime``/``updateTime``, ``expirationTime`` 48
 ``source: "UPLOADED"``. ``files.get`` moves a processing file on (``set_processing``),
 ``files.delete`` answers ``{}``, and an unknown or deleted file is the API's 403
 ``PERMISSION_DENIED`` "You do not have permission to access the File … or it may not
-exist." ``files.download`` works only for generated files: the SDK refuses a ``File``
-without ``download_uri`` before sending anything, and asked by name the emulator answers
-400 ``INVALID_ARGUMENT`` (in its own words; the API's were not verifiable).
+exist." ``files.download`` works only for generated files (a batch's ``responsesFile``,
+``source: "GENERATED"`` with a ``downloadUri``): the SDK refuses a ``File`` without
+``download_uri`` before sending anything, and asked by name for an uploaded file the
+emulator answers 400 ``INVALID_ARGUMENT`` (in its own words; the API's were not
+verifiable).
 """
 
 from __future__ import annotations
@@ -96,8 +98,13 @@ def handle(store: FileStore, request: FileRequest) -> FileAnswer:
         file = store.delete("gemini", "files/" + file_id)
         return _missing(file_id) if file is None else json_answer(200, {})
     if verb == ":download" and method == "GET":
-        if store.get("gemini", "files/" + file_id) is None:
+        file = store.get("gemini", "files/" + file_id)
+        if file is None:
             return _missing(file_id)
+        if file.metadata.get("source") == "GENERATED":
+            return FileAnswer(
+                200, (("content-type", file.media_type or "application/jsonl"),), file.data
+            )
         return error(
             400, f"File files/{file_id} was uploaded; only generated files can be downloaded."
         )
@@ -159,6 +166,7 @@ def error(
 def file_resource(file: StoredFile) -> dict[str, Any]:
     """The ``File`` JSON; like the API's, it has no ``displayName`` when none was given."""
     created = rfc3339(file.created_at)
+    generated = file.metadata.get("source") == "GENERATED"
     resource: dict[str, Any] = {"name": file.id}
     display_name = file.metadata.get("displayName")
     if isinstance(display_name, str) and display_name:
@@ -173,9 +181,12 @@ def file_resource(file: StoredFile) -> dict[str, Any]:
             "sha256Hash": base64.b64encode(file.sha256.encode("ascii")).decode("ascii"),
             "uri": file.uri,
             "state": file.state,
-            "source": "UPLOADED",
+            "source": "GENERATED" if generated else "UPLOADED",
         }
     )
+    if generated:
+        # A batch's output: what ``files.download`` needs to accept the ``File``.
+        resource["downloadUri"] = f"{file.uri}:download?alt=media"
     if file.state == "FAILED":
         resource["error"] = {
             "code": 3,
