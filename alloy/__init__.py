@@ -49,6 +49,9 @@ from ._result import ToolTrace
 from ._usage import Usage
 
 if TYPE_CHECKING:
+    from . import batches as batches
+    from ._batch import BatchJob
+    from ._batch import BatchStatus
     from ._budget import BudgetExceeded
     from ._budget import budget
     from ._chat import Conversation
@@ -66,6 +69,8 @@ __all__ = [
     "AsyncStream",
     "Audio",
     "AuthenticationError",
+    "BatchJob",
+    "BatchStatus",
     "BudgetExceeded",
     "CapabilityError",
     "Command",
@@ -95,6 +100,7 @@ __all__ = [
     "TruncatedOutputError",
     "Usage",
     "ask",
+    "batches",
     "budget",
     "close_context",
     "command",
@@ -111,6 +117,8 @@ __version__ = "0.1.0"
 # needs none of them (``from alloy import tool`` loads them then).
 _LAZY = {
     "AsyncStream": "_stream",
+    "BatchJob": "_batch",
+    "BatchStatus": "_batch",
     "BudgetExceeded": "_budget",
     "Conversation": "_chat",
     "Cost": "_cost",
@@ -124,10 +132,13 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "batches":  # a module of functions: alloy.batches.list(), .resume()...
+        return importlib.import_module(f"{__name__}.batches")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'alloy' has no attribute {name!r}")
-    import importlib
 
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value

@@ -200,8 +200,9 @@ class _CommandBase(Generic[P, R]):
             prompt, self._output(), self._config(), self._toolbox, name=self._where, turn=turn
         )
 
-    def _turn_plan(self, args: Any, kwargs: Any, turn: Turn) -> Plan[R]:
-        """This command's plan as the next turn of a conversation (``alloy._chat``)."""
+    def _turn_plan(self, args: Any, kwargs: Any, turn: Turn | None) -> Plan[R]:
+        """This command's plan for ``args``: the next turn of a conversation
+        (``alloy._chat``), or, without one, an item of a batch (``alloy._batch``)."""
         return self._plan(self._builder.render(args, kwargs), turn)
 
     async def _aturn_plan(self, args: Any, kwargs: Any, turn: Turn) -> Plan[R]:

@@ -23,6 +23,7 @@ from typing import Generic
 from typing import TypeVar
 
 if TYPE_CHECKING:
+    from ._batch import BatchJob
     from ._config import Config
     from ._map import MapResult
     from ._map import Outcome
@@ -121,6 +122,23 @@ class _Base(Generic[R]):
             return_exceptions=return_exceptions,
             progress=progress,
         )
+
+    def batch(self, items: Iterable[Any], *, name: str | None = None, **fixed: Any) -> BatchJob[R]:
+        """Run the command over ``items`` through the provider's batch API (its one
+        positional argument per item, with ``fixed``): a durable ``BatchJob``, submitted
+        before this returns (docs/batch.md)."""
+        from ._batch import submit
+
+        job: BatchJob[R] = submit(self, items, name, fixed)
+        return job
+
+    def batch_job(self, job_id: str) -> BatchJob[R]:
+        """The batch job ``job_id`` of the store, re-attached to this command (which must
+        have the output type the job was made with)."""
+        from ._batch import attach
+
+        job: BatchJob[R] = attach(self, job_id, self._config().store)
+        return job
 
 
 class FanOut(_Base[R]):

@@ -60,6 +60,46 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX context_caches_by_context ON context_caches (context_key)",
     ),
+    # 4: batch jobs, their provider batches and their items (``_batches``).
+    (
+        """CREATE TABLE batch_jobs (
+            id TEXT PRIMARY KEY,
+            name TEXT,
+            backend TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            account TEXT NOT NULL,
+            model TEXT NOT NULL,
+            command TEXT NOT NULL,
+            schema TEXT NOT NULL,
+            state TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'
+        ) WITHOUT ROWID""",
+        """CREATE TABLE batch_parts (
+            job_id TEXT NOT NULL REFERENCES batch_jobs (id) ON DELETE CASCADE,
+            part INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            marker TEXT NOT NULL,
+            provider_id TEXT,
+            files TEXT NOT NULL DEFAULT '[]',
+            provider_state TEXT,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (job_id, part)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE batch_items (
+            job_id TEXT NOT NULL REFERENCES batch_jobs (id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            part INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            input TEXT NOT NULL,
+            line TEXT NOT NULL,
+            outcome TEXT,
+            PRIMARY KEY (job_id, idx)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX batch_jobs_by_state ON batch_jobs (state)",
+        "CREATE UNIQUE INDEX batch_items_by_key ON batch_items (job_id, key)",
+    ),
 )
 """Step ``n`` (``MIGRATIONS[n - 1]``) takes a store from version ``n - 1`` to ``n``."""
 SCHEMA_VERSION = len(MIGRATIONS)

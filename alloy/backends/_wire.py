@@ -82,14 +82,17 @@ def wire_request(provider: str, params: Mapping[str, Any]) -> WireRequest:
 
 
 # The blocking SDK call of each backend, on a client built around ``http``. The key is a
-# placeholder: nothing is sent, and the body never carries it.
+# placeholder: nothing is sent, and the body never carries it. The base URLs are the
+# providers' own, whatever the environment says, so that paths are the API's.
 _KEY = "unused-no-request-is-sent"
 
 
 def _openai(http: Any) -> Any:
     import openai
 
-    return openai.OpenAI(api_key=_KEY, http_client=http, max_retries=0)
+    return openai.OpenAI(
+        api_key=_KEY, base_url="https://api.openai.com/v1", http_client=http, max_retries=0
+    )
 
 
 def _responses(http: Any, params: dict[str, Any]) -> object:
@@ -103,7 +106,9 @@ def _chat(http: Any, params: dict[str, Any]) -> object:
 def _messages(http: Any, params: dict[str, Any]) -> object:
     import anthropic
 
-    client = anthropic.Anthropic(api_key=_KEY, http_client=http, max_retries=0)
+    client = anthropic.Anthropic(
+        api_key=_KEY, base_url="https://api.anthropic.com", http_client=http, max_retries=0
+    )
     create = cast("Callable[..., object]", client.messages.create)
     return create(**params)
 
@@ -112,7 +117,10 @@ def _generate(http: Any, params: dict[str, Any]) -> object:
     from google import genai
     from google.genai import types
 
-    client = genai.Client(api_key=_KEY, http_options=types.HttpOptions(httpx_client=http))
+    options = types.HttpOptions(
+        base_url="https://generativelanguage.googleapis.com/", httpx_client=http
+    )
+    client = genai.Client(api_key=_KEY, http_options=options)
     return client.models.generate_content(**params)  # pyright: ignore[reportUnknownMemberType]
 
 

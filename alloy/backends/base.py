@@ -24,6 +24,11 @@ from .._media import MediaKind
 from .._messages import OutputMode
 from .._messages import Request
 from .._messages import Response
+from ._batching import Batcher as Batcher
+from ._batching import BatchLimits as BatchLimits
+from ._batching import BatchOutcome as BatchOutcome
+from ._batching import BatchPoll as BatchPoll
+from ._batching import ProviderBatch as ProviderBatch
 from ._caching import NO_CACHE
 from ._caching import PromptCacheSupport
 from ._reasoning import ReasoningSupport

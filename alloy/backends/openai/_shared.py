@@ -55,6 +55,7 @@ from ..base import Capabilities
 from ..base import ModelProfile
 from ..base import StreamDecoder
 from ..base import UploadedFile
+from ._batch import Batches
 from ._errors import translate
 from ._models import PROFILES
 from ._models import capabilities
@@ -103,7 +104,7 @@ class Api(Generic[R]):
     stream_decoder: Callable[[str | None], StreamDecoder]
 
 
-class OpenAIBase:
+class OpenAIBase(Batches):
     """An OpenAI backend: encode → one ``create`` call of its ``api`` → decode.
 
     ``client_options`` are the SDK client settings from ``provider_options`` (``api_key``,
