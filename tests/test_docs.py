@@ -158,6 +158,8 @@ PAGE_BACKENDS: dict[str, Callable[[], Backend | None]] = {
     "docs/caching.md": lambda: None,
     # Scripts its replies per test.
     "docs/conversations.md": lambda: None,
+    # Runs a batch job on the emulator's batch API.
+    "docs/batch.md": lambda: None,
 }
 
 

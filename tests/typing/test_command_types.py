@@ -15,8 +15,12 @@ from typing import Literal
 
 from typing_extensions import assert_type
 
+import alloy
+import alloy.batches
 from alloy import AsyncCommand
 from alloy import AsyncStream
+from alloy import BatchJob
+from alloy import BatchStatus
 from alloy import Command
 from alloy import Conversation
 from alloy import Cost
@@ -300,3 +304,13 @@ async def check_conversation_async() -> None:
     assert_type(await chat.run_async(extract_invoice, "x"), Result[Invoice])
     assert_type(chat.stream_async("hi"), AsyncStream[str])
     assert_type(chat.stream_async(extract_async, "x"), AsyncStream[Invoice])
+
+
+def check_batch() -> None:
+    job = extract_invoice.batch(["a", "b"], name="december")
+    assert_type(job, BatchJob[Invoice])
+    assert_type(job.wait(poll=1.0).results(), MapResult[Invoice])
+    assert_type(job.status(), BatchStatus)
+    assert_type(extract_invoice.batch_job(job.id), BatchJob[Invoice])
+    assert_type(extract_async.batch(["a"]), BatchJob[Invoice])
+    assert_type(alloy.batches.list(), list[alloy.batches.BatchInfo])
