@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
+import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from ._plan import Plan
     from ._store import Store
     from ._store._batches import JobRecord
+    from ._store._batches import PartRecord
     from .backends.base import Batcher
     from .backends.base import BatchOutcome
 
@@ -265,12 +268,15 @@ class BatchJob(Generic[T]):
         from ._store._batches import part_records
         from ._store._batches import set_job
         from ._store._batches import set_part
+        from ._store._batches import take_part
 
         batcher = self._batcher()
         record = self._record()
         for part in part_records(self._store, self.id):
             state = part.state
             if state == "submitting":
+                if _submitting_elsewhere(part):
+                    continue
                 found = batcher.batch_find(part.marker)
                 if found == "unknown":
                     set_part(self._store, self.id, part.part, "ambiguous")
@@ -288,8 +294,9 @@ class BatchJob(Generic[T]):
                 else:
                     state = "planned"
             if state == "planned":
+                if not take_part(self._store, self.id, part.part, part, _OWNER):
+                    continue  # another process got there first
                 lines = [i.line for i in item_records(self._store, self.id) if i.part == part.part]
-                set_part(self._store, self.id, part.part, "submitting")
                 made = batcher.batch_submit(record.model, lines, part.marker)
                 set_part(
                     self._store,
@@ -449,6 +456,30 @@ class BatchJob(Generic[T]):
             if part.state == "ambiguous":
                 set_part(self._store, self.id, part.part, "planned")
         self.advance()
+
+
+_OWNER = f"{socket.gethostname()}:{os.getpid()}"
+"""Who takes a part to submit it: this host and process."""
+
+_STUCK = 15 * 60.0
+"""How long a part another host is submitting may stay ``submitting`` before it is taken
+for dead (a process on this host is asked directly)."""
+
+
+def _submitting_elsewhere(part: PartRecord) -> bool:
+    """Whether a live process (not this one) may be submitting ``part`` right now."""
+    host, _, pid = (part.owner or "").rpartition(":")
+    if part.owner == _OWNER or not pid.isdigit():
+        return False
+    if host != socket.gethostname():
+        return time.time() - part.updated_at < _STUCK
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # alive, another user's
+    return True
 
 
 def _stored(outcome: BatchOutcome) -> dict[str, Any]:

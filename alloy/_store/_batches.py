@@ -7,7 +7,8 @@ outcome as JSON. Its parts (``batch_parts``) are the provider batches it spans: 
 state, the marker it was submitted with, the provider's id for it and the files it owns.
 
 Part states, in order: ``planned`` (lines recorded), ``submitting`` (about to create the
-provider batch: a crash here leaves it unknown whether the provider has it), ``submitted``
+provider batch, by the process its ``owner`` names: a crash here leaves it unknown whether
+the provider has it), ``submitted``
 (the provider's id recorded), ``ambiguous`` (submitting, and the provider cannot say whether
 it has it), ``ended`` (every line has an outcome at the provider), ``collected`` (outcomes
 stored here), ``cleaned`` (provider files deleted).
@@ -37,6 +38,7 @@ __all__ = [
     "set_job",
     "set_outcomes",
     "set_part",
+    "take_part",
 ]
 
 
@@ -64,6 +66,8 @@ class PartRecord:
     provider_id: str | None
     files: tuple[str, ...]
     provider_state: str | None
+    owner: str | None
+    updated_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,11 +165,25 @@ def set_job(store: Store, job_id: str, state: str, **detail: Any) -> None:
 def part_records(store: Store, job_id: str) -> list[PartRecord]:
     with store.read() as conn:
         rows = conn.execute(
-            "SELECT part, state, marker, provider_id, files, provider_state FROM batch_parts "
-            "WHERE job_id = ? ORDER BY part",
+            "SELECT part, state, marker, provider_id, files, provider_state, owner, updated_at "
+            "FROM batch_parts WHERE job_id = ? ORDER BY part",
             (job_id,),
         ).fetchall()
-    return [PartRecord(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5]) for r in rows]
+    return [
+        PartRecord(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7]) for r in rows
+    ]
+
+
+def take_part(store: Store, job_id: str, part: int, seen: PartRecord, owner: str) -> bool:
+    """Move a part to ``submitting`` for ``owner``, only if it is still as ``seen`` (no other
+    process has moved it since): whether this caller now submits it."""
+    with store.transaction() as conn:
+        taken = conn.execute(
+            "UPDATE batch_parts SET state = 'submitting', owner = ?, updated_at = ? "
+            "WHERE job_id = ? AND part = ? AND state = ? AND updated_at = ?",
+            (owner, time.time(), job_id, part, seen.state, seen.updated_at),
+        )
+        return taken.rowcount == 1
 
 
 def set_part(

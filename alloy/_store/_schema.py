@@ -84,6 +84,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             provider_id TEXT,
             files TEXT NOT NULL DEFAULT '[]',
             provider_state TEXT,
+            owner TEXT,
             updated_at REAL NOT NULL,
             PRIMARY KEY (job_id, part)
         ) WITHOUT ROWID""",

@@ -18,7 +18,7 @@ from alloy.testing.emulator import Reply
 # Where the first process dies: after the named step returns.
 STEPS = [
     "add_job",  # planned: nothing at the provider
-    "set_part:submitting",  # about to submit
+    "take_part",  # about to submit
     "batch_submit",  # the provider has it; not recorded here
     "set_part:submitted",
     "set_part:ended",  # ended at the provider; outcomes not stored
@@ -132,3 +132,27 @@ def test_a_kill_at_any_step_is_resumed_with_one_submission(step: str, tmp_path: 
             env,
         )
         assert check.stdout.strip() == "3", check.stderr[-2000:]
+
+
+def test_a_part_another_live_process_is_submitting_is_left_to_it(tmp_path: Path) -> None:
+    """Two processes on one store: a part taken by a live process is not submitted again."""
+    from alloy._batch import _submitting_elsewhere  # pyright: ignore[reportPrivateUsage]
+    from alloy._store._batches import PartRecord
+
+    here = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        import socket
+        import time
+
+        host = socket.gethostname()
+        live = PartRecord(0, "submitting", "m", None, (), None, f"{host}:{here.pid}", time.time())
+        assert _submitting_elsewhere(live)
+    finally:
+        here.kill()
+        here.wait()
+    dead = PartRecord(0, "submitting", "m", None, (), None, f"{host}:{here.pid}", time.time())
+    assert not _submitting_elsewhere(dead)
+    far = PartRecord(0, "submitting", "m", None, (), None, "elsewhere:1", time.time())
+    assert _submitting_elsewhere(far)
+    stale = PartRecord(0, "submitting", "m", None, (), None, "elsewhere:1", time.time() - 3600)
+    assert not _submitting_elsewhere(stale)
