@@ -17,6 +17,7 @@ from alloy._store import ContextCacheKey
 from alloy._store import UploadKey
 from alloy._store import connect
 from alloy._store import find_context_cache
+from alloy._store import find_response
 from alloy._store import find_upload
 from alloy._store import migrate
 from alloy._store import open_store
@@ -27,6 +28,7 @@ RELEASED = {
     1: "9aa3f0b04bcc2701912d37c370cb6dba899fef065f45728f866f49412a427fa6",
     2: "d9471675b9e83a67e4f8003a43ed63d043b72899ecd764ad2980aa833d92e454",
     3: "cad7d532b62647b7147f24d02ed51cc2486a4ca17e8fa2ede142b2a83bb89739",
+    4: "dfc3a9ef99f99d54dcc401c6377f67fca994b0611eeab5004835d28b8202f2a5",
 }
 
 KEY = UploadKey(
@@ -57,6 +59,11 @@ def store_at(path: Path, version: int) -> None:
                 " identity, name, created_at, expires_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'cachedContents/kept', 1.0, 4e9)",
                 CONTEXT.values(),
+            )
+        if version >= 4:
+            conn.execute(
+                "INSERT INTO responses (key, provider, model, created_at, expires_at, body)"
+                " VALUES ('k', 'openai', 'gpt-test', 1.0, NULL, '{\"text\": \"kept\"}')"
             )
     finally:
         conn.close()
@@ -102,7 +109,9 @@ def test_every_past_version_migrates_to_the_current_schema_keeping_its_data(
     with open_store(old) as store:
         found = find_upload(store, KEY)
         cached = find_context_cache(store, CONTEXT)
+        reply = find_response(store, "k")
     assert user_version(old) == SCHEMA_VERSION
+    assert (reply.body if reply else None) == ('{"text": "kept"}' if version >= 4 else None)
     assert (cached.name if cached else None) == ("cachedContents/kept" if version >= 3 else None)
     assert schema(old) == schema(fresh)
     if version >= 1:
@@ -121,8 +130,8 @@ def test_the_current_schema(tmp_path: Path) -> None:
     path = tmp_path / "alloy.db"
     open_store(path).close()
     found = schema(path)
-    assert SCHEMA_VERSION == len(MIGRATIONS) == 3
-    tables = ("uploads", "leases", "context_caches")
+    assert SCHEMA_VERSION == len(MIGRATIONS) == 4
+    tables = ("uploads", "leases", "context_caches", "responses")
     assert {name: [c[1] for c in found[name]] for name in tables} == {
         "uploads": [
             "backend", "base_url", "account", "sha256", "media_type", "file_id", "uri", "size",
@@ -133,9 +142,11 @@ def test_the_current_schema(tmp_path: Path) -> None:
             "backend", "base_url", "account", "model", "context_key", "identity", "name",
             "created_at", "expires_at",
         ],
+        "responses": ["key", "provider", "model", "created_at", "expires_at", "body"],
     }  # fmt: skip
     assert set(found) == {
-        "uploads", "uploads_by_expiry", "leases", "context_caches", "context_caches_by_context"
+        "uploads", "uploads_by_expiry", "leases", "context_caches", "context_caches_by_context",
+        "responses", "responses_by_expiry",
     }  # fmt: skip
 
 

@@ -60,6 +60,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX context_caches_by_context ON context_caches (context_key)",
     ),
+    # 4: the response cache: a model's reply as the codec's JSON, under a digest of the
+    # request and where it went (never the key, never a header).
+    (
+        """CREATE TABLE responses (
+            key TEXT PRIMARY KEY,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL,
+            body TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX responses_by_expiry ON responses (expires_at)",
+    ),
 )
 """Step ``n`` (``MIGRATIONS[n - 1]``) takes a store from version ``n - 1`` to ``n``."""
 SCHEMA_VERSION = len(MIGRATIONS)
