@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from ._cost import Cost
     from ._map import MapResult
     from ._map import Outcome
+    from ._response_cache import ResponseCache
     from ._stream import AsyncStream
     from ._stream import Stream
     from ._tools import Tool
@@ -83,6 +84,7 @@ __all__ = [
     "ProviderTimeout",
     "RateLimitError",
     "RefusalError",
+    "ResponseCache",
     "Result",
     "Stream",
     "StreamError",
@@ -113,6 +115,7 @@ _LAZY = {
     "Cost": "_cost",
     "MapResult": "_map",
     "Outcome": "_map",
+    "ResponseCache": "_response_cache",
     "Stream": "_stream",
     "budget": "_budget",
     "Tool": "_tools",

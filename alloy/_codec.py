@@ -139,9 +139,7 @@ def _dump_part(part: Part, media: _MediaDump | None = None) -> dict[str, Any]:
         "type": "tool_result",
         "call_id": part.call_id,
         "name": part.name,
-        "content": content
-        if isinstance(content, str)
-        else [_dump_part(p, media) for p in content],
+        "content": content if isinstance(content, str) else [_dump_part(p, media) for p in content],
         "is_error": part.is_error,
     }
 

@@ -29,6 +29,7 @@ from ._db import BUSY_TIMEOUT as BUSY_TIMEOUT
 from ._db import Store as Store
 from ._db import connect as connect
 from ._db import open_store as open_store
+from ._db import shared as shared
 from ._leases import Lease as Lease
 from ._leases import claim as claim
 from ._leases import release as release

@@ -57,7 +57,9 @@ def remember_response(
     now: float | None = None,
 ) -> StoredResponse:
     """Store ``body`` under ``key``, replacing what was there."""
-    row = StoredResponse(key, provider, model, time.time() if now is None else now, expires_at, body)
+    row = StoredResponse(
+        key, provider, model, time.time() if now is None else now, expires_at, body
+    )
     with store.transaction() as conn:
         conn.execute(
             "INSERT INTO responses (key, provider, model, created_at, expires_at, body)"

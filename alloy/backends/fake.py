@@ -139,10 +139,14 @@ class FakeBackend:
         with self._lock:
             return list(self._uploads)
 
-    def upload_account(self) -> tuple[str, str]:
-        """Every fake shares one account: uploads recorded in the store are reused by any
-        fake, in any process, as a provider's would be for one key."""
+    def account(self) -> tuple[str, str]:
+        """Every fake shares one account: uploads and replies recorded in the store are
+        reused by any fake, in any process, as a provider's would be for one key."""
         return ("fake:", "fake-account")
+
+    def upload_account(self) -> tuple[str, str]:
+        """The one account of every fake (``account``)."""
+        return self.account()
 
     def upload(self, media: Media, *, expires_in: int) -> UploadedFile:
         """Keep ``media`` as an upload; its id is ``fake-file-N``."""
