@@ -11,9 +11,9 @@ only once it ended with its terminal event). Errors are never kept.
 With a store that asks for it (the response cache), identical calls in flight at once in
 this process, from threads or asyncio tasks, make one request: the first leads, the others
 wait for its reply and return it, marked ``cached``. If the leader fails, each waiter makes
-its own request. A call never waits for a flight it could be blocking: one led by its own
-asyncio task, or by its own thread when either of them is a blocking call (an identical call
-made while a stream is being read would otherwise wait for itself).
+its own request. Only a plain call leads (a stream may wait for one): a stream's reader sets
+its pace, and could itself be waiting for the call that would wait for it. Nor does a
+blocking call wait for a flight led from its own thread, which it would block.
 
 The driver (``alloy._run``) asks ``recall`` before telling observers a call starts, so a
 budget or a rate limit is not charged for a call no request is made for.
@@ -210,12 +210,11 @@ class Replaying(WrapperBackend):
         key = self.key(request)
         found = self.store.find(key)
         if found is None:
-            flight, leading = self._board(key)
-            if flight is not None and not leading:
+            flight, _ = self._board(key, lead=False)
+            if flight is not None:
                 found = flight.wait()
-                flight = None
             if found is None:
-                yield from self._record(key, request, flight)
+                yield from self._record(key, request)
                 return
         yield from as_deltas(stored(found), REPLAY_CHUNK)
 
@@ -225,12 +224,11 @@ class Replaying(WrapperBackend):
 
         key, found = await asyncio.to_thread(self._lookup, request)
         if found is None:
-            flight, leading = self._board(key)
-            if flight is not None and not leading:
+            flight, _ = self._board(key, lead=False)
+            if flight is not None:
                 found = await flight.await_()
-                flight = None
             if found is None:
-                async for delta in self._arecord(key, request, flight):
+                async for delta in self._arecord(key, request):
                     yield delta
                 return
         for delta in as_deltas(stored(found), REPLAY_CHUNK):
@@ -249,57 +247,44 @@ class Replaying(WrapperBackend):
             if flight is not None:
                 self._land(key, flight, response)
 
-    def _record(self, key: ReplyKey, request: Request, flight: _Flight | None) -> Iterator[Delta]:
-        reply: Response | None = None
+    def _record(self, key: ReplyKey, request: Request) -> Iterator[Delta]:
+        self.store.sending(key)
+        assembler = Assembler(self.name)
+        deltas = self.inner.stream(request)
         try:
-            self.store.sending(key)
-            assembler = Assembler(self.name)
-            deltas = self.inner.stream(request)
-            try:
-                ended = False
-                for delta in deltas:
-                    assembler.feed(delta)
-                    ended = ended or isinstance(delta, Finish)
-                    yield delta
-            finally:
-                close_deltas(deltas)
-            if ended:
-                reply = assembler.response()
-                self.store.keep(key, reply)
+            ended = False
+            for delta in deltas:
+                assembler.feed(delta)
+                ended = ended or isinstance(delta, Finish)
+                yield delta
         finally:
-            if flight is not None:
-                self._land(key, flight, reply)
+            close_deltas(deltas)
+        if ended:
+            self.store.keep(key, assembler.response())
 
-    async def _arecord(
-        self, key: ReplyKey, request: Request, flight: _Flight | None
-    ) -> AsyncIterator[Delta]:
+    async def _arecord(self, key: ReplyKey, request: Request) -> AsyncIterator[Delta]:
         import asyncio
 
-        reply: Response | None = None
+        await asyncio.to_thread(self.store.sending, key)
+        assembler = Assembler(self.name)
+        deltas = self.inner.astream(request)
         try:
-            await asyncio.to_thread(self.store.sending, key)
-            assembler = Assembler(self.name)
-            deltas = self.inner.astream(request)
-            try:
-                ended = False
-                async for delta in deltas:
-                    assembler.feed(delta)
-                    ended = ended or isinstance(delta, Finish)
-                    yield delta
-            finally:
-                await aclose_deltas(deltas)
-            if ended:
-                reply = assembler.response()
-                await asyncio.to_thread(self.store.keep, key, reply)
+            ended = False
+            async for delta in deltas:
+                assembler.feed(delta)
+                ended = ended or isinstance(delta, Finish)
+                yield delta
         finally:
-            if flight is not None:
-                self._land(key, flight, reply)
+            await aclose_deltas(deltas)
+        if ended:
+            await asyncio.to_thread(self.store.keep, key, assembler.response())
 
     # --- single flight ----------------------------------------------------------------
 
-    def _board(self, key: ReplyKey) -> tuple[_Flight | None, bool]:
-        """``(the flight of key, whether this call leads it)``; ``(None, False)`` when calls
-        are not single-flighted or this one must not wait (its own thread leads)."""
+    def _board(self, key: ReplyKey, *, lead: bool = True) -> tuple[_Flight | None, bool]:
+        """``(the flight of key, whether this call leads it)``, a new flight when there is
+        none and ``lead``; ``(None, False)`` when calls are not single-flighted, there is no
+        flight to join, or this call must not wait for it."""
         if not self.store.single_flight:
             return None, False
         me = _me()
@@ -307,6 +292,8 @@ class Replaying(WrapperBackend):
         with _flights_lock:
             flight = _flights.get(name)
             if flight is None:
+                if not lead:
+                    return None, False
                 _flights[name] = flight = _Flight(me)
                 return flight, True
         return (flight, False) if _may_wait(me, flight.leader) else (None, False)
