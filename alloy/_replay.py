@@ -1,10 +1,11 @@
 """Stored replies: what the response cache and test cassettes share.
 
 Both answer a model call from a reply kept earlier instead of sending it. A ``ReplyStore``
-says where replies are kept (``alloy.ResponseCache``: the SQLite store; ``alloy.testing.
-Cassette``: a JSON file per test); the wrapper in ``alloy.backends._replaying`` asks it
-before each call and tells it each reply that came back, for every backend alike, since it
-works on the provider-neutral ``Request`` and ``Response``.
+says where replies are kept (``alloy.ResponseCache``: the SQLite store;
+``alloy.testing.Cassette``: a JSON file per test); the wrapper in
+``alloy.backends._replaying`` asks it before each call and tells it each reply that came
+back, for every backend alike, since it works on the provider-neutral ``Request`` and
+``Response``.
 
 A reply is filed under a ``ReplyKey``: the provider, the request's fingerprint
 (``alloy._codec.fingerprint``: everything that shapes the reply but the timeout, media by
@@ -158,8 +159,9 @@ def recorder() -> ReplyStore | None:
 
 @contextmanager
 def use_recorder(store: ReplyStore) -> Generator[ReplyStore, None, None]:
-    """Answer every model call in this context (thread or task, and the tasks and threads it
-    starts) from ``store``, in place of any response cache."""
+    """Answer every model call in this context from ``store``, in place of any response
+    cache: this thread or task, the tasks it starts, and the threads alloy starts for it (a
+    map's, tools'); a thread of one's own needs ``contextvars.copy_context().run``."""
     token = _recorder.set(store)
     try:
         yield store

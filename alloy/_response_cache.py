@@ -27,6 +27,8 @@ from typing import Any
 from ._errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ._messages import Response
     from ._replay import ReplyKey
     from ._store import Store
@@ -71,18 +73,19 @@ class ResponseCache:
             )
         self.path = path
         self.ttl = None if ttl is None else float(ttl)
-        self._stores: dict[str | None, _CacheAt] = {}
+        self._stores: dict[str, _CacheAt] = {}
         self._lock = threading.Lock()
 
     def at(self, store: str | os.PathLike[str] | None) -> _CacheAt:
         """This cache for a call whose ``store`` setting is ``store`` (used when ``path`` is
         None)."""
-        where = self.path if self.path is not None else store
-        name = None if where is None else os.fspath(where)
+        from ._store import store_path
+
+        path = store_path(self.path if self.path is not None else store)
         with self._lock:
-            found = self._stores.get(name)
+            found = self._stores.get(str(path))
             if found is None:
-                found = self._stores[name] = _CacheAt(self, where)
+                found = self._stores[str(path)] = _CacheAt(self, path)
             return found
 
     def clear(self) -> int:
@@ -118,12 +121,10 @@ class _CacheAt:
     per_account = True
     single_flight = True
 
-    def __init__(self, cache: ResponseCache, where: str | os.PathLike[str] | None) -> None:
-        from ._store import store_path
-
+    def __init__(self, cache: ResponseCache, path: Path) -> None:
         self.cache = cache
-        self.path = store_path(where)
-        self.scope = str(self.path)
+        self.path = path
+        self.scope = str(path)
         self._store: Store | None = None
 
     def store(self) -> Store:

@@ -190,9 +190,11 @@ def _drive(
         if uploaded is not None:
             step = uploaded.apply(step)
         _check_tool_media(p, step)
-        if caches is not None:
-            step = caches.apply(step)
+        # Asked before the provider cache is found or made: a stored reply needs neither
+        # (the fingerprint leaves the cache's name out).
         hit = recall(step) if recall is not None else None
+        if caches is not None and hit is None:
+            step = caches.apply(step)
         call = watch.model_started(step, hit is not None) if watch is not None else None
         try:
             while True:  # once more when the step's context cache was gone and is made again
@@ -281,11 +283,11 @@ async def _adrive(
         if uploaded is not None:
             step = uploaded.apply(step)
         _check_tool_media(p, step)
-        if caches is not None:
+        hit = await recall(step) if recall is not None else None
+        if caches is not None and hit is None:
             # Finding or creating the cache uses the store and the blocking client, as uploads.
             known = caches.known(step)
             step = known if known is not None else await asyncio.to_thread(caches.apply, step)
-        hit = await recall(step) if recall is not None else None
         call = await watch.amodel_started(step, hit is not None) if watch is not None else None
         try:
             while True:  # once more when the step's context cache was gone and is made again

@@ -214,7 +214,8 @@ def test_a_tool_loop_is_answered_whole_from_the_cache_and_its_tools_run_again(
 
     for _ in range(2):
         alloy_emulator.enqueue(
-            Reply(tool_calls=[ToolCall("supplier", {"vendor": "ACME"})]), Reply(json={"value": True})
+            Reply(tool_calls=[ToolCall("supplier", {"vendor": "ACME"})]),
+            Reply(json={"value": True}),
         )
     with use_config(response_cache=cache):
         first = check.run("ACME")
@@ -367,3 +368,28 @@ def test_the_store_holds_no_key(provider: str, alloy_emulator: Scenario, tmp_pat
     assert len(alloy_emulator.requests) == 1
     for file in tmp_path.iterdir():
         assert key.encode() not in file.read_bytes(), file.name
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_cached_reply_needs_no_gemini_cached_content(
+    alloy_emulator: Scenario, tmp_path: Path, mode: str
+) -> None:
+    from alloy import Context
+
+    contract = Context(system="You are a contracts analyst.", documents=["Ninety days. " * 50])
+
+    @command(context=contract, cache=True)
+    def clause(question: str) -> str:
+        """Answer from the contract: {question}"""
+
+    alloy_emulator.enqueue(Reply(text="ninety days"))
+    cache = ResponseCache(tmp_path / "replies.db")
+    with use_config(model="gemini:gemini-2.5-flash", response_cache=cache):
+        with use_config(store=str(tmp_path / "first.db")):
+            assert run(mode, clause, "notice?")[0].text == "ninety days"
+        made = len(alloy_emulator.requests)
+        assert made == 2  # the cached content, then the call naming it
+        # Another store knows no cached content: finding one would create it again.
+        with use_config(store=str(tmp_path / "second.db")):
+            assert run(mode, clause, "notice?")[0].cached
+    assert len(alloy_emulator.requests) == made
