@@ -109,16 +109,24 @@ class _Entry:
 
 
 class Cassette:
-    """A test's recorded replies, in the JSON file ``path``.
+    """A test's recorded replies, in the JSON file ``path``: every model call in the ``with``
+    block is answered from it or recorded into it, and the file is written when it ends.
 
     >>> from alloy.testing import Cassette
-    >>> with Cassette("cassettes/demo.json", mode="new") as cassette:  # doctest: +SKIP
-    ...     ...
+    >>> with Cassette("cassettes/demo.json", mode="new") as cassette:
+    ...     pass
 
     Args:
         path: the cassette file (its directory is made when it is first written).
-        mode: ``once``, ``none``, ``new`` or ``all`` (see the module); None reads
-            ``ALLOY_RECORD`` (default ``once``).
+        mode: ``once`` records every call when the file does not exist, else only replays;
+            ``none`` only replays; ``new`` replays what the file holds and records the rest;
+            ``all`` records every call afresh, replacing the file. None reads
+            ``ALLOY_RECORD`` (default ``once``). Only replaying, a call the file holds no
+            reply for raises ``CassetteMiss`` and nothing is sent.
+
+    Replies are matched by the backend and the request's fingerprint (not the base URL nor
+    the key); identical requests replay in the order they were recorded. Leaving the block
+    with replies that no call used warns (``UserWarning``).
     """
 
     per_account = False
