@@ -35,6 +35,11 @@ class TestTwice:
 """
 
 
+@pytest.fixture(autouse=True)
+def _default_record_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALLOY_RECORD", raising=False)  # the inner runs inherit the variable
+
+
 def _project(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_users=USER_TESTS)

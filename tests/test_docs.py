@@ -191,7 +191,8 @@ def _cassette_fixture() -> Iterator[Any]:
 
     from alloy.testing import Cassette
 
-    with tempfile.TemporaryDirectory() as folder, Cassette(Path(folder) / "page.json") as tape:
+    # A new file each time, recorded whatever ALLOY_RECORD says.
+    with tempfile.TemporaryDirectory() as folder, Cassette(Path(folder) / "p.json", "all") as tape:
         yield tape
 
 

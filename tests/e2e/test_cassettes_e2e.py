@@ -32,6 +32,11 @@ from tests.e2e.test_response_cache_e2e import shout
 KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
 
 
+@pytest.fixture(autouse=True)
+def _default_record_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALLOY_RECORD", raising=False)  # an exported one must not steer these
+
+
 @pytest.fixture
 def own_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Emulator, Scenario]]:
     """An emulator of this test's own, which the test may stop; the SDKs point at it."""
