@@ -22,6 +22,7 @@ import pytest
 
 from .. import _env
 from .. import backends
+from .._config import use_config
 from ..backends.fake import FakeBackend
 from . import use_backend
 
@@ -65,9 +66,11 @@ def _forget_rate_limiters() -> None:
 
 @pytest.fixture
 def alloy_fake() -> Iterator[FakeBackend]:
-    """A ``FakeBackend`` that all commands in the test use."""
+    """A ``FakeBackend`` that all commands in the test use. A configured response cache is
+    off (its stored replies would skip the fake's script); ``use_config(response_cache=...)``
+    in the test turns one on."""
     fake = FakeBackend()
-    with use_backend(fake):
+    with use_backend(fake), use_config(response_cache=False):
         yield fake
 
 
@@ -88,9 +91,11 @@ def alloy_emulator(
     """A fresh emulator scenario (own queue and request log) with the SDKs pointed at it.
 
     It wins over an exported ``ALLOY_BACKEND`` (``fake``, as the quick start suggests):
-    the test asked for the emulator. Scripted items a test did not use are listed at the
-    end of the run (a test may script more than it expects to be used, to prove that a call
-    was not retried, so they do not fail it).
+    the test asked for the emulator. A configured response cache is off, so that every call
+    reaches the scenario; ``use_config(response_cache=...)`` in the test turns one on.
+    Scripted items a test did not use are listed at the end of the run (a test may script
+    more than it expects to be used, to prove that a call was not retried, so they do not
+    fail it).
     """
     scenario = alloy_emulator_server.scenario()
     for name, value in scenario.env().items():
@@ -99,7 +104,9 @@ def alloy_emulator(
     _env.reload()
     # SDK clients read their environment when built: start from fresh ones.
     backends.clear_instances()
-    yield scenario
+    # Stored replies would never reach the scenario: a configured response cache is off.
+    with use_config(response_cache=False):
+        yield scenario
     backends.clear_instances()
     unused = scenario.pending
     if unused:
