@@ -136,10 +136,21 @@ class ReplySource(Protocol):
 
 def summary(key: ReplyKey) -> dict[str, Any]:
     """A short account of a request for people reading a cassette: the provider, the model,
-    the first characters of the last user text and the tools offered."""
+    the first characters of the last user text (a context's documents, which open the first
+    turn, left out) and the tools offered."""
+    from ._messages import TextPart
+    from ._messages import context_parts
+
     request = key.request
-    users = [m for m in request.messages if m.role == "user" and m.text]
-    text = users[-1].text if users else ""
+    shared = 0
+    if request.context is not None:
+        shared = sum(len(context_parts(layer)) for layer in request.context.layers)
+    texts = [
+        "".join(p.text for p in m.parts[shared if i == 0 else 0 :] if isinstance(p, TextPart))
+        for i, m in enumerate(request.messages)
+        if m.role == "user"
+    ]
+    text = next((t for t in reversed(texts) if t), "")
     shown = text if len(text) <= _SUMMARY_TEXT else text[:_SUMMARY_TEXT] + "…"
     return {
         "provider": key.provider,

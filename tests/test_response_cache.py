@@ -466,3 +466,14 @@ def test_a_cache_pickles_copies_as_itself_and_shows_its_settings(tmp_path: Path)
     assert copy.deepcopy(cache) is cache
     cfg = alloy.Config(response_cache=cache)
     assert pickle.loads(pickle.dumps(cfg)).response_cache.ttl == 60.0
+
+
+def test_the_summary_leaves_a_context_s_documents_out() -> None:
+    from alloy import Context
+
+    context = Context(system="s", documents=["A long contract. " * 20])
+    request = _request(
+        context=context,
+        messages=(Message.user((TextPart("A long contract. " * 20), TextPart("Notice?"))),),
+    )
+    assert summary(ReplyKey.of("gemini", request))["prompt"] == "Notice?"
