@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from ._cost import Cost
     from ._map import MapResult
     from ._map import Outcome
+    from ._response_cache import ResponseCache
     from ._stream import AsyncStream
     from ._stream import Stream
     from ._tools import Tool
@@ -90,6 +91,7 @@ __all__ = [
     "ProviderTimeout",
     "RateLimitError",
     "RefusalError",
+    "ResponseCache",
     "Result",
     "Stream",
     "StreamError",
@@ -124,6 +126,7 @@ _LAZY = {
     "Cost": "_cost",
     "MapResult": "_map",
     "Outcome": "_map",
+    "ResponseCache": "_response_cache",
     "Stream": "_stream",
     "budget": "_budget",
     "Tool": "_tools",

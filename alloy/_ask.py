@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import Literal
 from typing import TypedDict
 from typing import TypeVar
 from typing import cast
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from ._output import OutputSpec
     from ._plan import Plan
     from ._progress import ProgressOption
+    from ._replay import ReplySource
     from ._stream import AsyncStream
     from ._stream import Stream
     from ._tools import ToolBox
@@ -138,6 +140,7 @@ class AskOptions(TypedDict, total=False):
     max_cost_usd: float
     max_total_tokens: int
     rate_limit: float | Mapping[str, float]
+    response_cache: ReplySource | Literal[False]
 
 
 def prepare(

@@ -97,6 +97,8 @@ class Budget(Observer):
         return None if self.limit_tokens is None else self.limit_tokens - self.spent_tokens
 
     def model_started(self, call: ModelCall) -> None:
+        if call.cached:
+            return  # a stored reply: nothing will be spent
         tokens = worst_tokens(call.request)
         usd = self._worst_usd(call, tokens) if self.limit_usd is not None else None
         with self._lock:
@@ -121,6 +123,8 @@ class Budget(Observer):
             )
 
     def model_finished(self, call: ModelCall, response: Response) -> None:
+        if call.cached or response.cached:
+            return  # no request was made
         usage = response.usage
         tokens = (usage.input_tokens or 0) + (usage.output_tokens or 0)
         usd = Decimal(0)

@@ -9,7 +9,8 @@ error rather than misread.
 
 ``fingerprint(request)`` is a SHA-256 over the canonical JSON (sorted keys, no spaces) of
 everything that shapes the reply: the timeout is left out, since it changes only how long
-alloy waits.
+alloy waits. Media count by what the provider receives: inline content by its SHA-256 (not
+its bytes, nor whether it came from a path or from bytes), a URL or a file id as itself.
 """
 
 from __future__ import annotations
@@ -117,7 +118,10 @@ def _load_data(raw: Any) -> ProviderData | None:
     return ProviderData(_str(raw, "backend"), from_json(raw.get("data")))
 
 
-def _dump_part(part: Part) -> dict[str, Any]:
+_MediaDump = Callable[[MediaPart], dict[str, Any]]
+
+
+def _dump_part(part: Part, media: _MediaDump | None = None) -> dict[str, Any]:
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
     if isinstance(part, ToolCall):
@@ -129,13 +133,13 @@ def _dump_part(part: Part) -> dict[str, Any]:
             "provider_data": _dump_data(part.provider_data),
         }
     if isinstance(part, MediaPart):
-        return _dump_media(part)
+        return (media or _dump_media)(part)
     content = part.content
     return {
         "type": "tool_result",
         "call_id": part.call_id,
         "name": part.name,
-        "content": content if isinstance(content, str) else [_dump_part(p) for p in content],
+        "content": content if isinstance(content, str) else [_dump_part(p, media) for p in content],
         "is_error": part.is_error,
     }
 
@@ -198,6 +202,26 @@ def _dump_media(part: MediaPart) -> dict[str, Any]:
     return out
 
 
+def _media_digest(part: MediaPart) -> dict[str, Any]:
+    """A media part as a fingerprint counts it: what reaches the provider, with inline
+    content by its SHA-256 (the part's parameter name never reaches it)."""
+    media = part.media
+    out: dict[str, Any] = {
+        "type": "media",
+        "kind": media.kind,
+        "media_type": media.media_type,
+        "filename": media.filename,
+        "detail": media.detail,
+    }
+    if media.inline:
+        out["sha256"] = media.sha256
+    elif media.source == "url":
+        out["url"] = media.url
+    else:
+        out["provider"], out["file_id"] = media.provider, media.file_id
+    return out
+
+
 def _load_media(raw: Any) -> MediaPart:
     from pathlib import Path
 
@@ -225,9 +249,13 @@ def _load_media(raw: Any) -> MediaPart:
 
 def dump_message(message: Message) -> dict[str, Any]:
     """``message`` as JSON."""
+    return _dump_message(message, _dump_media)
+
+
+def _dump_message(message: Message, media: _MediaDump) -> dict[str, Any]:
     return {
         "role": message.role,
-        "parts": [_dump_part(p) for p in message.parts],
+        "parts": [_dump_part(p, media) for p in message.parts],
         "provider_data": _dump_data(message.provider_data),
     }
 
@@ -263,10 +291,14 @@ def _load_usage(raw: Mapping[str, Any]) -> Usage:
 
 def dump_request(request: Request) -> dict[str, Any]:
     """``request`` as JSON (its options too; an option that is not JSON is a ``TypeError``)."""
+    return _dump_request(request, _dump_media)
+
+
+def _dump_request(request: Request, media: _MediaDump) -> dict[str, Any]:
     output = request.output
     return {
         "model": request.model,
-        "messages": [dump_message(m) for m in request.messages],
+        "messages": [_dump_message(m, media) for m in request.messages],
         "system": request.system,
         "output": None
         if output is None
@@ -287,17 +319,17 @@ def dump_request(request: Request) -> dict[str, Any]:
         "cache_ttl": request.cache_ttl,
         "cache_key": request.cache_key,
         "cached_content": request.cached_content,
-        "context": None if request.context is None else _dump_context(request.context),
+        "context": None if request.context is None else _dump_context(request.context, media),
     }
 
 
-def _dump_context(context: Context) -> list[dict[str, Any]]:
+def _dump_context(context: Context, media: _MediaDump) -> list[dict[str, Any]]:
     """A context as its layers, the first base first."""
     return [
         {
             "system": layer.system,
             "name": layer.name,
-            "documents": [_dump_part(part) for part in context_parts(layer)],
+            "documents": [_dump_part(part, media) for part in context_parts(layer)],
         }
         for layer in context.layers
     ]
@@ -442,8 +474,9 @@ def loads(text: str | bytes) -> Stored:
 
 def fingerprint(request: Request) -> str:
     """A stable hex digest of what shapes ``request``'s reply: everything but the timeout and
-    the provider cache's name (a re-created cache holds the same prefix)."""
-    body = dump_request(request)
+    the provider cache's name (a re-created cache holds the same prefix), with media by
+    what they hold (``_media_digest``)."""
+    body = _dump_request(request, _media_digest)
     del body["timeout"], body["cached_content"]
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()

@@ -34,6 +34,7 @@ from ._redact import mask_urls
 
 if TYPE_CHECKING:
     from ._context import Context
+    from ._replay import ReplySource
     from .backends.base import Backend
 
 __all__ = ["Config", "Wrapper", "configure", "use_config"]
@@ -116,6 +117,9 @@ class Config:
         rate_limit: requests (and tokens) per minute for every model call to one account's
             model, shared process-wide: a number of requests per minute, or
             ``{"requests_per_minute": N, "tokens_per_minute": M}``. See docs/fan-out.md.
+        response_cache: an ``alloy.ResponseCache`` that answers requests it has seen before
+            from their stored replies, or ``False`` to send every request (per command or
+            call: ``cmd.with_config(response_cache=False)``). See docs/response-cache.md.
     """
 
     model: str | None = None
@@ -147,6 +151,7 @@ class Config:
     max_cost_usd: float | None = None
     max_total_tokens: int | None = None
     rate_limit: float | Mapping[str, float] | None = None
+    response_cache: ReplySource | Literal[False] | None = None
 
     def __post_init__(self) -> None:
         _check(self)
@@ -363,6 +368,11 @@ def _check_generation(cfg: Config, bad: Callable[[str, str], ConfigurationError]
 
         if not isinstance(cfg.context, Context):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise bad("context", "an alloy.Context(system=..., documents=[...])")
+    if cfg.response_cache is not None and cfg.response_cache is not False:
+        from ._replay import ReplySource
+
+        if not isinstance(cfg.response_cache, ReplySource):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise bad("response_cache", "an alloy.ResponseCache(...), or False to turn it off")
 
 
 DEFAULTS = Config(

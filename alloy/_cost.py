@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from genai_prices.types import ModelInfo
     from genai_prices.types import PriceCalculation
 
-__all__ = ["Cost", "price"]
+__all__ = ["Cost", "free", "price"]
 
 PRICE_LISTS: Mapping[str, str] = {
     "openai": "openai",
@@ -77,6 +77,12 @@ class Cost:
     priced_at: str
     batch: bool = False
     service_tier: str | None = None
+
+
+def free(model: str) -> Cost:
+    """The cost of a call answered from a response cache or a cassette: nothing."""
+    zero = Decimal(0)
+    return Cost(zero, zero, zero, model, "not charged: answered from stored replies")
 
 
 def price(

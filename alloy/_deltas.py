@@ -32,6 +32,7 @@ __all__ = [
     "ToolCallDelta",
     "UsageDelta",
     "aclose_deltas",
+    "as_deltas",
     "close_deltas",
 ]
 
@@ -89,7 +90,8 @@ class Finish:
 
     ``reason`` is the provider's own finish value, ``finish`` the same in alloy's words, as
     the backend's table gives it (``lookup_finish``); the assembler settles it against what
-    the reply holds (``reply_finish``), as a decoder of a whole reply does.
+    the reply holds (``reply_finish``), as a decoder of a whole reply does. ``cached`` marks
+    a stored reply replayed (``as_deltas``), as ``Response.cached`` does.
     """
 
     reason: str | None = None
@@ -98,6 +100,7 @@ class Finish:
     provider_data: ProviderData | None = None
     http_attempts: int = 1
     finish: NormalFinish | None = None
+    cached: bool = False
 
 
 Delta = TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | UsageDelta | Finish
@@ -211,7 +214,36 @@ class Assembler:
             provider_data=finish.provider_data,
             http_attempts=finish.http_attempts,
             finish=reply_finish(finish.finish, refusal=refusal is not None, tool_calls=bool(calls)),
+            cached=finish.cached,
         )
+
+
+def as_deltas(response: Response, chunk_chars: int = 8) -> Iterator[Delta]:
+    """``response`` as the deltas a provider would stream for it: reasoning, the text in
+    pieces of ``chunk_chars``, the refusal, each tool call (its arguments in pieces), usage,
+    then ``Finish``. The ``Assembler`` builds ``response`` back from them."""
+    if response.reasoning:
+        yield ReasoningDelta(response.reasoning)
+    step = max(chunk_chars, 1)
+    text = response.text
+    for start in range(0, len(text), step):
+        yield TextDelta(text[start : start + step])
+    if response.refusal:
+        yield RefusalDelta(response.refusal)
+    for index, call in enumerate(response.tool_calls):
+        yield ToolCallDelta(index, call.id, call.name, provider_data=call.provider_data)
+        for start in range(0, len(call.arguments), step):
+            yield ToolCallDelta(index, arguments=call.arguments[start : start + step])
+    yield UsageDelta(response.usage)
+    yield Finish(
+        response.finish_reason,
+        response.model,
+        response.request_id,
+        response.provider_data,
+        http_attempts=response.http_attempts,
+        finish=response.finish,
+        cached=response.cached,
+    )
 
 
 def close_deltas(deltas: Iterator[Delta]) -> None:

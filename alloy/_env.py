@@ -44,7 +44,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ALLOY_RATE_LIMIT": ("rate_limit", "json"),
 }
 """Variable → (setting, kind). Settings that hold Python objects (``retry_on``,
-``wrappers``, ``context``) have no variable."""
+``wrappers``, ``context``, ``response_cache``) have no variable."""
 ENV_VARS: tuple[str, ...] = tuple(VARIABLES)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -304,8 +304,11 @@ class Response:
     reasoning: str | None = None
     provider_data: ProviderData | None = None
     http_attempts: int = 1
-    """HTTP requests this reply took: more than 1 when alloy's transport retries ran."""
+    """HTTP requests this reply took: more than 1 when alloy's transport retries ran, 0 when
+    it came from a response cache or a cassette."""
     finish: NormalFinish | None = None
+    cached: bool = False
+    """The reply was stored (a response cache, a cassette): no request was made for it."""
 
     def message(self) -> Message:
         """This reply as an assistant turn, for the next request of a conversation."""

@@ -7,7 +7,8 @@ this context (``observe``) what happens, in order, on the thread or task doing i
 
 - ``command_started`` / ``command_ended``: once per command call, around everything;
 - ``model_started`` (``amodel_started`` on the async path, which may await, as a rate limit
-  must) before each model call: raising there stops the call before any request;
+  must) before each model call: raising there stops the call before any request (a call
+  answered from a response cache or a cassette is one too, with ``ModelCall.cached`` set);
 - ``model_finished`` / ``model_failed`` after it, ``model_retried`` before each transport
   retry inside it;
 - ``tool_started`` / ``tool_finished`` around each tool call, in the tool's thread or task.
@@ -88,6 +89,10 @@ class ModelCall:
     state: dict[object, Any] = field(default_factory=dict[object, Any])
     observers: tuple[Observer, ...] = field(default=(), repr=False)
     """Who watches this call (the context's, and the call's own: a rate limit, a budget)."""
+    cached: bool = False
+    """A stored reply answers it (a response cache, a cassette): no request is made, so
+    nothing is spent. A call that waited for an identical one in flight learns it only from
+    its response (``Response.cached``)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -202,19 +207,21 @@ class Watch:
         for observer in observers:
             observer.command_started(self.command)
 
-    def _call(self, request: Request) -> ModelCall:
+    def _call(self, request: Request, cached: bool) -> ModelCall:
         self._turns += 1
-        return ModelCall(self.command, request, self._turns, observers=self.observers)
+        return ModelCall(
+            self.command, request, self._turns, observers=self.observers, cached=cached
+        )
 
-    def model_started(self, request: Request) -> ModelCall:
-        call = self._call(request)
+    def model_started(self, request: Request, cached: bool = False) -> ModelCall:
+        call = self._call(request, cached)
         for observer in self.observers:
             observer.model_started(call)
         _model_call.set(call)
         return call
 
-    async def amodel_started(self, request: Request) -> ModelCall:
-        call = self._call(request)
+    async def amodel_started(self, request: Request, cached: bool = False) -> ModelCall:
+        call = self._call(request, cached)
         for observer in self.observers:
             await observer.amodel_started(call)
         _model_call.set(call)

@@ -2,8 +2,9 @@
 
 Everything here happens before any network call, so a call that cannot work fails here:
 the backend is selected (a forced test backend, the ``backend`` setting, or the model's
-prefix), wrapped in alloy's retries and any configured wrappers, asked for its capabilities,
-and the ``Request`` is built with the output strategy decided once (``output_mode``).
+prefix), wrapped in alloy's retries, any configured wrappers and the response cache (or a
+test's cassette), asked for its capabilities, and the ``Request`` is built with the output
+strategy decided once (``output_mode``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ._messages import TextPart
 from ._messages import context_parts
 from ._output import OutputSpec
 from ._react import instructions
+from ._replay import recorder
 from ._tools import ToolBox
 from .backends._registry import generation
 from .backends._registry import get_backend
@@ -119,13 +121,23 @@ def _check_provider_names(options: Mapping[str, Any] | None) -> None:
 def wrapped(backend: Backend, cfg: Config) -> Backend:
     """``backend`` inside the configured wrappers and alloy's transport retries.
 
-    The order is fixed: retries outermost, then the ``wrappers`` setting in the order given
-    (the first one outermost), then the guard that makes unreadable replies provider
-    errors (``backends/_guarded.py``), then the provider's backend. A wrapper thus sees every
-    attempt, retried ones included. Wrapped backends are built once per backend and
-    settings, and reused.
+    The order is fixed: stored replies outermost (a test's cassette, else the
+    ``response_cache``: a reply found there makes no attempt at all), then retries, then the
+    ``wrappers`` setting in the order given (the first one outermost), then the guard that
+    makes unreadable replies provider errors (``backends/_guarded.py``), then the provider's
+    backend. A wrapper thus sees every attempt, retried ones included. Wrapped backends are
+    built once per backend and settings, and reused.
     """
-    key = (id(backend), cfg.max_retries or 0, cfg.max_retry_wait or 0.0, cfg.wrappers or ())
+    replies = recorder()
+    if replies is None and cfg.response_cache:
+        replies = cfg.response_cache.at(cfg.store)
+    key = (
+        id(backend),
+        cfg.max_retries or 0,
+        cfg.max_retry_wait or 0.0,
+        cfg.wrappers or (),
+        replies,
+    )
     found = _wrapped.get(key)
     if found is not None and found[0] is backend:
         return found[1]
@@ -140,15 +152,19 @@ def wrapped(backend: Backend, cfg: Config) -> Backend:
 
     # Also with max_retries=0: a timeout that ends the call then says so (one attempt).
     outer = Retrying(outer, key[1], key[2])
+    if replies is not None:
+        from .backends._replaying import Replaying
+
+        outer = Replaying(outer, replies)
     if len(_wrapped) >= 256:
         _wrapped.clear()  # settings made on the fly (a wrapper per call) must not pile up
     _wrapped[key] = (backend, outer)
     return outer
 
 
-# (id of the backend, retries, longest wait, wrappers) -> (the backend, what wraps it); the
-# backend is kept so that its id cannot be reused while the entry lives.
-_wrapped: dict[tuple[int, int, float, tuple[Wrapper, ...]], tuple[Backend, Backend]] = {}
+# (id of the backend, retries, longest wait, wrappers, stored replies) -> (the backend, what
+# wraps it); the backend is kept so that its id cannot be reused while the entry lives.
+_wrapped: dict[tuple[int, int, float, tuple[Wrapper, ...], object], tuple[Backend, Backend]] = {}
 
 
 def plan(
@@ -167,14 +183,14 @@ def plan(
     forced test backend stay the same (a command's config is one object for as long as its
     layers do not change).
     """
-    forced = overridden()
-    key = (id(cfg), id(output), id(tools), id(forced), generation())
+    forced, recording = overridden(), recorder()
+    key = (id(cfg), id(output), id(tools), id(forced), id(recording), generation())
     found = _resolved.get(key)
     if found is None or found[0] is not cfg or found[1] is not output or found[2] is not tools:
         entry = _resolve(output, cfg, tools)
         if len(_resolved) >= 256:
             _resolved.clear()  # configs made per call (``ask``) must not pile up
-        _resolved[key] = found = (cfg, output, tools, forced, entry)
+        _resolved[key] = found = (cfg, output, tools, (forced, recording), entry)
     backend, provider, caps, template, finalize, react, pricing = found[4]
     history = () if turn is None else turn.history_for(provider, template.model)
     # In a conversation, the first turn carries the context: later ones send it as history.
@@ -243,9 +259,10 @@ def _with_context(context: Context, prompt: str | Prompt) -> Prompt:
 
 
 _Entry = tuple[Backend, str, Capabilities, Request, "Request | None", bool, "str | None"]
-# (ids of config, output, tools, forced backend; registry generation) -> (the objects behind
-# those ids, so that the ids cannot be reused while the entry lives; the resolved plan).
-_resolved: dict[tuple[int, int, int, int, int], tuple[Any, Any, Any, Any, _Entry]] = {}
+# (ids of config, output, tools, forced backend, cassette; registry generation) -> (the
+# objects behind those ids, so that the ids cannot be reused while the entry lives; the
+# resolved plan).
+_resolved: dict[tuple[int, int, int, int, int, int], tuple[Any, Any, Any, Any, _Entry]] = {}
 
 
 def _resolve(output: OutputSpec[Any], cfg: Config, tools: ToolBox | None) -> _Entry:

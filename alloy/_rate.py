@@ -143,18 +143,33 @@ class Limiter(Observer):
         return estimate
 
     def model_started(self, call: ModelCall) -> None:
+        if call.cached:
+            return  # a stored reply: no request
         tokens = self._estimate(call)
         while (wait := self._take(tokens)) > 0:
             self._sleep(wait)
 
     async def amodel_started(self, call: ModelCall) -> None:
+        if call.cached:
+            return
         tokens = self._estimate(call)
         # The wait is computed from the buckets, not signalled: there is no event to await.
         while (wait := self._take(tokens)) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
 
     def model_finished(self, call: ModelCall, response: Response) -> None:
+        if call.cached:
+            return
         estimate: int = call.state.get(self, 0)
+        if response.cached:
+            # It waited for an identical call in flight and made no request: give back what
+            # it took.
+            with self._lock:
+                if self._requests is not None:
+                    self._requests.level += 1.0
+                if self._tokens is not None:
+                    self._tokens.level += estimate
+            return
         usage = response.usage
         if self._tokens is None or usage.input_tokens is None or usage.output_tokens is None:
             return

@@ -63,6 +63,11 @@ class Result(Generic[T]):
         pricing: the backend whose list prices apply to the call (``provider``), or
             ``None`` when the call went to a server without them (an OpenAI-compatible
             server behind ``openai-chat``); ``cost`` reads it.
+        cached: every model call of the command was answered from a response cache or a
+            cassette: no request was made, and ``cost`` is zero.
+        cached_usage: the part of ``usage`` that stored replies account for (what those
+            calls took when they were first made), or None when no reply was stored;
+            ``cost`` leaves it out.
     """
 
     value: T
@@ -81,22 +86,47 @@ class Result(Generic[T]):
     finish: NormalFinish | None = None
     pricing: str | None = None
     turns: tuple[Message, ...] = ()
+    cached: bool = False
+    cached_usage: Usage | None = None
 
     @property
     def cost(self) -> Cost | None:
         """What the call's tokens (``usage``, summed over every model call) cost at the
         provider's list prices, from the ``cost`` extra's price table; ``None`` when they
-        have none (``cost_unknown_reason`` says why). Computed when read."""
-        from ._cost import price
-
-        found = price(self.usage, self.pricing, self.model)
+        have none (``cost_unknown_reason`` says why). Replies from a response cache or a
+        cassette cost nothing: a ``cached`` result costs zero. Computed when read."""
+        found = self._price()
         return None if isinstance(found, str) else found
 
     @property
     def cost_unknown_reason(self) -> str | None:
         """Why ``cost`` is ``None`` (the price table is not installed, the model is not in
         it, a local model...); ``None`` when the call has a cost."""
+        found = self._price()
+        return found if isinstance(found, str) else None
+
+    def _price(self) -> Cost | str:
         from ._cost import price
 
-        found = price(self.usage, self.pricing, self.model)
-        return found if isinstance(found, str) else None
+        if self.cached:
+            from ._cost import free
+
+            return free(self.model)
+        usage = self.usage if self.cached_usage is None else _less(self.usage, self.cached_usage)
+        return price(usage, self.pricing, self.model)
+
+
+def _less(usage: Usage, part: Usage) -> Usage:
+    """``usage`` without ``part`` (counts ``part`` knows are taken off; details dropped)."""
+
+    def off(total: int | None, taken: int | None) -> int | None:
+        return total if total is None or taken is None else max(total - taken, 0)
+
+    return Usage(
+        off(usage.input_tokens, part.input_tokens),
+        off(usage.output_tokens, part.output_tokens),
+        off(usage.cached_input_tokens, part.cached_input_tokens),
+        off(usage.reasoning_tokens, part.reasoning_tokens),
+        off(usage.total_tokens, part.total_tokens),
+        off(usage.cache_write_tokens, part.cache_write_tokens),
+    )

@@ -11,14 +11,22 @@ step whose cache the provider says is gone is sent once more with a new one. The
 generator serves ``run_sync`` / ``run_async`` (no events: a single step runs the whole call)
 and ``Stream`` / ``AsyncStream``. The observers (``alloy._observe``) are told each model
 call and its end, around its cache renewal.
+
+A backend wrapped with stored replies (the response cache, a test's cassette) is asked for
+the step's reply first (``recall``): a reply found answers the step without a request (a
+stream replays it as deltas), and the observers learn that the call is ``cached``, so a
+budget or a rate limit charges nothing for it. The call's ``Result`` says which of its
+replies were stored (``Result.cached``, ``Result.cached_usage``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Generator
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Literal
@@ -27,6 +35,7 @@ from typing import TypeVar
 
 from ._deltas import Delta
 from ._deltas import aclose_deltas
+from ._deltas import as_deltas
 from ._deltas import close_deltas
 from ._errors import ProviderError
 from ._loop import RunTools
@@ -39,7 +48,9 @@ from ._observe import Observer
 from ._observe import Watch
 from ._observe import observers
 from ._plan import Plan
+from ._replay import REPLAY_CHUNK
 from ._result import Result
+from ._usage import Usage
 
 if TYPE_CHECKING:
     from ._context_cache import CallCaches
@@ -75,21 +86,31 @@ class Call:
     """The steps of one call, advanced by a driver: ``step`` is the current one, and
     ``result`` the call's ``Result`` once they end."""
 
-    __slots__ = ("_plan", "_steps", "result", "step")
+    __slots__ = ("_cached", "_plan", "_sent", "_steps", "result", "step")
 
     def __init__(self, p: Plan[Any]):
         self._steps = steps(p)
         self._plan = p
         self.step = next(self._steps)
         self.result: Result[Any] | None = None
+        self._cached: Usage | None = None  # the usage of the stored replies so far
+        self._sent = False  # a reply came from a request
 
     def send(self, outcome: Any) -> bool:
         """Hand the current step its outcome; ``False`` once the call has its result (which
         a conversation then keeps)."""
+        if isinstance(outcome, Response):
+            if outcome.cached:
+                usage = outcome.usage
+                self._cached = usage if self._cached is None else self._cached + usage
+            else:
+                self._sent = True
         try:
             self.step = self._steps.send(outcome)
         except StopIteration as done:
             result: Result[Any] = done.value
+            if self._cached is not None:
+                result = replace(result, cached=not self._sent, cached_usage=self._cached)
             p = self._plan
             if p.turn is not None:
                 p.turn.commit(result, p.provider, p.request.model)
@@ -171,6 +192,7 @@ def _drive(
     parallel = p.config.parallel_tools_max or 1
     uploaded = _uploaded(p) if p.uploads else None
     caches = _caches(p)
+    recall: Callable[[Request], Response | None] | None = getattr(p.backend, "recall", None)
     while True:
         step = flow.step
         if isinstance(step, RunTools):
@@ -186,16 +208,20 @@ def _drive(
         if uploaded is not None:
             step = uploaded.apply(step)
         _check_tool_media(p, step)
-        if caches is not None:
+        # Asked before the provider cache is found or made: a stored reply needs neither
+        # (the fingerprint leaves the cache's name out).
+        hit = recall(step) if recall is not None else None
+        if caches is not None and hit is None:
             step = caches.apply(step)
-        call = watch.model_started(step) if watch is not None else None
+        call = watch.model_started(step, hit is not None) if watch is not None else None
         try:
             while True:  # once more when the step's context cache was gone and is made again
                 try:
                     if reader is None:
-                        outcome = p.backend.complete(step)
+                        outcome = hit if hit is not None else p.backend.complete(step)
                         break
-                    turn, deltas = reader(), p.backend.stream(step)
+                    turn = reader()
+                    deltas = p.backend.stream(step) if hit is None else as_deltas(hit, REPLAY_CHUNK)
                     try:
                         for delta in deltas:
                             yield from turn.take(delta)
@@ -253,6 +279,8 @@ async def _adrive(
     import asyncio
 
     parallel = p.config.parallel_tools_max or 1
+    recall: Callable[[Request], Awaitable[Response | None]] | None
+    recall = getattr(p.backend, "arecall", None)
     uploaded = None
     if p.uploads:
         # Uploads use the blocking client and the store: a worker thread keeps the loop free.
@@ -273,24 +301,31 @@ async def _adrive(
         if uploaded is not None:
             step = uploaded.apply(step)
         _check_tool_media(p, step)
-        if caches is not None:
+        hit = await recall(step) if recall is not None else None
+        if caches is not None and hit is None:
             # Finding or creating the cache uses the store and the blocking client, as uploads.
             known = caches.known(step)
             step = known if known is not None else await asyncio.to_thread(caches.apply, step)
-        call = await watch.amodel_started(step) if watch is not None else None
+        call = await watch.amodel_started(step, hit is not None) if watch is not None else None
         try:
             while True:  # once more when the step's context cache was gone and is made again
                 try:
                     if reader is None:
-                        outcome = await p.backend.acomplete(step)
+                        outcome = hit if hit is not None else await p.backend.acomplete(step)
                         break
-                    turn, deltas = reader(), p.backend.astream(step)
-                    try:
-                        async for delta in deltas:
+                    turn = reader()
+                    if hit is not None:
+                        for delta in as_deltas(hit, REPLAY_CHUNK):
                             for event in turn.take(delta):
                                 yield event
-                    finally:
-                        await aclose_deltas(deltas)
+                    else:
+                        deltas = p.backend.astream(step)
+                        try:
+                            async for delta in deltas:
+                                for event in turn.take(delta):
+                                    yield event
+                        finally:
+                            await aclose_deltas(deltas)
                     for event in turn.end():
                         yield event
                     outcome = turn.response()

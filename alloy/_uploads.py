@@ -11,7 +11,6 @@ Concurrent calls with the same content upload once (a lease in the store).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -79,21 +78,11 @@ def find_uploader(backend: Backend) -> Uploader | None:
     return found
 
 
-_stores: dict[str, Store] = {}
-_stores_lock = threading.Lock()
-
-
 def shared_store(cfg: Config) -> Store:
     """One open store per file, for the life of the process."""
-    from ._store import open_store
-    from ._store import store_path
+    from ._store import shared
 
-    path = str(store_path(cfg.store))
-    with _stores_lock:
-        found = _stores.get(path)
-        if found is None:
-            found = _stores[path] = open_store(path)
-        return found
+    return shared(cfg.store)
 
 
 def resolve(parts: tuple[MediaPart, ...], backend: Backend, provider: str, cfg: Config) -> Uploaded:

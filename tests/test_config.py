@@ -190,7 +190,7 @@ def test_every_setting_is_an_ask_option_and_has_a_variable_unless_it_holds_objec
     options = set(AskOptions.__optional_keys__) - {"tools"}
     assert options == set(FIELD_NAMES)
     from_env = {name for name, _ in VARIABLES.values()}
-    assert from_env == set(FIELD_NAMES) - {"retry_on", "wrappers", "context"}
+    assert from_env == set(FIELD_NAMES) - {"retry_on", "wrappers", "context", "response_cache"}
     assert all(var == f"ALLOY_{name.upper()}" for var, (name, _) in VARIABLES.items())
 
 

@@ -12,13 +12,13 @@ from alloy._deltas import RefusalDelta
 from alloy._deltas import TextDelta
 from alloy._deltas import ToolCallDelta
 from alloy._deltas import UsageDelta
+from alloy._deltas import as_deltas
 from alloy.backends import Message
 from alloy.backends import ProviderData
 from alloy.backends import Request
 from alloy.backends import Response
 from alloy.backends import ToolCall
 from alloy.backends.fake import FakeBackend
-from alloy.backends.fake import as_deltas
 
 
 def test_assembles_text_tools_usage_and_finish() -> None:

@@ -4,7 +4,8 @@ Blocks of one page run in order in one module namespace, so a later block may us
 earlier one defined; a block may use top-level ``await`` (as in a notebook cell). The prose
 never scripts the model: each page runs under a backend chosen here (``PAGE_BACKENDS``), by
 default a schema-driven ``FakeBackend``. Functions named ``test_*`` that a page defines are
-then called, with the ``alloy_fake`` and ``alloy_emulator`` fixtures when they ask for them.
+then called, with the ``alloy_fake``, ``alloy_emulator`` and ``alloy_cassette`` fixtures when
+they ask for them.
 
 A block that cannot run offline is marked by ``<!-- no-run: reason -->`` on the line before
 its fence. ``NO_RUN`` counts them per page, so adding one is a deliberate change.
@@ -188,9 +189,21 @@ def _emulator_fixture() -> Iterator[Any]:
             backends.clear_instances()
 
 
+@contextmanager
+def _cassette_fixture() -> Iterator[Any]:
+    import tempfile
+
+    from alloy.testing import Cassette
+
+    # A new file each time, recorded whatever ALLOY_RECORD says.
+    with tempfile.TemporaryDirectory() as folder, Cassette(Path(folder) / "p.json", "all") as tape:
+        yield tape
+
+
 _FIXTURES: dict[str, Callable[[], AbstractContextManager[Any]]] = {
     "alloy_fake": _fake_fixture,
     "alloy_emulator": _emulator_fixture,
+    "alloy_cassette": _cassette_fixture,
 }
 
 

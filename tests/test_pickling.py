@@ -40,6 +40,7 @@ from alloy._messages import ProviderData
 from alloy._messages import TextPart
 from alloy._messages import ToolCall
 from alloy._messages import ToolResult
+from alloy.testing import CassetteMiss  # noqa: F401  (an error class the test must see)
 from alloy.testing import FakeBackend
 
 KEY = "sk-alloypickle-0123456789abcdef"
@@ -77,6 +78,10 @@ SAMPLES: dict[str, Any] = {
     "finish_reason": "length",
     "max_turns": 4,
     "turns_taken": 4,
+    "path": Path("cassettes/test_x/test_y.json"),
+    "mode": "none",
+    "summary": {"provider": "openai", "model": "gpt-test", "prompt": "Hi", "tools": ["add"]},
+    "why": "holds no reply",
 }
 
 

@@ -67,3 +67,23 @@ def test_the_emulator_fixture_wins_over_an_exported_fake_backend(
     result.stdout.fnmatch_lines(
         ["*alloy_emulator: scripted items never used*", "*test_uses_the_emulator: 1 item(s)*"]
     )
+
+
+def test_the_fixtures_leave_a_configured_response_cache_off(
+    alloy_emulator: Any, tmp_path: Any
+) -> None:
+    from alloy import ResponseCache
+    from alloy import configure
+    from alloy import use_config
+    from alloy.testing.emulator import Reply
+
+    configure(response_cache=ResponseCache(tmp_path / "alloy.db"))
+    alloy_emulator.set_default(Reply(json={"value": 3}))
+    tea = rate.with_config(model="openai:gpt-test")
+    tea("tea")
+    assert not tea.run("tea").cached
+    assert len(alloy_emulator.requests) == 2
+    with use_config(response_cache=ResponseCache(tmp_path / "alloy.db")):
+        assert not tea.run("tea").cached  # turned on in the test: nothing was kept before
+        assert tea.run("tea").cached
+    assert len(alloy_emulator.requests) == 3

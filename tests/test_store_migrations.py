@@ -17,9 +17,11 @@ from alloy._store import ContextCacheKey
 from alloy._store import UploadKey
 from alloy._store import connect
 from alloy._store import find_context_cache
+from alloy._store import find_response
 from alloy._store import find_upload
 from alloy._store import migrate
 from alloy._store import open_store
+from alloy._store._batches import find_job
 
 # sha256 of each released step's statements, joined by "\n;\n". A step is never edited once
 # released (stores in the field have applied it); add a new one, and its hash here.
@@ -27,6 +29,8 @@ RELEASED = {
     1: "9aa3f0b04bcc2701912d37c370cb6dba899fef065f45728f866f49412a427fa6",
     2: "d9471675b9e83a67e4f8003a43ed63d043b72899ecd764ad2980aa833d92e454",
     3: "cad7d532b62647b7147f24d02ed51cc2486a4ca17e8fa2ede142b2a83bb89739",
+    4: "dfc3a9ef99f99d54dcc401c6377f67fca994b0611eeab5004835d28b8202f2a5",
+    5: "61131b62a9dc32461d497c46867e5b62411ec92d32e985a94008341f13a91338",
 }
 
 KEY = UploadKey(
@@ -57,6 +61,16 @@ def store_at(path: Path, version: int) -> None:
                 " identity, name, created_at, expires_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'cachedContents/kept', 1.0, 4e9)",
                 CONTEXT.values(),
+            )
+        if version >= 4:
+            conn.execute(
+                "INSERT INTO responses (key, provider, model, created_at, expires_at, body)"
+                " VALUES ('k', 'openai', 'gpt-test', 1.0, NULL, '{\"text\": \"kept\"}')"
+            )
+        if version >= 5:
+            conn.execute(
+                "INSERT INTO batch_jobs VALUES ('ab_kept', NULL, 'openai', 'u', 'acct',"
+                " 'gpt-test', 'cmd', 'schema', 'running', 1.0, 1.0, '{}')"
             )
     finally:
         conn.close()
@@ -102,7 +116,11 @@ def test_every_past_version_migrates_to_the_current_schema_keeping_its_data(
     with open_store(old) as store:
         found = find_upload(store, KEY)
         cached = find_context_cache(store, CONTEXT)
+        reply = find_response(store, "k")
+        job = find_job(store, "ab_kept")
     assert user_version(old) == SCHEMA_VERSION
+    assert (job.state if job else None) == ("running" if version >= 5 else None)
+    assert (reply.body if reply else None) == ('{"text": "kept"}' if version >= 4 else None)
     assert (cached.name if cached else None) == ("cachedContents/kept" if version >= 3 else None)
     assert schema(old) == schema(fresh)
     if version >= 1:
@@ -121,8 +139,8 @@ def test_the_current_schema(tmp_path: Path) -> None:
     path = tmp_path / "alloy.db"
     open_store(path).close()
     found = schema(path)
-    assert SCHEMA_VERSION == len(MIGRATIONS) == 3
-    tables = ("uploads", "leases", "context_caches")
+    assert SCHEMA_VERSION == len(MIGRATIONS) == 5
+    tables = ("uploads", "leases", "context_caches", "responses", "batch_jobs", "batch_parts")
     assert {name: [c[1] for c in found[name]] for name in tables} == {
         "uploads": [
             "backend", "base_url", "account", "sha256", "media_type", "file_id", "uri", "size",
@@ -133,9 +151,20 @@ def test_the_current_schema(tmp_path: Path) -> None:
             "backend", "base_url", "account", "model", "context_key", "identity", "name",
             "created_at", "expires_at",
         ],
+        "responses": ["key", "provider", "model", "created_at", "expires_at", "body"],
+        "batch_jobs": [
+            "id", "name", "backend", "base_url", "account", "model", "command", "schema",
+            "state", "created_at", "updated_at", "detail",
+        ],
+        "batch_parts": [
+            "job_id", "part", "state", "marker", "provider_id", "files", "provider_state",
+            "owner", "updated_at",
+        ],
     }  # fmt: skip
     assert set(found) == {
-        "uploads", "uploads_by_expiry", "leases", "context_caches", "context_caches_by_context"
+        "uploads", "uploads_by_expiry", "leases", "context_caches", "context_caches_by_context",
+        "responses", "responses_by_expiry", "batch_jobs", "batch_parts", "batch_items",
+        "batch_jobs_by_state", "batch_items_by_key",
     }  # fmt: skip
 
 

@@ -328,3 +328,20 @@ def test_instrument_without_opentelemetry_names_the_extra() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'alloy-llm[otel]'" in out.stdout
     assert "opentelemetry-api" in out.stdout
+
+
+def test_a_chat_answered_from_the_response_cache_says_so_and_spends_nothing(
+    spans: InMemorySpanExporter, tmp_path: Any
+) -> None:
+    from alloy import ResponseCache
+    from alloy import use_config
+    from alloy.testing import use_backend
+
+    with use_backend(FakeBackend()), use_config(response_cache=ResponseCache(tmp_path / "a.db")):
+        echo("hi")
+        echo("hi")
+    chats = [s for s in spans.get_finished_spans() if _op(s) in CHAT_OPERATIONS]
+    live, hit = (dict(s.attributes or {}) for s in chats)
+    assert "gen_ai.usage.input_tokens" in live and _semconv.CACHED not in live
+    assert hit[_semconv.CACHED] is True and hit[_semconv.HTTP_ATTEMPTS] == 0
+    assert not any(name.startswith("gen_ai.usage.") for name in hit)

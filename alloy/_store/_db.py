@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from types import TracebackType
 
-__all__ = ["BUSY_TIMEOUT", "Store", "connect", "open_store"]
+__all__ = ["BUSY_TIMEOUT", "Store", "connect", "open_store", "shared"]
 
 BUSY_TIMEOUT = 10.0
 """Seconds a statement waits for another connection's write lock before it fails."""
@@ -172,3 +172,18 @@ def open_store(path: str | os.PathLike[str] | None = None) -> Store:
             cannot be created or opened.
     """
     return Store(store_path(path))
+
+
+_shared: dict[str, Store] = {}
+_shared_lock = threading.Lock()
+
+
+def shared(path: str | os.PathLike[str] | None = None) -> Store:
+    """The store ``open_store(path)`` opens, opened once per file for the life of the
+    process and shared by every feature that uses it."""
+    file = str(store_path(path))
+    with _shared_lock:
+        found = _shared.get(file)
+        if found is None:
+            found = _shared[file] = open_store(file)
+        return found

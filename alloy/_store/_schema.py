@@ -60,7 +60,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX context_caches_by_context ON context_caches (context_key)",
     ),
-    # 4: batch jobs, their provider batches and their items (``_batches``).
+    # 4: the response cache: a model's reply as the codec's JSON, under a digest of the
+    # request and where it went (never the key, never a header).
+    (
+        """CREATE TABLE responses (
+            key TEXT PRIMARY KEY,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL,
+            body TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX responses_by_expiry ON responses (expires_at)",
+    ),
+    # 5: batch jobs, their provider batches and their items (``_batches``).
     (
         """CREATE TABLE batch_jobs (
             id TEXT PRIMARY KEY,

@@ -34,6 +34,7 @@ from ._caching import PromptCacheSupport
 from ._reasoning import ReasoningSupport
 
 __all__ = [
+    "Accounted",
     "Backend",
     "NO_MEDIA",
     "CachedContext",
@@ -92,6 +93,18 @@ class MediaSupport:
 
 NO_MEDIA = MediaSupport()
 """Text only."""
+
+
+@runtime_checkable
+class Accounted(Protocol):
+    """A backend that can say where its requests go and for whom, so that what alloy keeps
+    of them (a cached reply) stays with that account. A backend without it shares its
+    cached replies across every server and key it is pointed at."""
+
+    def account(self) -> tuple[str, str]:
+        """``(base_url, account fingerprint)``: the URL the client sends to, and
+        ``alloy._store.account_fingerprint`` of the credential it sends (never the key)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

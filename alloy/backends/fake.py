@@ -24,12 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._deltas import Delta
-from .._deltas import Finish
-from .._deltas import ReasoningDelta
-from .._deltas import RefusalDelta
-from .._deltas import TextDelta
-from .._deltas import ToolCallDelta
-from .._deltas import UsageDelta
+from .._deltas import as_deltas
 from .._errors import ProviderError
 from .._media import Media
 from .._messages import NormalFinish
@@ -144,10 +139,14 @@ class FakeBackend:
         with self._lock:
             return list(self._uploads)
 
-    def upload_account(self) -> tuple[str, str]:
-        """Every fake shares one account: uploads recorded in the store are reused by any
-        fake, in any process, as a provider's would be for one key."""
+    def account(self) -> tuple[str, str]:
+        """Every fake shares one account: uploads and replies recorded in the store are
+        reused by any fake, in any process, as a provider's would be for one key."""
         return ("fake:", "fake-account")
+
+    def upload_account(self) -> tuple[str, str]:
+        """The one account of every fake (``account``)."""
+        return self.account()
 
     def upload(self, media: Media, *, expires_in: int) -> UploadedFile:
         """Keep ``media`` as an upload; its id is ``fake-file-N``."""
@@ -272,29 +271,6 @@ class FakeBackend:
             model=request.model,
             finish="stop",
         )
-
-
-def as_deltas(response: Response, chunk_chars: int = 8) -> Iterator[Delta]:
-    """``response`` as the deltas a provider would stream for it."""
-    if response.reasoning:
-        yield ReasoningDelta(response.reasoning)
-    text = response.text
-    for start in range(0, len(text), max(chunk_chars, 1)):
-        yield TextDelta(text[start : start + chunk_chars])
-    if response.refusal:
-        yield RefusalDelta(response.refusal)
-    for index, call in enumerate(response.tool_calls):
-        yield ToolCallDelta(index, call.id, call.name, provider_data=call.provider_data)
-        for start in range(0, len(call.arguments), max(chunk_chars, 1)):
-            yield ToolCallDelta(index, arguments=call.arguments[start : start + chunk_chars])
-    yield UsageDelta(response.usage)
-    yield Finish(
-        response.finish_reason,
-        response.model,
-        response.request_id,
-        response.provider_data,
-        finish=response.finish,
-    )
 
 
 def _finish(

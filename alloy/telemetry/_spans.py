@@ -245,7 +245,10 @@ def _response_attributes(response: Response) -> dict[str, Any]:
     reason = response.finish or response.finish_reason
     if reason:
         found[semconv.RESPONSE_FINISH_REASONS] = (reason,)
-    found.update(usage_attributes(response.usage))
+    if response.cached:
+        found[semconv.CACHED] = True
+    else:
+        found.update(usage_attributes(response.usage))
     return found
 
 

@@ -1,8 +1,9 @@
-"""Test support: the fake backend, backend overrides, and the provider emulator.
+"""Test support: the fake backend, backend overrides, cassettes, and the provider emulator.
 
-``FakeBackend`` and ``use_backend`` need nothing beyond alloy itself. The ``Emulator`` (a
-loopback HTTP server speaking the providers' wire formats) needs ``alloy-llm[testing]``; it is
-imported on first use.
+``FakeBackend`` and ``use_backend`` need nothing beyond alloy itself, and neither do
+``Cassette`` (a test's replies recorded in a JSON file, the ``alloy_cassette`` fixture) and
+``CassetteMiss``. The ``Emulator`` (a loopback HTTP server speaking the providers' wire
+formats) needs ``alloy-llm[testing]``; it is imported on first use.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from ..backends.fake import FakeBackend
 from ..backends.fake import schema_value
 
 if TYPE_CHECKING:
+    from ._cassette import Cassette
+    from ._cassette import CassetteMiss
     from .emulator import Emulator
     from .emulator import Fault
     from .emulator import RecordedRequest
@@ -27,6 +30,8 @@ if TYPE_CHECKING:
     from .emulator import load_recording
 
 __all__ = [
+    "Cassette",
+    "CassetteMiss",
     "Emulator",
     "FakeBackend",
     "Fault",
@@ -58,6 +63,10 @@ def use_backend(backend: Backend) -> Generator[Backend, None, None]:
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("Cassette", "CassetteMiss"):
+        from . import _cassette
+
+        return getattr(_cassette, name)
     if name in _EMULATOR_NAMES:
         from . import emulator
 

@@ -314,3 +314,31 @@ def check_batch() -> None:
     assert_type(extract_invoice.batch_job(job.id), BatchJob[Invoice])
     assert_type(extract_async.batch(["a"]), BatchJob[Invoice])
     assert_type(alloy.batches.list(), list[alloy.batches.BatchInfo])
+
+
+def check_response_cache() -> None:
+    from pathlib import Path
+
+    from alloy import ConfigurationError
+    from alloy import ResponseCache
+    from alloy import Usage
+    from alloy import configure
+    from alloy import use_config
+    from alloy.testing import Cassette
+    from alloy.testing import CassetteMiss
+
+    cache = ResponseCache("replies.db", ttl=3600)
+    configure(response_cache=cache)
+    configure(response_cache=False)
+    with use_config(response_cache=ResponseCache()):
+        result = extract_invoice.run("x")
+    assert_type(result.cached, bool)
+    assert_type(result.cached_usage, Usage | None)
+    assert_type(cache.clear(), int)
+    assert_type(extract_invoice.with_config(response_cache=False)("x"), Invoice)
+    ask("hi", response_cache=False)
+    with Cassette("c.json", mode="none") as cassette:
+        assert_type(cassette.unused, int)
+    miss: ConfigurationError = CassetteMiss(Path("c.json"), "none", {}, "holds no reply")
+    del miss
+    Cassette("c.json", mode="sometimes")  # type: ignore[arg-type]

@@ -193,12 +193,16 @@ class AnthropicBackend:
                         boundary.started = True
                         yield delta
 
-    def upload_account(self) -> tuple[str, str]:
+    def account(self) -> tuple[str, str]:
         """The base URL the sync client sends to, and the fingerprint of its key (or of its
         bearer token, when it authenticates with one)."""
         client = self._cache.sync()
         base_url = str(client.base_url)
         return base_url, account_fingerprint(client.api_key or client.auth_token or "", base_url)
+
+    def upload_account(self) -> tuple[str, str]:
+        """Uploads go to the account requests go to (``account``)."""
+        return self.account()
 
     def upload(self, media: Media, *, expires_in: int) -> UploadedFile:
         """``files.upload`` with ``expires_in`` clamped to what ``expires_in_seconds`` takes.

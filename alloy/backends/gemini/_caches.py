@@ -35,7 +35,8 @@ class _Clients(Protocol):
 
 
 class Accounts:
-    """``upload_account``, and the ``ContextCacher`` methods, over ``self._clients``."""
+    """``account``, ``upload_account``, and the ``ContextCacher`` methods, over
+    ``self._clients``."""
 
     @property
     def _sdk(self) -> _Clients:
@@ -43,6 +44,10 @@ class Accounts:
         # would make an import circle with ``backend``.
         clients: _Clients = getattr(self, "_clients")  # noqa: B009
         return clients
+
+    def account(self) -> tuple[str, str]:
+        """Where requests go and for whom: the same pair as uploads."""
+        return self.upload_account()
 
     def upload_account(self) -> tuple[str, str]:
         """The base URL the blocking client sends to, and the fingerprint of its key."""

@@ -148,6 +148,17 @@ class OllamaBackend:
         """Close the SDK clients (the registry calls this when it drops the backend)."""
         self._cache.close()
 
+    def account(self) -> tuple[str, str]:
+        """The host the sync client sends to, and the fingerprint of the credential it sends
+        (an ``Authorization`` header, or ``OLLAMA_API_KEY``; none for a local server)."""
+        from ..._store import account_fingerprint
+
+        # ollama.Client keeps its host and headers only on its httpx client, as it sends them.
+        client: Any = self._cache.sync()
+        http = cast("httpx.Client", client._client)
+        base_url = str(http.base_url)
+        return base_url, account_fingerprint(http.headers.get("authorization", ""), base_url)
+
     def complete(self, request: Request) -> Response:
         """One ``Client.chat`` call."""
         raw: ollama.ChatResponse = self._chat(encode_request(request), request.timeout)

@@ -185,11 +185,15 @@ class OpenAIBase(Batches):
 
         return areceive(open_stream, self._reading(request))
 
-    def upload_account(self) -> tuple[str, str]:
+    def account(self) -> tuple[str, str]:
         """The base URL the sync client sends to, and the fingerprint of its key."""
         client = self._clients.sync()
         base_url = str(client.base_url)
         return base_url, account_fingerprint(client.api_key, base_url)
+
+    def upload_account(self) -> tuple[str, str]:
+        """Uploads go to the account requests go to (``account``)."""
+        return self.account()
 
     def upload(self, media: Media, *, expires_in: int) -> UploadedFile:
         """``files.create`` with purpose ``user_data``, which both APIs' file parts take.
