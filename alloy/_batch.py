@@ -100,7 +100,7 @@ def _batcher(p: Plan[Any]) -> Batcher:
 
 
 def _account(batcher: object) -> tuple[str, str]:
-    account: Any = getattr(batcher, "upload_account", None)
+    account: Any = getattr(batcher, "account", None)
     if not callable(account):
         return ("", "")
     base_url, fingerprint = cast("tuple[str, str]", account())

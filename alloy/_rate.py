@@ -5,8 +5,7 @@ or a number of requests per minute) puts one limiter per (provider, account, mod
 of every model call made under it, a map's items, tool turns and re-asks included: every
 command and map of the process that uses that model with the same key draws on the same
 buckets, as the provider counts them. The account is the backend's base URL and a one-way
-fingerprint of its key (``Uploader.upload_account``); backends without one (Ollama, the fake)
-share one limiter per model.
+fingerprint of its key (``Accounted.account``; Ollama's is its host, with no key).
 
 Each bucket holds a tenth of a minute's allowance (at least one request, or one call's
 tokens) and refills continuously, so calls are spread out instead of sent in a burst that

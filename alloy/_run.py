@@ -157,10 +157,10 @@ def _account(p: Plan[Any]) -> str:
     by; ``""`` for backends that do not say."""
     from ._inner import inner_with
 
-    backend = inner_with(p.backend, "upload_account")
+    backend = inner_with(p.backend, "account")
     if backend is None:
         return ""
-    base_url, fingerprint = backend.upload_account()
+    base_url, fingerprint = backend.account()
     return f"{base_url} {fingerprint}"
 
 

@@ -51,7 +51,7 @@ def test_each_key_has_its_own_limiter(provider: str, alloy_emulator: Scenario) -
         echo.with_config(provider_options=second)("b")
         echo.with_config(provider_options=first)("a6")
     times = [r.arrived_at for r in sorted(alloy_emulator.requests, key=lambda r: r.arrived_at)]
-    if option is None:  # Ollama has no key: one limiter for the model
+    if option is None:  # Ollama has no key: one limiter for its host and the model
         assert times[6] - times[0] >= 0.9
         return
     assert times[6] - times[0] < 0.5
