@@ -75,6 +75,8 @@ class CommandCall:
     """The command's qualified name (``None`` for ``alloy.ask``)."""
     started: float = field(default_factory=time.perf_counter)
     state: dict[object, Any] = field(default_factory=dict[object, Any])
+    backend: object = field(default=None, repr=False)
+    """The backend the calls go to (wrapped), for observers that say where they went."""
 
 
 @dataclass(slots=True, eq=False)
@@ -199,9 +201,10 @@ class Watch:
         stream: bool,
         pricing: str | None = None,
         name: str | None = None,
+        backend: object = None,
     ):
         self.observers = observers
-        self.command = CommandCall(provider, model, stream, pricing, name)
+        self.command = CommandCall(provider, model, stream, pricing, name, backend=backend)
         self._turns = 0
         self._ended = False
         for observer in observers:

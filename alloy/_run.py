@@ -165,7 +165,9 @@ def _account(p: Plan[Any]) -> str:
 
 
 def _watch(p: Plan[Any], found: tuple[Observer, ...], reader: object) -> Watch:
-    return Watch(found, p.provider, p.request.model, reader is not None, p.pricing, p.name)
+    return Watch(
+        found, p.provider, p.request.model, reader is not None, p.pricing, p.name, p.backend
+    )
 
 
 def _watched(

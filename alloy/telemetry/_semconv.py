@@ -66,6 +66,9 @@ OUTPUT_MESSAGES = "gen_ai.output.messages"
 SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
 TOOL_DEFINITIONS = "gen_ai.tool.definitions"
 
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+
 ERROR_TYPE = "error.type"
 HTTP_STATUS = "http.response.status_code"
 

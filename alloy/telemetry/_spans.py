@@ -24,6 +24,7 @@ from opentelemetry.trace import StatusCode
 
 import alloy.telemetry._semconv as semconv
 
+from .._errors import AlloyError
 from .._observe import CommandCall
 from .._observe import ModelCall
 from .._observe import Observer
@@ -122,11 +123,13 @@ class Tracing(Observer):
         found = command.state.get(self)
         parent = trace.set_span_in_context(found.span) if isinstance(found, _Open) else None
         operation = semconv.GENERATE_CONTENT if command.provider == "gemini" else semconv.CHAT
+        attributes = _request_attributes(request, operation, command, call.turn)
+        attributes.update(_server(command))
         span = self.tracer.start_span(
             f"{operation} {request.model}",
             context=parent,
             kind=SpanKind.CLIENT,
-            attributes=_request_attributes(request, operation, command, call.turn),
+            attributes=attributes,
         )
         if self.capture_content:
             _content_attributes(span, request)
@@ -286,3 +289,30 @@ def _failed(span: Span, error: BaseException) -> None:
     span.set_attribute(semconv.ERROR_TYPE, kind)
     span.set_status(Status(StatusCode.ERROR, f"{kind}: {mask_urls(str(error))[:500]}"))
     span.end()
+
+
+def _server(command: CommandCall) -> dict[str, Any]:
+    """``server.address`` and ``server.port`` of the backend's base URL (found once per
+    command call); nothing for a backend that does not say where it sends."""
+    key = ("alloy.telemetry", "server")
+    found: dict[str, Any] | None = command.state.get(key)
+    if found is None:
+        from urllib.parse import urlsplit
+
+        from .._inner import inner_with
+
+        found = {}
+        backend = inner_with(command.backend, "account")
+        if backend is not None:
+            try:
+                base_url, _ = backend.account()
+                parts = urlsplit(str(base_url))
+                if parts.hostname:
+                    found[semconv.SERVER_ADDRESS] = parts.hostname
+                    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+                    if port is not None:
+                        found[semconv.SERVER_PORT] = port
+            except (AlloyError, ValueError):
+                found = {}  # no client (a missing key): the span says less, the call decides
+        command.state[key] = found
+    return dict(found)

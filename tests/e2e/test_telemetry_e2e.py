@@ -128,6 +128,19 @@ def test_a_retry_is_an_event_of_its_chat_span(
     assert _attrs(chat)["alloy.http_attempts"] == 2
 
 
+def test_chat_spans_say_which_server_they_went_to(
+    provider: str, alloy_emulator: Scenario, spans: InMemorySpanExporter
+) -> None:
+    from urllib.parse import urlsplit
+
+    alloy_emulator.set_default(Reply(text="ok"))
+    assert echo("hi") == "ok"
+    _workflow, (chat,), _ = tree(spans)
+    where = urlsplit(alloy_emulator.base_url("openai"))
+    assert _attrs(chat)["server.address"] == where.hostname == "127.0.0.1"
+    assert _attrs(chat)["server.port"] == where.port
+
+
 def test_a_failed_call_has_its_error_type(
     provider: str, alloy_emulator: Scenario, spans: InMemorySpanExporter
 ) -> None:
