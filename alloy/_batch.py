@@ -22,6 +22,7 @@ output parsing as a call (no re-asks: a re-ask would be another request).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -424,7 +425,7 @@ class BatchJob(Generic[T]):
                 given,
                 error=OutputValidationError(p.output.expected, "", ["the reply did not validate"]),
             )
-        return Outcome(idx, given, call.result)
+        return Outcome(idx, given, dataclasses.replace(call.result, batch=True))
 
     def cancel(self) -> None:
         """Ask the provider to stop every part still running; what already ran is kept and

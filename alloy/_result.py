@@ -68,6 +68,8 @@ class Result(Generic[T]):
         cached_usage: the part of ``usage`` that stored replies account for (what those
             calls took when they were first made), or None when no reply was stored;
             ``cost`` leaves it out.
+        batch: the reply came through the provider's batch API (``cmd.batch``): ``cost``
+            is at batch rates.
     """
 
     value: T
@@ -88,6 +90,7 @@ class Result(Generic[T]):
     turns: tuple[Message, ...] = ()
     cached: bool = False
     cached_usage: Usage | None = None
+    batch: bool = False
 
     @property
     def cost(self) -> Cost | None:
@@ -113,7 +116,7 @@ class Result(Generic[T]):
 
             return free(self.model)
         usage = self.usage if self.cached_usage is None else _less(self.usage, self.cached_usage)
-        return price(usage, self.pricing, self.model)
+        return price(usage, self.pricing, self.model, batch=self.batch)
 
 
 def _less(usage: Usage, part: Usage) -> Usage:

@@ -197,3 +197,21 @@ def test_what_cannot_run_as_a_batch_is_refused(alloy_emulator: Scenario, tmp_pat
         with pytest.raises(ConfigurationError, match="at least one"):
             extract.with_config(model="openai:gpt-5-mini").batch([])
     assert alloy_emulator.requests == []
+
+
+@pytest.mark.parametrize("batched", ["openai"], indirect=True)
+def test_batch_results_cost_batch_rates(batched: str, alloy_emulator: Scenario) -> None:
+    pytest.importorskip("genai_prices", reason="prices come with the cost extra")
+    from alloy._cost import price
+
+    alloy_emulator.enqueue(_invoice(100), _invoice(100))
+    realtime = extract.run("item")
+    job = extract.batch(["item"])
+    alloy_emulator.advance(200)
+    (outcome,) = job.wait(poll=0.01).results()
+    result = outcome.result
+    assert result is not None and result.batch and not realtime.batch
+    expected = price(result.usage, "openai", result.model, batch=True)
+    assert result.cost is not None and realtime.cost is not None
+    assert not isinstance(expected, str) and result.cost.usd == expected.usd
+    assert result.cost.usd < realtime.cost.usd
