@@ -1,0 +1,257 @@
+"""The ``alloy`` command line (also ``python -m alloy``), on the standard library's argparse.
+
+Machine-readable output goes to stdout (text, or JSON with ``--json``), logs and errors to
+stderr. Each alloy error class has its own exit code (``EXIT_CODES``), so scripts can tell a
+bad setting from a provider outage. ``alloy --help`` imports no SDK and no pydantic: every
+subcommand imports what it needs when it runs.
+
+Settings come from ``ALLOY_*`` variables as for any alloy call, and ``--set key=value``
+(the value read as JSON when it parses, else as text) adds to them for the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+from typing import cast
+
+__all__ = ["EXIT_CODES", "main"]
+
+EXIT_CODES = {
+    "ok": 0,
+    "error": 1,
+    "usage": 2,
+    "ConfigurationError": 3,
+    "CapabilityError": 4,
+    "CommandError": 5,
+    "ProviderError": 6,
+    "AuthenticationError": 7,
+    "RateLimitError": 8,
+    "ProviderTimeout": 9,
+}
+"""Exit codes: 0 success, 2 bad arguments, one per alloy error class (the most specific class
+that applies), 1 anything else."""
+
+_COUNTS = (
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+    "cache_write_tokens",
+)
+
+# Names a ``--output`` type expression may use: types, never code.
+_TYPE_NAMES = ("str", "int", "float", "bool", "list", "dict", "tuple", "set", "None")
+
+
+def _settings(pairs: Sequence[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.strip():
+            raise SystemExit(_usage(f"--set takes key=value, not {pair!r}"))
+        try:
+            found[name.strip()] = json.loads(raw)
+        except ValueError:
+            found[name.strip()] = raw
+    return found
+
+
+def _usage(message: str) -> int:
+    sys.stderr.write(f"alloy: {message}\n")
+    return EXIT_CODES["usage"]
+
+
+def output_type(expression: str | None) -> Any:
+    """The type ``--output`` names: ``module:Type`` (imported), or a type expression made of
+    builtin types, ``Literal[...]``, ``X | Y``, ``list[...]``/``dict[...]`` (checked node by
+    node before it is evaluated, with no builtins: it cannot run code)."""
+    if expression is None:
+        return None
+    if ":" in expression and "[" not in expression.split(":", 1)[0]:
+        import importlib
+
+        module, _, name = expression.partition(":")
+        found: Any = importlib.import_module(module)
+        for part in name.split("."):
+            found = getattr(found, part)
+        return found
+    import ast
+    import typing
+
+    tree = ast.parse(expression, mode="eval")
+    allowed = (
+        ast.Expression, ast.Name, ast.Subscript, ast.Tuple, ast.Constant, ast.BinOp,
+        ast.BitOr, ast.Load, ast.List,
+    )  # fmt: skip
+    for node in ast.walk(tree):
+        if not isinstance(node, allowed):
+            raise ValueError(f"--output {expression!r}: only type expressions are allowed")
+        if isinstance(node, ast.Name) and node.id not in (*_TYPE_NAMES, "Literal", "Any"):
+            raise ValueError(f"--output {expression!r}: unknown name {node.id!r}")
+        if isinstance(node, ast.Constant) and not isinstance(node.value, str | int | bool):
+            raise ValueError(f"--output {expression!r}: only str, int and bool literals")
+    namespace: dict[str, Any] = {"Literal": typing.Literal, "Any": typing.Any, "None": None}
+    namespace.update({n: getattr(__import__("builtins"), n) for n in _TYPE_NAMES if n != "None"})
+    return eval(compile(tree, "<--output>", "eval"), {"__builtins__": {}}, namespace)
+
+
+def _dump(value: Any) -> str:
+    from ._codec import to_json
+
+    try:
+        return json.dumps(to_json(value), ensure_ascii=False)
+    except TypeError:
+        import dataclasses
+
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return json.dumps(dataclasses.asdict(value), ensure_ascii=False, default=str)
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _ask(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    from ._ask import prepare
+    from ._plan import plan
+    from ._run import run_sync
+
+    prompt = args.prompt if args.prompt is not None else sys.stdin.read()
+    output = output_type(args.output)
+    result = run_sync(plan(*prepare(prompt, output, settings)))
+    if args.json:
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "value": json.loads(_dump(result.value)),
+                    "text": result.text,
+                    "model": result.model,
+                    "provider": result.provider,
+                    "usage": {name: getattr(result.usage, name) for name in _COUNTS},
+                    "finish": result.finish,
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
+        return 0
+    value = result.value
+    sys.stdout.write((value if isinstance(value, str) else _dump(value)) + "\n")
+    return 0
+
+
+def _capabilities(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    import dataclasses
+
+    from ._config import effective
+    from ._config import make_config
+    from ._plan import select_backend
+
+    model = args.model or settings.get("model")
+    cfg = effective(make_config("alloy capabilities", {**settings, "model": model}))
+    backend, provider, name, _ = select_backend(cfg)
+    caps = backend.capabilities(name)
+    found = {"provider": provider, "model": name, **dataclasses.asdict(caps)}
+    sys.stdout.write(json.dumps(found, default=_plain) + "\n")
+    return 0
+
+
+def _plain(value: object) -> object:
+    """JSON for what ``json`` cannot write itself (sets as sorted lists)."""
+    if isinstance(value, frozenset | set):
+        return sorted(str(v) for v in cast("set[object]", value))
+    return str(value)
+
+
+def _batch(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    from . import batches
+
+    store = settings.get("store")
+    if args.action == "list":
+        for job in batches.list(state=args.state, store=store):
+            sys.stdout.write(json.dumps(dataclasses_dict(job)) + "\n")
+        return 0
+    if args.action == "status":
+        sys.stdout.write(json.dumps(dataclasses_dict(batches.get(args.id, store=store))) + "\n")
+        return 0
+    # resume: carry every unfinished job on
+    for job in batches.resume(store=store):
+        sys.stdout.write(json.dumps(dataclasses_dict(job)) + "\n")
+    return 0
+
+
+def dataclasses_dict(value: Any) -> dict[str, Any]:
+    import dataclasses
+
+    found: dict[str, Any] = dataclasses.asdict(value)
+    return found
+
+
+def _cache(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    from ._response_cache import ResponseCache
+
+    cache = ResponseCache(settings.get("store"))
+    if args.action == "clear":
+        sys.stdout.write(json.dumps({"deleted": cache.clear()}) + "\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alloy", description="Typed AI calls from the command line (docs/cli.md)."
+    )
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting for this run (JSON value, else text)")  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="ask the model once; the prompt from the argument or stdin")
+    ask.add_argument("prompt", nargs="?")
+    ask.add_argument("--output", help="a type expression (int, list[str], Literal['a','b']) "
+                     "or module:Type")  # fmt: skip
+    ask.add_argument("--json", action="store_true", help="the whole result as JSON")
+    caps = sub.add_parser("capabilities", help="what a model can do, as JSON")
+    caps.add_argument("model", nargs="?", help="provider:model (default: the model setting)")
+    batch = sub.add_parser("batch", help="batch jobs in the store")
+    batch.add_argument("action", choices=["list", "status", "resume"])
+    batch.add_argument("id", nargs="?")
+    batch.add_argument("--state")
+    cache = sub.add_parser("cache", help="the response cache")
+    cache.add_argument("action", choices=["clear"])
+    sub.add_parser("emulator", help="the provider emulator (python -m alloy.testing.emulator)",
+                   add_help=False)  # fmt: skip
+    return parser
+
+
+def _code(error: BaseException) -> int:
+    for cls in type(error).__mro__:
+        if cls.__name__ in EXIT_CODES:
+            return EXIT_CODES[cls.__name__]
+    return EXIT_CODES["error"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; the exit code."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["emulator"]:
+        from .testing.emulator.__main__ import main as emulator
+
+        return emulator(given[1:])
+    args = _parser().parse_args(given)
+    run = {"ask": _ask, "capabilities": _capabilities, "batch": _batch, "cache": _cache}
+    from ._errors import AlloyError
+
+    try:
+        settings = _settings(args.set)
+        if args.command == "batch" and args.action == "status" and not args.id:
+            return _usage("batch status needs a job id")
+        return run[args.command](args, settings)
+    except AlloyError as exc:
+        sys.stderr.write(f"alloy: {type(exc).__name__}: {exc}\n")
+        return _code(exc)
+    except ValueError as exc:  # a bad --output expression
+        return _usage(str(exc))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
