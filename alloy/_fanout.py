@@ -23,6 +23,8 @@ from typing import Generic
 from typing import TypeVar
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from ._batch import BatchJob
     from ._config import Config
     from ._map import MapResult
@@ -123,6 +125,36 @@ class _Base(Generic[R]):
             progress=progress,
         )
 
+    def _scattered(
+        self,
+        items: Iterable[Any],
+        executor: Executor,
+        concurrency: int | None,
+        chunk_size: int | None,
+        return_exceptions: bool,
+        progress: ProgressOption,
+        rate_limit: float | Mapping[str, float] | None,
+        ship_secrets: bool,
+        fixed: dict[str, Any],
+        *,
+        star: bool,
+    ) -> MapResult[R]:
+        from ._scatter import scatter_map
+
+        found: MapResult[R] = scatter_map(
+            self._limited(rate_limit),
+            items,
+            executor,
+            fixed=fixed,
+            concurrency=self._concurrency(concurrency),
+            chunk_size=chunk_size,
+            return_exceptions=return_exceptions,
+            progress=progress,
+            ship_secrets=ship_secrets,
+            star=star,
+        )
+        return found
+
     def batch(self, items: Iterable[Any], *, name: str | None = None, **fixed: Any) -> BatchJob[R]:
         """Run the command over ``items`` through the provider's batch API (its one
         positional argument per item, with ``fixed``): a durable ``BatchJob``, submitted
@@ -156,11 +188,21 @@ class FanOut(_Base[R]):
         return_exceptions: bool = True,
         progress: ProgressOption = None,
         rate_limit: float | Mapping[str, float] | None = None,
+        executor: Executor | None = None,
+        chunk_size: int | None = None,
+        ship_secrets: bool = False,
         **fixed: Any,
     ) -> MapResult[R]:
         """Call the command once per item (its one positional argument, with ``fixed``
         keyword arguments), ``concurrency`` calls at once in threads; every item's
-        ``Outcome`` in input order (docs/fan-out.md)."""
+        ``Outcome`` in input order (docs/fan-out.md). With an ``executor`` the items go to
+        its workers in chunks of ``chunk_size``, each chunk ``concurrency`` at a time
+        (docs/scale-out.md)."""
+        if executor is not None:
+            return self._scattered(
+                items, executor, concurrency, chunk_size, return_exceptions, progress,
+                rate_limit, ship_secrets, fixed, star=False,
+            )  # fmt: skip
         from ._map import map_all
         from ._map import single
 
@@ -229,10 +271,19 @@ class AsyncFanOut(_Base[R]):
         return_exceptions: bool = True,
         progress: ProgressOption = None,
         rate_limit: float | Mapping[str, float] | None = None,
+        executor: Executor | None = None,
+        chunk_size: int | None = None,
+        ship_secrets: bool = False,
         **fixed: Any,
     ) -> MapResult[R]:
         """``amap`` from sync code, on an event loop of its own (in a worker thread when
-        this thread already runs one)."""
+        this thread already runs one); with an ``executor``, on its workers in chunks (as
+        ``Command.map``)."""
+        if executor is not None:
+            return self._scattered(
+                items, executor, concurrency, chunk_size, return_exceptions, progress,
+                rate_limit, ship_secrets, fixed, star=False,
+            )  # fmt: skip
         from ._map import blocking
 
         return blocking(
