@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from alloy import AlloyError
 from alloy import CapabilityError
 from alloy import ConfigurationError
 from alloy import ProviderError
@@ -20,6 +21,7 @@ from alloy import use_config
 from alloy.testing.emulator import Fault
 from alloy.testing.emulator import Reply
 from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import Verbatim
 
 BATCHED = ["openai", "openai-chat", "anthropic", "gemini"]
 MODELS = {
@@ -108,6 +110,26 @@ def test_each_line_is_the_realtime_body(batched: str, alloy_emulator: Scenario) 
     extract.batch(texts)
     (submitted,) = alloy_emulator.batches
     assert [line.body for line in submitted.lines] == realtime
+
+
+@pytest.mark.parametrize("batched", BATCHED, indirect=True)
+@pytest.mark.parametrize(
+    "body", ['{"unexpected": [1, 2]}', '{"candidates": 5, "content": 5, "output": 5, "choices": 5}']
+)
+def test_a_malformed_reply_is_that_items_error(
+    batched: str, body: str, alloy_emulator: Scenario
+) -> None:
+    alloy_emulator.set_default(_invoice(1))
+    alloy_emulator.script_batch_item("alloy-000001", Verbatim(body=body))
+    job = extract.batch(["a", "b", "c"])
+    alloy_emulator.advance(200)
+    try:
+        results = job.wait(poll=0.01).results()
+    except AlloyError:
+        return  # the whole batch cannot be read: an alloy error, never a raw one
+    assert results.values() == [Invoice("V1", 1.0)] * 2
+    assert sorted(results.errors) == [1]
+    assert isinstance(results.errors[1], AlloyError)
 
 
 @pytest.mark.parametrize("batched", ["anthropic"], indirect=True)

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Generator
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Protocol
@@ -111,16 +113,16 @@ class Batches:
         inline = _inlined(lines) if len(data) <= INLINE_LIMIT else None
         config = types.CreateBatchJobConfig(display_name=marker)
         if inline is not None:
-            with clients.errors(None):
+            with _guarded(clients):
                 made = client.batches.create(model=model, src=inline, config=config)
             return ProviderBatch(_name(made))
         upload = types.UploadFileConfig(mime_type="application/jsonl", display_name=marker)
-        with clients.errors(None):
+        with _guarded(clients):
             stored = client.files.upload(file=io.BytesIO(data), config=upload)
         if not stored.name:
             raise ProviderError(f"{NAME}: the uploaded batch input has no name", provider=NAME)
         try:
-            with clients.errors(None):
+            with _guarded(clients):
                 made = client.batches.create(model=model, src=stored.name, config=config)
         except ProviderError:
             _delete(clients, stored.name)
@@ -130,7 +132,7 @@ class Batches:
     def batch_find(self, marker: str) -> ProviderBatch | None:
         clients = self._sdk_clients
         client = clients.sync()
-        with clients.errors(None):
+        with _guarded(clients):
             found = next((b for b in client.batches.list() if b.display_name == marker), None)
             inputs = tuple(
                 f.name for f in client.files.list() if f.display_name == marker and f.name
@@ -143,7 +145,7 @@ class Batches:
 
     def batch_poll(self, batch_id: str) -> BatchPoll:
         clients = self._sdk_clients
-        with clients.errors(None):
+        with _guarded(clients):
             found = clients.sync().batches.get(name=batch_id)
         state = _state(found)
         stats = found.completion_stats  # Vertex AI only: the Developer API gives no counts
@@ -162,7 +164,7 @@ class Batches:
     def batch_results(self, batch_id: str) -> dict[str, BatchOutcome]:
         clients = self._sdk_clients
         client = clients.sync()
-        with clients.errors(None):
+        with _guarded(clients):
             found = client.batches.get(name=batch_id)
         expired = _state(found) == "JOB_STATE_EXPIRED"
         dest = found.dest
@@ -177,21 +179,21 @@ class Batches:
             elif inlined.response is not None:
                 outcomes[key] = _decoded(key, inlined.response)
         if dest is not None and dest.file_name:
-            with clients.errors(None):
+            with _guarded(clients):
                 data = client.files.download(file=dest.file_name)
             outcomes.update(self._rows(data.decode("utf-8", "replace").splitlines(), expired))
         return outcomes
 
     def batch_cancel(self, batch_id: str) -> None:
         clients = self._sdk_clients
-        with clients.errors(None):
+        with _guarded(clients):
             clients.sync().batches.cancel(name=batch_id)
 
     def batch_cleanup(self, batch_id: str, files: tuple[str, ...]) -> None:
         clients = self._sdk_clients
         owned = list(files)
         try:
-            with clients.errors(None):
+            with _guarded(clients):
                 dest = clients.sync().batches.get(name=batch_id).dest
             if dest is not None and dest.file_name:
                 owned.append(dest.file_name)
@@ -283,9 +285,20 @@ def _name(job: types.BatchJob) -> str:
     return job.name
 
 
-def _delete(clients: _Clients, name: str) -> None:
+@contextmanager
+def _guarded(clients: _Clients) -> Generator[None]:
+    """The backend's error boundary, and a ``ProviderError`` for an answer the SDK fails to
+    parse (it raises ``TypeError`` and the like from its converters for a malformed batch)."""
     try:
         with clients.errors(None):
+            yield
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+        raise _unreadable(f"the batch API's answer cannot be read ({type(exc).__name__})") from None
+
+
+def _delete(clients: _Clients, name: str) -> None:
+    try:
+        with _guarded(clients):
             clients.sync().files.delete(name=name)
     except ProviderError:
         pass  # best effort: the API deletes files after 48 hours anyway
