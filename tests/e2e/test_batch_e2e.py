@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from alloy import AlloyError
 from alloy import CapabilityError
 from alloy import ConfigurationError
 from alloy import ProviderError
@@ -20,8 +21,15 @@ from alloy import use_config
 from alloy.testing.emulator import Fault
 from alloy.testing.emulator import Reply
 from alloy.testing.emulator import Scenario
+from alloy.testing.emulator import Verbatim
 
-BATCHED = ["openai", "openai-chat"]
+BATCHED = ["openai", "openai-chat", "anthropic", "gemini"]
+MODELS = {
+    "openai": "gpt-5-mini",
+    "openai-chat": "gpt-4o",
+    "anthropic": "claude-sonnet-4-6",
+    "gemini": "gemini-2.5-flash",
+}
 
 
 @dataclass
@@ -60,7 +68,7 @@ def batched(
     request: pytest.FixtureRequest, alloy_emulator: Scenario, tmp_path: Path
 ) -> Iterator[str]:
     name: str = request.param
-    model = "gpt-5-mini" if name == "openai" else "gpt-4o"
+    model = MODELS[name]
     alloy_emulator.set_batch_timing(validating=5, running=100)
     with use_config(model=f"{name}:{model}", store=str(tmp_path / "store.db")):
         yield name
@@ -105,6 +113,38 @@ def test_each_line_is_the_realtime_body(batched: str, alloy_emulator: Scenario) 
 
 
 @pytest.mark.parametrize("batched", BATCHED, indirect=True)
+@pytest.mark.parametrize(
+    "body", ['{"unexpected": [1, 2]}', '{"candidates": 5, "content": 5, "output": 5, "choices": 5}']
+)
+def test_a_malformed_reply_is_that_items_error(
+    batched: str, body: str, alloy_emulator: Scenario
+) -> None:
+    alloy_emulator.set_default(_invoice(1))
+    alloy_emulator.script_batch_item("alloy-000001", Verbatim(body=body))
+    job = extract.batch(["a", "b", "c"])
+    alloy_emulator.advance(200)
+    try:
+        results = job.wait(poll=0.01).results()
+    except AlloyError:
+        return  # the whole batch cannot be read: an alloy error, never a raw one
+    assert results.values() == [Invoice("V1", 1.0)] * 2
+    assert sorted(results.errors) == [1]
+    assert isinstance(results.errors[1], AlloyError)
+
+
+@pytest.mark.parametrize("batched", ["anthropic"], indirect=True)
+def test_anthropic_params_are_plain_json(batched: str, alloy_emulator: Scenario) -> None:
+    alloy_emulator.set_default(_invoice(1))
+    extract.with_config(temperature=0.3).batch(["ACME, $12"])
+    ((line,),) = [b.lines for b in alloy_emulator.batches]
+    assert line.key == "alloy-000000"
+    assert line.body["temperature"] == 0.3  # at the top level: the SDK sends params as given
+    assert (
+        "extra_body" not in line.body and "stream" not in line.body and "timeout" not in line.body
+    )
+
+
+@pytest.mark.parametrize("batched", BATCHED, indirect=True)
 def test_batch_and_map_give_the_same_values_and_usage(
     batched: str, alloy_emulator: Scenario
 ) -> None:
@@ -133,7 +173,10 @@ def test_collecting_twice_downloads_nothing_and_files_are_deleted(
     assert again.results().values() == first.values()
     assert len(alloy_emulator.requests) == seen  # no poll, no download
     files = alloy_emulator.files
-    assert files and all(f.deleted for f in files)
+    if batched.startswith("openai"):
+        assert files and all(f.deleted for f in files)
+    else:  # Anthropic batches own no files; a small Gemini batch goes inline
+        assert files == []
 
 
 @pytest.mark.parametrize("batched", BATCHED, indirect=True)
@@ -160,16 +203,59 @@ def test_a_job_over_the_provider_limit_spans_several_batches(
     batched: str, alloy_emulator: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from alloy.backends._batching import BatchLimits
-    from alloy.backends.openai import _batch
 
-    monkeypatch.setattr(_batch, "LIMITS", BatchLimits(max_requests=2, max_bytes=10**9))
-    alloy_emulator.set_batch_limits("openai", max_requests=2)
+    module = _batch_module(batched)
+    monkeypatch.setattr(module, "LIMITS", BatchLimits(max_requests=2, max_bytes=10**9))
+    alloy_emulator.set_batch_limits(_api(batched), max_requests=2)
     alloy_emulator.enqueue(*[_invoice(n) for n in range(1, 6)])
     job = extract.batch([f"item {n}" for n in range(5)])
     assert [len(b.lines) for b in alloy_emulator.batches] == [2, 2, 1]
     alloy_emulator.advance(200)
     values = job.wait(poll=0.01).results().values()
     assert [v.total for v in values] == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def _batch_module(backend: str) -> object:
+    from alloy.backends.anthropic import _batch as anthropic_batch
+    from alloy.backends.gemini import _batch as gemini_batch
+    from alloy.backends.openai import _batch as openai_batch
+
+    return {"anthropic": anthropic_batch, "gemini": gemini_batch}.get(backend, openai_batch)
+
+
+def _api(backend: str) -> str:
+    return "openai" if backend.startswith("openai") else backend
+
+
+@pytest.mark.parametrize("batched", ["gemini"], indirect=True)
+def test_gemini_goes_through_a_file_above_the_inline_limit(
+    batched: str, alloy_emulator: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alloy.backends.gemini import _batch
+
+    alloy_emulator.enqueue(_invoice(1), _invoice(2), _invoice(3), _invoice(4))
+    inline = extract.batch(["small"])
+    monkeypatch.setattr(_batch, "INLINE_LIMIT", 200)  # three lines are more than that
+    alloy_emulator.set_batch_limits("gemini", max_bytes=200)  # and the API would refuse them
+    texts = ["ACME, $12", "Globex, $30", "Initech, $7"]
+    job = extract.batch(texts)
+    first, second = alloy_emulator.batches
+    assert (first.source, second.source) == ("inline", "file")
+    (upload,) = alloy_emulator.files
+    assert upload.metadata["displayName"] == f"{job.id}:0"  # the marker: found after a crash
+    assert upload.media_type == "application/jsonl"
+    alloy_emulator.advance(200)
+    results = job.wait(poll=0.01).results()
+    assert [o.input for o in results] == texts  # the file's answers come shuffled
+    assert [v.total for v in results.values()] == [2.0, 3.0, 4.0]
+    assert inline.wait(poll=0.01).results().values() == [Invoice("V1", 1.0)]
+    files = alloy_emulator.files
+    assert len(files) == 2 and all(f.deleted for f in files)  # the input, and the output
+    alloy_emulator.set_default(_invoice(9))
+    for text in texts:
+        extract(text)
+    realtime = [r.json for r in alloy_emulator.requests if r.provider == "gemini"][-3:]
+    assert [line.body for line in second.lines] == realtime
 
 
 @pytest.mark.parametrize("batched", ["openai"], indirect=True)
@@ -189,9 +275,8 @@ def test_re_attaching_checks_the_output_type_and_the_account(
 
 def test_what_cannot_run_as_a_batch_is_refused(alloy_emulator: Scenario, tmp_path: Path) -> None:
     with use_config(store=str(tmp_path / "s.db")):
-        for model in ("ollama:llama3.2", "anthropic:claude-sonnet-4-6", "gemini:gemini-2.5-flash"):
-            with pytest.raises(CapabilityError, match="batch"):
-                extract.with_config(model=model).batch(["a"])
+        with pytest.raises(CapabilityError, match="batch"):
+            extract.with_config(model="ollama:llama3.2").batch(["a"])
         with pytest.raises(ConfigurationError, match="tools"):
             with_tools.with_config(model="openai:gpt-5-mini").batch(["a"])
         with pytest.raises(ConfigurationError, match="at least one"):

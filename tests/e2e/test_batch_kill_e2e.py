@@ -1,6 +1,11 @@
 """Crash safety: a process killed (``os._exit``, no clean-up) at every step boundary of a batch
 job leaves a store that ``alloy.batches.resume()`` in a new process carries to the end with
-exactly one provider submission, every result collected and the provider's files deleted."""
+exactly one provider submission, every result collected and the provider's files deleted.
+
+OpenAI and Gemini find a batch made just before the kill by its marker. Anthropic batches
+carry none: a kill between the create call and the store write leaves the job
+``ambiguous``, which ``adopt(id)`` (one submission) or ``resubmit()`` (a second one, when the
+first reached the provider) settles."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import pytest
 
 from alloy.testing.emulator import Emulator
 from alloy.testing.emulator import Reply
+from alloy.testing.emulator import Scenario
 
 # Where the first process dies: after the named step returns.
 STEPS = [
@@ -33,9 +39,15 @@ CHILD = textwrap.dedent(
 
     from alloy import command, use_config
     import alloy._store._batches as records
-    from alloy.backends.openai import _batch
+    from alloy.backends.anthropic import _batch as anthropic_batch
+    from alloy.backends.gemini import _batch as gemini_batch
+    from alloy.backends.openai import _batch as openai_batch
 
-    step = sys.argv[1]
+    step, model = sys.argv[1], sys.argv[2]
+    backend = model.partition(":")[0]
+    _batch = {"anthropic": anthropic_batch, "gemini": gemini_batch}.get(backend, openai_batch)
+    if len(sys.argv) > 3:
+        gemini_batch.INLINE_LIMIT = int(sys.argv[3])  # the file route
 
     def dying(owner, name, state=None):
         original = getattr(owner, name)
@@ -63,10 +75,38 @@ CHILD = textwrap.dedent(
     def extract(text: str) -> str:
         return f"Extract the invoice: {text}"
 
-    with use_config(model="openai:gpt-5-mini"):
+    with use_config(model=model):
         job = extract.batch(["a", "b", "c"])
         job.wait(poll=0.01)
     print("survived")
+    """
+)
+
+SETTLE = textwrap.dedent(
+    """
+    import sys
+    from dataclasses import dataclass
+
+    import alloy
+    from alloy import command, use_config
+
+    @dataclass
+    class Invoice:
+        vendor: str
+        total: float
+
+    @command(output=Invoice, max_tokens=300)
+    def extract(text: str) -> str:
+        return f"Extract the invoice: {text}"
+
+    how, model = sys.argv[1], sys.argv[2]
+    (info,) = alloy.batches.list()
+    with use_config(model=model):
+        job = extract.batch_job(info.id)
+        if how == "adopt":
+            job.adopt(sys.argv[3])
+        else:
+            job.resubmit()
     """
 )
 
@@ -95,43 +135,108 @@ def _run(code: str, env: dict[str, str], *args: str) -> subprocess.CompletedProc
     )
 
 
-@pytest.mark.parametrize("step", STEPS)
-def test_a_kill_at_any_step_is_resumed_with_one_submission(step: str, tmp_path: Path) -> None:
+MODELS = {
+    "openai": "openai:gpt-5-mini",
+    "gemini": "gemini:gemini-2.5-flash",
+    "anthropic": "anthropic:claude-sonnet-4-6",
+}
+# Where Anthropic cannot tell whether the batch was made: the submit gap.
+GAP = ("take_part", "batch_submit")
+CASES = [
+    *[("openai", step, None) for step in STEPS],
+    *[("gemini", step, None) for step in STEPS],
+    ("gemini", "batch_submit", "200"),  # a file batch: its input found by the marker too
+    *[("anthropic", step, None) for step in STEPS if step not in GAP],
+]
+
+
+def _env(scenario: Scenario, tmp_path: Path) -> dict[str, str]:
     import os
 
+    return {
+        **os.environ,
+        **scenario.env(),
+        "ALLOY_STORE": str(tmp_path / "store.db"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+
+
+def _collected(env: dict[str, str]) -> str:
+    check = _run(
+        textwrap.dedent(
+            """
+            import alloy
+            from alloy._store import open_store
+            from alloy._store._batches import item_records
+            (job,) = alloy.batches.list()
+            items = item_records(open_store(None), job.id)
+            print(sum("response" in (i.outcome or {}) for i in items))
+            """
+        ),
+        env,
+    )
+    assert check.returncode == 0, check.stderr[-2000:]
+    return check.stdout.strip()
+
+
+def _resumed(env: dict[str, str]) -> list[str]:
+    second = _run(RESUME, env)
+    assert second.returncode == 0, second.stderr[-2000:]
+    states: list[str] = json.loads(second.stdout.splitlines()[-1])
+    return states
+
+
+@pytest.mark.parametrize(("backend", "step", "inline_limit"), CASES)
+def test_a_kill_at_any_step_is_resumed_with_one_submission(
+    backend: str, step: str, inline_limit: str | None, tmp_path: Path
+) -> None:
     with Emulator() as emu:
         scenario = emu.scenario()
         scenario.set_batch_timing(validating=0, running=0)  # ends as soon as it is made
         scenario.set_default(Reply(json={"vendor": "ACME", "total": 1.0}))
-        env = {
-            **os.environ,
-            **scenario.env(),
-            "ALLOY_STORE": str(tmp_path / "store.db"),
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        }
-        first = _run(CHILD, env, step)
+        env = _env(scenario, tmp_path)
+        first = _run(CHILD, env, step, MODELS[backend], *([inline_limit] if inline_limit else []))
         assert first.returncode == 9, first.stderr[-2000:]
         assert "survived" not in first.stdout
-        second = _run(RESUME, env)
-        assert second.returncode == 0, second.stderr[-2000:]
-        assert json.loads(second.stdout.splitlines()[-1]) == ["ended"]
+        assert _resumed(env) == ["ended"]
         assert len(scenario.batches) == 1  # never submitted twice
         files = scenario.files
-        assert files and all(f.deleted for f in files)
-        check = _run(
-            textwrap.dedent(
-                """
-                import alloy
-                from alloy._store import open_store
-                from alloy._store._batches import item_records
-                (job,) = alloy.batches.list()
-                items = item_records(open_store(None), job.id)
-                print(sum("response" in (i.outcome or {}) for i in items))
-                """
-            ),
-            env,
-        )
-        assert check.stdout.strip() == "3", check.stderr[-2000:]
+        if backend == "openai" or inline_limit:
+            assert files and all(f.deleted for f in files)
+        else:  # no files: Anthropic batches own none, small Gemini batches go inline
+            assert files == []
+        assert _collected(env) == "3"
+
+
+@pytest.mark.parametrize(
+    ("step", "how", "submissions"),
+    [
+        ("batch_submit", "adopt", 1),  # the provider has it: adopted, not sent again
+        ("batch_submit", "resubmit", 2),  # sent again: the first one is the provider's too
+        ("take_part", "resubmit", 1),  # it never left: one submission in all
+    ],
+)
+def test_anthropic_submit_gap_is_ambiguous_until_settled(
+    step: str, how: str, submissions: int, tmp_path: Path
+) -> None:
+    model = MODELS["anthropic"]
+    with Emulator() as emu:
+        scenario = emu.scenario()
+        scenario.set_batch_timing(validating=0, running=0)
+        scenario.set_default(Reply(json={"vendor": "ACME", "total": 1.0}))
+        env = _env(scenario, tmp_path)
+        first = _run(CHILD, env, step, model)
+        assert first.returncode == 9, first.stderr[-2000:]
+        assert len(scenario.batches) == (1 if step == "batch_submit" else 0)
+        assert _resumed(env) == ["ambiguous"]  # resume cannot tell, and sends nothing
+        assert _resumed(env) == ["ambiguous"]
+        assert len(scenario.batches) == (1 if step == "batch_submit" else 0)
+        made = [b.id for b in scenario.batches]
+        settled = _run(SETTLE, env, how, model, *made[:1])
+        assert settled.returncode == 0, settled.stderr[-2000:]
+        assert _resumed(env) == ["ended"]
+        assert len(scenario.batches) == submissions
+        assert _collected(env) == "3"
 
 
 def test_a_part_another_live_process_is_submitting_is_left_to_it(tmp_path: Path) -> None:

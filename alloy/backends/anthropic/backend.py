@@ -68,6 +68,7 @@ from .._deadline import hooks
 from .._reasoning import ReasoningRow
 from ..base import Capabilities
 from ..base import UploadedFile
+from ._batch import Batches
 from ._decode import decode_response
 from ._encode import CLIENT_OPTIONS
 from ._encode import RESERVED_OPTIONS
@@ -91,7 +92,7 @@ _KEY_ATTRIBUTES = ("api_key", "auth_token")
 _EXPIRY_RANGE = (3600, 90 * 24 * 3600)
 
 
-class AnthropicBackend:
+class AnthropicBackend(Batches):
     """Claude models through ``client.messages.create``.
 
     ``client_options`` are the SDK client settings from

@@ -70,6 +70,7 @@ from .._reasoning import ReasoningRow
 from ..base import Capabilities
 from ..base import StreamDecoder as Decoder
 from ..base import UploadedFile
+from ._batch import Batches
 from ._caches import Accounts
 from ._decode import decode_response
 from ._encode import CLIENT_OPTIONS
@@ -100,7 +101,7 @@ _FILE_LIFETIME = 48 * 3600
 _OPENED: ContextVar[list[httpx2.Response] | None] = ContextVar("alloy_gemini_opened", default=None)
 
 
-class GeminiBackend(Accounts):
+class GeminiBackend(Accounts, Batches):
     """Gemini models through ``client.models.generate_content``.
 
     ``client_options`` are the client settings from ``provider_options={"gemini": {...}}``;
