@@ -67,7 +67,20 @@ def run_chunk(chunk: Chunk) -> list[Outcome[Any]]:
         found = asyncio.run(
             amap_all(call, [item for _, item in chunk.items], concurrency=chunk.concurrency)
         )
+    for outcome in found:
+        if outcome.error is not None:
+            _bare(outcome.error)
     return [Outcome(chunk.items[o.index][0], o.input, o.result, error=o.error) for o in found]
+
+
+def _bare(error: BaseException) -> None:
+    """Drop what an error leaving a worker must not carry: the SDK exception behind it (its
+    request holds the key) and the traceback. Alloy errors pickle without them anyway, but a
+    cluster may pickle exceptions its own way (Dask installs tblib's pickling, which keeps
+    both)."""
+    error.__cause__ = None
+    error.__context__ = None
+    error.__traceback__ = None
 
 
 def _travelling(ship_secrets: bool) -> dict[str, Any]:
