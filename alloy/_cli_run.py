@@ -113,6 +113,17 @@ def _arguments(cmd: Any, item: Any) -> dict[str, Any]:
     return {params[0]: item}
 
 
+def _read(path: str | None) -> list[Any]:
+    """The JSONL items of ``--input`` (a file), else of stdin."""
+    if path is None:
+        return _items(iter(sys.stdin))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return _items(iter(handle))
+    except OSError as exc:
+        raise UsageError(f"--input {path}: {exc}") from exc
+
+
 def _items(stream: Iterator[str]) -> list[Any]:
     found: list[Any] = []
     for number, line in enumerate(stream, 1):
@@ -182,7 +193,7 @@ def map_command(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     from . import use_config
 
     cmd = load_command(args.ref)
-    items = [_arguments(cmd, item) for item in _items(iter(sys.stdin))]
+    items = [_arguments(cmd, item) for item in _read(args.input)]
     if args.concurrency is not None and args.concurrency < 1:
         raise UsageError("--concurrency takes a number above 0")
     with use_config(**settings):
@@ -198,7 +209,7 @@ def batch_submit(args: argparse.Namespace, settings: dict[str, Any]) -> int:
 
     cmd = load_command(args.id)
     items: list[Any] = []
-    for item in _items(iter(sys.stdin)):
+    for item in _read(args.input):
         kwargs = _arguments(cmd, item)
         if len(kwargs) != 1 or next(iter(kwargs)) != next(iter(_parameters(cmd))):
             raise UsageError("a batch item is the value of the command's first parameter")

@@ -299,6 +299,7 @@ def _parser() -> argparse.ArgumentParser:
     fan.add_argument("ref", metavar="module:command")
     fan.add_argument("--concurrency", type=int, help="calls at once (default: map_concurrency)")
     fan.add_argument("--progress", action="store_true", help="draw progress on stderr")
+    fan.add_argument("-i", "--input", help="the JSONL file of items (default: stdin)")
     _batch_parser(sub.add_parser("batch", help="batch jobs in the store"))
     cache = sub.add_parser("cache", help="the response cache")
     cache.add_argument("action", choices=["clear", "stats"])
@@ -312,6 +313,7 @@ def _batch_parser(batch: argparse.ArgumentParser) -> None:
     submit = actions.add_parser("submit", help="items as JSONL on stdin; prints the job id")
     submit.add_argument("id", metavar="module:command")
     submit.add_argument("--name", help="a name to find the job by")
+    submit.add_argument("-i", "--input", help="the JSONL file of items (default: stdin)")
     listed = actions.add_parser("list", help="every job in the store (JSON lines)")
     listed.add_argument("--state", help="only jobs in this state (running, ambiguous, ended)")
     for name, text in (("status", "one job, as recorded"), ("cancel", "ask the provider to stop")):

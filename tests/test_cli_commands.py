@@ -236,6 +236,18 @@ def test_map_exits_with_the_lowest_index_error_and_refuses_bad_jsonl(
     assert found.returncode == 5  # item 0's class, not item 1's
     bad = alloy(scenario, workdir, "map", "commands:echo", stdin='"a"\nnot json\n')
     assert bad.returncode == 2 and "line 2" in bad.stderr
+    missing = alloy(scenario, workdir, "map", "commands:echo", "-i", "missing.jsonl")
+    assert missing.returncode == 2 and "--input" in missing.stderr
+
+
+def test_map_reads_items_from_an_input_file(scenario: Scenario, workdir: Path) -> None:
+    (workdir / "items.jsonl").write_text('"one"\n"two"\n', encoding="utf-8")
+    scenario.enqueue(Reply(text="1"), Reply(text="2"))
+    found = alloy(
+        scenario, workdir, "map", "commands:echo", "--concurrency", "1", "-i", "items.jsonl"
+    )
+    assert [row["value"] for row in lines(found.stdout)] == ["1", "2"], found.stderr
+    assert [prompt_of(r.json) for r in scenario.requests] == ["one", "two"]
 
 
 # --- batch ----------------------------------------------------------------------------------
