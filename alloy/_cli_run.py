@@ -1,5 +1,6 @@
 """The subcommands of ``alloy`` that run the user's own commands: ``run``, ``map``,
-``batch submit`` and ``batch collect`` (the rest of the command line is ``alloy.cli``).
+``batch submit`` and ``batch collect``, and how values and results are written to stdout
+(the rest of the command line, which imports this module only when it runs, is ``alloy.cli``).
 
 A command is named ``module:name`` and imported with the current directory first on
 ``sys.path``, as ``uvicorn app:main`` does: importing it runs the module's code, which is
@@ -25,11 +26,67 @@ if TYPE_CHECKING:
     from ._map import MapResult
     from ._result import Result
 
-__all__ = ["batch_collect", "batch_submit", "load_command", "map_command", "run_command"]
+__all__ = [
+    "batch_collect",
+    "batch_submit",
+    "load_command",
+    "map_command",
+    "plain_json",
+    "result_json",
+    "run_command",
+    "value_text",
+]
+
+_COUNTS = (
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+    "cache_write_tokens",
+)
 
 
 class UsageError(ValueError):
     """Arguments the command line cannot use (exit code 2)."""
+
+
+def _dump(value: Any) -> str:
+    from ._codec import to_json
+
+    try:
+        return json.dumps(to_json(value), ensure_ascii=False)
+    except TypeError:
+        import dataclasses
+
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return json.dumps(dataclasses.asdict(value), ensure_ascii=False, default=str)
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def value_text(value: Any) -> str:
+    """A value for stdout: a string as it is, anything else as JSON."""
+    return value if isinstance(value, str) else _dump(value)
+
+
+def plain_json(value: Any) -> Any:
+    """A value as plain JSON data (dataclasses and models through the codec)."""
+    return json.loads(_dump(value))
+
+
+def result_json(result: Any) -> str:
+    """A ``Result`` as one line of JSON (``--json``)."""
+    return json.dumps(
+        {
+            "value": plain_json(result.value),
+            "text": result.text,
+            "model": result.model,
+            "provider": result.provider,
+            "usage": {name: getattr(result.usage, name) for name in _COUNTS},
+            "finish": result.finish,
+        },
+        ensure_ascii=False,
+    )
 
 
 def load_command(ref: str) -> Any:
@@ -151,8 +208,6 @@ def _settled(cmd: Any, kwargs: dict[str, Any]) -> Result[Any]:
 def run_command(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     """``alloy run module:command [name=value | name=@file ...] [--json]``."""
     from . import use_config
-    from .cli import result_json
-    from .cli import value_text
 
     cmd = load_command(args.ref)
     kwargs = _bind(cmd, args.arguments)
@@ -162,13 +217,11 @@ def run_command(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     return 0
 
 
-def write_outcomes(outcomes: MapResult[Any] | list[tuple[int, Any, BaseException | None]]) -> int:
-    """JSONL, one line per item in input order; the exit code (0, or the lowest index's
-    error class)."""
-    from .cli import error_code
-    from .cli import plain_json
-
-    code = 0
+def write_outcomes(
+    outcomes: MapResult[Any] | list[tuple[int, Any, BaseException | None]],
+) -> BaseException | None:
+    """JSONL, one line per item in input order; the error of the first item that failed."""
+    first: BaseException | None = None
     rows = (
         [(o.index, o.result.value if o.result else None, o.error) for o in outcomes]
         if not isinstance(outcomes, list)
@@ -183,13 +236,14 @@ def write_outcomes(outcomes: MapResult[Any] | list[tuple[int, Any, BaseException
                 "ok": False,
                 "error": {"class": type(error).__name__, "message": str(error)},
             }
-            code = code or error_code(error)
+            first = first or error
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
-    return code
+    return first
 
 
-def map_command(args: argparse.Namespace, settings: dict[str, Any]) -> int:
-    """``alloy map module:command [--concurrency N] [--progress]``: JSONL in, JSONL out."""
+def map_command(args: argparse.Namespace, settings: dict[str, Any]) -> BaseException | None:
+    """``alloy map module:command [--concurrency N] [--progress]``: JSONL in, JSONL out;
+    the first failed item's error."""
     from . import use_config
 
     cmd = load_command(args.ref)
@@ -220,8 +274,9 @@ def batch_submit(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     return 0
 
 
-def batch_collect(args: argparse.Namespace, settings: dict[str, Any]) -> int:
-    """``alloy batch collect ID [--command module:command]``: the outcomes as JSONL."""
+def batch_collect(args: argparse.Namespace, settings: dict[str, Any]) -> BaseException | None:
+    """``alloy batch collect ID [--command module:command]``: the outcomes as JSONL; the
+    first failed item's error."""
     from . import use_config
 
     if args.command_ref is None:

@@ -37,15 +37,6 @@ EXIT_CODES = {
 that applies), 10 ``batch wait --timeout`` ran out (the job goes on), 1 anything else. A
 ``map`` or ``batch collect`` with failed items exits with the code of the first one's class."""
 
-_COUNTS = (
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-    "cache_write_tokens",
-)
-
 # Names a ``--output`` type expression may use: types, never code.
 _TYPE_NAMES = ("str", "int", "float", "bool", "list", "dict", "tuple", "set", "None")
 
@@ -102,21 +93,10 @@ def output_type(expression: str | None) -> Any:
     return eval(compile(tree, "<--output>", "eval"), {"__builtins__": {}}, namespace)
 
 
-def _dump(value: Any) -> str:
-    from ._codec import to_json
-
-    try:
-        return json.dumps(to_json(value), ensure_ascii=False)
-    except TypeError:
-        import dataclasses
-
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return json.dumps(dataclasses.asdict(value), ensure_ascii=False, default=str)
-        return json.dumps(value, ensure_ascii=False, default=str)
-
-
 def _ask(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     from ._ask import prepare
+    from ._cli_run import result_json
+    from ._cli_run import value_text
     from ._plan import plan
     from ._run import run_sync
 
@@ -125,31 +105,6 @@ def _ask(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     result = run_sync(plan(*prepare(prompt, output, settings)))
     sys.stdout.write((result_json(result) if args.json else value_text(result.value)) + "\n")
     return 0
-
-
-def value_text(value: Any) -> str:
-    """A value for stdout: a string as it is, anything else as JSON."""
-    return value if isinstance(value, str) else _dump(value)
-
-
-def plain_json(value: Any) -> Any:
-    """A value as plain JSON data (dataclasses and models through the codec)."""
-    return json.loads(_dump(value))
-
-
-def result_json(result: Any) -> str:
-    """A ``Result`` as one line of JSON (``--json``)."""
-    return json.dumps(
-        {
-            "value": plain_json(result.value),
-            "text": result.text,
-            "model": result.model,
-            "provider": result.provider,
-            "usage": {name: getattr(result.usage, name) for name in _COUNTS},
-            "finish": result.finish,
-        },
-        ensure_ascii=False,
-    )
 
 
 def _capabilities(args: argparse.Namespace, settings: dict[str, Any]) -> int:
@@ -226,7 +181,7 @@ def _batch(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     if action == "submit":
         return batch_submit(args, settings)
     if action == "collect":
-        return batch_collect(args, settings)
+        return _failed(batch_collect(args, settings))
     if action == "list":
         found = batches.list(state=args.state, store=store)
     elif action == "status":
@@ -273,7 +228,12 @@ def _run(args: argparse.Namespace, settings: dict[str, Any]) -> int:
 def _map(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     from ._cli_run import map_command
 
-    return map_command(args, settings)
+    return _failed(map_command(args, settings))
+
+
+def _failed(error: BaseException | None) -> int:
+    """The exit code of items written out: 0, or the first failed item's class's code."""
+    return 0 if error is None else _code(error)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -327,11 +287,6 @@ def _batch_parser(batch: argparse.ArgumentParser) -> None:
     collect.add_argument("--command", dest="command_ref", metavar="module:command",
                          help="parse each reply as this command's output type")  # fmt: skip
     actions.add_parser("resume", help="carry every unfinished job one step on")
-
-
-def error_code(error: BaseException) -> int:
-    """The exit code of ``error``'s class (the most specific one that has a code)."""
-    return _code(error)
 
 
 def _code(error: BaseException) -> int:
