@@ -95,6 +95,14 @@ class ResponseCache:
 
         return clear_responses(self.at(None).store())
 
+    def stats(self) -> dict[str, Any]:
+        """What this cache's store holds: ``entries``, ``bytes`` (of the kept replies), and
+        ``oldest`` / ``newest`` (when they were stored, Unix seconds; None when empty)."""
+        from ._store import response_stats
+
+        entries, size, oldest, newest = response_stats(self.at(None).store())
+        return {"entries": entries, "bytes": size, "oldest": oldest, "newest": newest}
+
     def __repr__(self) -> str:
         path = None if self.path is None else os.fspath(self.path)
         return f"ResponseCache(path={path!r}, ttl={self.ttl!r})"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ._store import Store
     from ._store._batches import JobRecord
 
-__all__ = ["BatchInfo", "get", "list", "purge", "resume"]
+__all__ = ["BatchInfo", "cancel", "get", "list", "purge", "resume", "wait"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +124,41 @@ def resume(*, store: str | PathLike[str] | None = None) -> builtins.list[BatchIn
         if found is not None:
             moved.append(_info(found))
     return moved
+
+
+def _job(job_id: str, store: str | PathLike[str] | None) -> Any:
+    """The job ``job_id`` of the store, moved by its model alone (no typed results)."""
+    from ._batch import BatchJob
+    from ._errors import ConfigurationError
+    from ._store._batches import find_job
+
+    opened = _store(store)
+    record = find_job(opened, job_id)
+    if record is None:
+        raise ConfigurationError(f"no batch job {job_id!r} in the store.")
+    job: BatchJob[Any] = BatchJob(_Model(record, store), record.id, opened, None, {})
+    return job
+
+
+def wait(
+    job_id: str,
+    *,
+    poll: float = 30.0,
+    timeout: float | None = None,
+    store: str | PathLike[str] | None = None,
+) -> BatchInfo:
+    """Move the job ``job_id`` on every ``poll`` seconds until every outcome is collected;
+    the job then. A ``TimeoutError`` after ``timeout`` seconds (the job goes on at the
+    provider), a ``ConfigurationError`` for an ambiguous job (see ``BatchJob.wait``)."""
+    _job(job_id, store).wait(poll=poll, timeout=timeout)
+    return get(job_id, store=store)
+
+
+def cancel(job_id: str, *, store: str | PathLike[str] | None = None) -> BatchInfo:
+    """Ask the provider to stop the job ``job_id`` (what already ran is still collected by
+    the next ``resume`` or ``wait``); the job then."""
+    _job(job_id, store).cancel()
+    return get(job_id, store=store)
 
 
 def purge(job_id: str | None = None, *, store: str | PathLike[str] | None = None) -> int:

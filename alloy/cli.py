@@ -31,18 +31,11 @@ EXIT_CODES = {
     "AuthenticationError": 7,
     "RateLimitError": 8,
     "ProviderTimeout": 9,
+    "wait_timeout": 10,
 }
 """Exit codes: 0 success, 2 bad arguments, one per alloy error class (the most specific class
-that applies), 1 anything else."""
-
-_COUNTS = (
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-    "cache_write_tokens",
-)
+that applies), 10 ``batch wait --timeout`` ran out (the job goes on), 1 anything else. A
+``map`` or ``batch collect`` with failed items exits with the code of the first one's class."""
 
 # Names a ``--output`` type expression may use: types, never code.
 _TYPE_NAMES = ("str", "int", "float", "bool", "list", "dict", "tuple", "set", "None")
@@ -100,45 +93,17 @@ def output_type(expression: str | None) -> Any:
     return eval(compile(tree, "<--output>", "eval"), {"__builtins__": {}}, namespace)
 
 
-def _dump(value: Any) -> str:
-    from ._codec import to_json
-
-    try:
-        return json.dumps(to_json(value), ensure_ascii=False)
-    except TypeError:
-        import dataclasses
-
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return json.dumps(dataclasses.asdict(value), ensure_ascii=False, default=str)
-        return json.dumps(value, ensure_ascii=False, default=str)
-
-
 def _ask(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     from ._ask import prepare
+    from ._cli_run import result_json
+    from ._cli_run import value_text
     from ._plan import plan
     from ._run import run_sync
 
     prompt = args.prompt if args.prompt is not None else sys.stdin.read()
     output = output_type(args.output)
     result = run_sync(plan(*prepare(prompt, output, settings)))
-    if args.json:
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "value": json.loads(_dump(result.value)),
-                    "text": result.text,
-                    "model": result.model,
-                    "provider": result.provider,
-                    "usage": {name: getattr(result.usage, name) for name in _COUNTS},
-                    "finish": result.finish,
-                },
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
-        return 0
-    value = result.value
-    sys.stdout.write((value if isinstance(value, str) else _dump(value)) + "\n")
+    sys.stdout.write((result_json(result) if args.json else value_text(result.value)) + "\n")
     return 0
 
 
@@ -149,12 +114,53 @@ def _capabilities(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     from ._config import make_config
     from ._plan import select_backend
 
+    if args.backend is not None:
+        return _backend_profiles(args.backend)
     model = args.model or settings.get("model")
     cfg = effective(make_config("alloy capabilities", {**settings, "model": model}))
     backend, provider, name, _ = select_backend(cfg)
     caps = backend.capabilities(name)
     found = {"provider": provider, "model": name, **dataclasses.asdict(caps)}
     sys.stdout.write(json.dumps(found, default=_plain) + "\n")
+    return 0
+
+
+# Where each built-in backend keeps its model table (the rows behind ``capabilities``).
+_PROFILES = {
+    "openai": ("alloy.backends.openai._models", "PROFILES"),
+    "openai-chat": ("alloy.backends.openai._models", "CHAT_PROFILES"),
+    "anthropic": ("alloy.backends.anthropic._models", "PROFILES"),
+    "gemini": ("alloy.backends.gemini._models", "PROFILES"),
+    "ollama": ("alloy.backends.ollama._models", "PROFILES"),
+}
+
+
+def _backend_profiles(name: str) -> int:
+    """Every row of a backend's model table, first match winning, one JSON line each; a
+    backend without a table (``fake``, a registered one) gives one line, its defaults."""
+    import dataclasses
+    import importlib
+
+    from .backends._registry import get_backend
+    from .backends._registry import info
+
+    info(name)  # a ConfigurationError for an unknown backend
+    if name in _PROFILES:
+        module, attr = _PROFILES[name]
+        rows: Any = getattr(importlib.import_module(module), attr)
+        for row in rows:
+            found = {
+                "provider": name,
+                "models": row.models,
+                "prefixes": list(row.prefixes),
+                **dataclasses.asdict(row.capabilities),
+            }
+            sys.stdout.write(json.dumps(found, default=_plain) + "\n")
+        return 0
+    caps = get_backend(name).capabilities("")
+    default: dict[str, Any] = {"provider": name, "models": "all models", "prefixes": []}
+    default.update(dataclasses.asdict(caps))
+    sys.stdout.write(json.dumps(default, default=_plain) + "\n")
     return 0
 
 
@@ -167,17 +173,30 @@ def _plain(value: object) -> object:
 
 def _batch(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     from . import batches
+    from ._cli_run import batch_collect
+    from ._cli_run import batch_submit
 
     store = settings.get("store")
-    if args.action == "list":
-        for job in batches.list(state=args.state, store=store):
-            sys.stdout.write(json.dumps(dataclasses_dict(job)) + "\n")
-        return 0
-    if args.action == "status":
-        sys.stdout.write(json.dumps(dataclasses_dict(batches.get(args.id, store=store))) + "\n")
-        return 0
-    # resume: carry every unfinished job on
-    for job in batches.resume(store=store):
+    action = args.action
+    if action == "submit":
+        return batch_submit(args, settings)
+    if action == "collect":
+        return _failed(batch_collect(args, settings))
+    if action == "list":
+        found = batches.list(state=args.state, store=store)
+    elif action == "status":
+        found = [batches.get(args.id, store=store)]
+    elif action == "wait":
+        try:
+            found = [batches.wait(args.id, poll=args.poll, timeout=args.timeout, store=store)]
+        except TimeoutError as exc:
+            sys.stderr.write(f"alloy: {exc}\n")
+            return EXIT_CODES["wait_timeout"]
+    elif action == "cancel":
+        found = [batches.cancel(args.id, store=store)]
+    else:  # resume: carry every unfinished job on
+        found = batches.resume(store=store)
+    for job in found:
         sys.stdout.write(json.dumps(dataclasses_dict(job)) + "\n")
     return 0
 
@@ -195,7 +214,26 @@ def _cache(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     cache = ResponseCache(settings.get("store"))
     if args.action == "clear":
         sys.stdout.write(json.dumps({"deleted": cache.clear()}) + "\n")
+    else:
+        sys.stdout.write(json.dumps(cache.stats()) + "\n")
     return 0
+
+
+def _run(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    from ._cli_run import run_command
+
+    return run_command(args, settings)
+
+
+def _map(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    from ._cli_run import map_command
+
+    return _failed(map_command(args, settings))
+
+
+def _failed(error: BaseException | None) -> int:
+    """The exit code of items written out: 0, or the first failed item's class's code."""
+    return 0 if error is None else _code(error)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -212,15 +250,43 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="the whole result as JSON")
     caps = sub.add_parser("capabilities", help="what a model can do, as JSON")
     caps.add_argument("model", nargs="?", help="provider:model (default: the model setting)")
-    batch = sub.add_parser("batch", help="batch jobs in the store")
-    batch.add_argument("action", choices=["list", "status", "resume"])
-    batch.add_argument("id", nargs="?")
-    batch.add_argument("--state")
+    caps.add_argument("--backend", help="every model profile of a backend instead")
+    run = sub.add_parser("run", help="call a command once: module:command name=value ...")
+    run.add_argument("ref", metavar="module:command")
+    run.add_argument("arguments", nargs="*", metavar="name=value|name=@file")
+    run.add_argument("--json", action="store_true", help="the whole result as JSON")
+    fan = sub.add_parser("map", help="a command over JSONL items on stdin, JSONL out in order")
+    fan.add_argument("ref", metavar="module:command")
+    fan.add_argument("--concurrency", type=int, help="calls at once (default: map_concurrency)")
+    fan.add_argument("--progress", action="store_true", help="draw progress on stderr")
+    fan.add_argument("-i", "--input", help="the JSONL file of items (default: stdin)")
+    _batch_parser(sub.add_parser("batch", help="batch jobs in the store"))
     cache = sub.add_parser("cache", help="the response cache")
-    cache.add_argument("action", choices=["clear"])
+    cache.add_argument("action", choices=["clear", "stats"])
     sub.add_parser("emulator", help="the provider emulator (python -m alloy.testing.emulator)",
                    add_help=False)  # fmt: skip
     return parser
+
+
+def _batch_parser(batch: argparse.ArgumentParser) -> None:
+    actions = batch.add_subparsers(dest="action", required=True)
+    submit = actions.add_parser("submit", help="items as JSONL on stdin; prints the job id")
+    submit.add_argument("id", metavar="module:command")
+    submit.add_argument("--name", help="a name to find the job by")
+    submit.add_argument("-i", "--input", help="the JSONL file of items (default: stdin)")
+    listed = actions.add_parser("list", help="every job in the store (JSON lines)")
+    listed.add_argument("--state", help="only jobs in this state (running, ambiguous, ended)")
+    for name, text in (("status", "one job, as recorded"), ("cancel", "ask the provider to stop")):
+        actions.add_parser(name, help=text).add_argument("id")
+    wait = actions.add_parser("wait", help="move the job on until it has ended")
+    wait.add_argument("id")
+    wait.add_argument("--poll", type=float, default=30.0, help="seconds between polls (30)")
+    wait.add_argument("--timeout", type=float, help="give up after this many seconds")
+    collect = actions.add_parser("collect", help="an ended job's outcomes as JSONL")
+    collect.add_argument("id")
+    collect.add_argument("--command", dest="command_ref", metavar="module:command",
+                         help="parse each reply as this command's output type")  # fmt: skip
+    actions.add_parser("resume", help="carry every unfinished job one step on")
 
 
 def _code(error: BaseException) -> int:
@@ -238,18 +304,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return emulator(given[1:])
     args = _parser().parse_args(given)
-    run = {"ask": _ask, "capabilities": _capabilities, "batch": _batch, "cache": _cache}
+    run = {
+        "ask": _ask,
+        "run": _run,
+        "map": _map,
+        "capabilities": _capabilities,
+        "batch": _batch,
+        "cache": _cache,
+    }
     from ._errors import AlloyError
 
     try:
         settings = _settings(args.set)
-        if args.command == "batch" and args.action == "status" and not args.id:
-            return _usage("batch status needs a job id")
         return run[args.command](args, settings)
     except AlloyError as exc:
         sys.stderr.write(f"alloy: {type(exc).__name__}: {exc}\n")
         return _code(exc)
-    except ValueError as exc:  # a bad --output expression
+    except ValueError as exc:  # a bad --output expression, arguments the command cannot take
         return _usage(str(exc))
 
 

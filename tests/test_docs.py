@@ -161,6 +161,8 @@ PAGE_BACKENDS: dict[str, Callable[[], Backend | None]] = {
     "docs/conversations.md": lambda: None,
     # Runs a batch job on the emulator's batch API.
     "docs/batch.md": lambda: None,
+    # Drives the command line against the emulator (batch commands included).
+    "docs/cli.md": lambda: None,
 }
 
 

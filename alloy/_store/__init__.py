@@ -41,6 +41,7 @@ from ._responses import clear_responses as clear_responses
 from ._responses import find_response as find_response
 from ._responses import purge_expired_responses as purge_expired_responses
 from ._responses import remember_response as remember_response
+from ._responses import response_stats as response_stats
 from ._schema import MIGRATIONS as MIGRATIONS
 from ._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from ._schema import migrate as migrate

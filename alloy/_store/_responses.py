@@ -23,6 +23,7 @@ __all__ = [
     "find_response",
     "purge_expired_responses",
     "remember_response",
+    "response_stats",
 ]
 
 
@@ -98,3 +99,14 @@ def clear_responses(store: Store) -> int:
     """Delete every cached reply; how many there were."""
     with store.transaction() as conn:
         return conn.execute("DELETE FROM responses").rowcount
+
+
+def response_stats(store: Store) -> tuple[int, int, float | None, float | None]:
+    """How many replies are cached, their bodies' size in bytes, and when the oldest and
+    the newest were stored (Unix seconds; None when there are none)."""
+    with store.read() as conn:
+        row = conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(body AS BLOB))), 0),"
+            " MIN(created_at), MAX(created_at) FROM responses"
+        ).fetchone()
+    return int(row[0]), int(row[1]), row[2], row[3]
