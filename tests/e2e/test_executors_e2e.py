@@ -97,10 +97,9 @@ print(json.dumps({"index": [o.index for o in result], "values": result.values(),
 def test_a_dask_cluster_of_processes(alloy_emulator: Scenario, workers_see_the_repo: None) -> None:
     """In a process of its own: importing Dask installs tblib's exception pickling for the
     whole process, which the rest of the suite must not run under."""
+    import importlib.util
     import subprocess
     import sys
-
-    import importlib.util
 
     if importlib.util.find_spec("distributed") is None:  # not imported here: see above
         pytest.skip("dask is in the dev extra")
