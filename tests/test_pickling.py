@@ -457,6 +457,7 @@ def test_a_pickled_command_runs_in_another_process(
 ) -> None:
     (tmp_path / "invoices.py").write_text(textwrap.dedent(_MODULE))
     monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("invoices", None)  # another test's module of that name must not answer
     import invoices  # pyright: ignore[reportMissingImports]
 
     fast = invoices.extract_invoice.with_config(temperature=0, max_tokens=40)  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]

@@ -80,25 +80,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         done.set()
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, on_signal)
+    # The handlers are put back on the way out: main() may run inside another program.
+    previous = {
+        signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
-        emulator.start()
-    except (OSError, RuntimeError) as exc:
-        parser.error(f"cannot start: {exc}")
-    try:
-        sys.stdout.write(f"ALLOY_EMULATOR_URL={emulator.url}\n")
-        sys.stdout.flush()
-        # A timed wait keeps the main thread responsive to signals.
-        while not done.wait(0.5):
-            pass
-    finally:
         try:
-            emulator.stop()
-        except OSError as exc:  # the last write of a recording
-            sys.stderr.write(f"python -m alloy.testing.emulator: {exc}\n")
-            return 1
-    return 0
+            emulator.start()
+        except (OSError, RuntimeError) as exc:
+            parser.error(f"cannot start: {exc}")
+        try:
+            sys.stdout.write(f"ALLOY_EMULATOR_URL={emulator.url}\n")
+            sys.stdout.flush()
+            # A timed wait keeps the main thread responsive to signals.
+            while not done.wait(0.5):
+                pass
+        finally:
+            try:
+                emulator.stop()
+            except OSError as exc:  # the last write of a recording
+                sys.stderr.write(f"python -m alloy.testing.emulator: {exc}\n")
+                return 1
+        return 0
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":
