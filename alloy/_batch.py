@@ -37,13 +37,12 @@ from typing import Generic
 from typing import TypeVar
 from typing import cast
 
+from ._batch_outcomes import loaded_error as _loaded_error
+from ._batch_outcomes import stored as _stored
 from ._errors import AlloyError
-from ._errors import AuthenticationError
 from ._errors import CapabilityError
 from ._errors import ConfigurationError
 from ._errors import ProviderError
-from ._errors import ProviderTimeout
-from ._errors import RateLimitError
 from ._inner import inner_with
 from ._map import MapResult
 from ._map import Outcome
@@ -54,7 +53,6 @@ if TYPE_CHECKING:
     from ._store._batches import JobRecord
     from ._store._batches import PartRecord
     from .backends.base import Batcher
-    from .backends.base import BatchOutcome
 
 __all__ = ["BatchJob", "BatchStatus", "attach", "submit"]
 
@@ -481,55 +479,3 @@ def _submitting_elsewhere(part: PartRecord) -> bool:
     except OSError:
         return True  # alive, another user's
     return True
-
-
-def _stored(outcome: BatchOutcome) -> dict[str, Any]:
-    from ._codec import dump_response
-
-    if isinstance(outcome, str):
-        return {"state": outcome}
-    if isinstance(outcome, ProviderError):
-        # The message without what the error adds to it again when it is made once more.
-        text = str(outcome).removeprefix(f"{outcome.provider}: ")
-        if outcome.request_id:
-            text = text.removesuffix(f" [request id {outcome.request_id}]")
-        if outcome.status_code is not None:
-            text = text.removesuffix(f" (HTTP {outcome.status_code})")
-        return {
-            "error": {
-                "class": type(outcome).__name__,
-                "message": text,
-                "request_id": outcome.request_id,
-                "provider": outcome.provider,
-                "status_code": outcome.status_code,
-                "retryable": outcome.retryable,
-            }
-        }
-    return {"response": dump_response(outcome)}
-
-
-_ERRORS: dict[str, type[ProviderError]] = {
-    "ProviderError": ProviderError,
-    "RateLimitError": RateLimitError,
-    "AuthenticationError": AuthenticationError,
-    "ProviderTimeout": ProviderTimeout,
-}
-
-
-def _loaded_error(stored: dict[str, Any]) -> AlloyError:
-    state = stored.get("state")
-    if state in ("expired", "cancelled"):
-        return ProviderError(
-            f"the item was {state} before it ran", provider="batch", retryable=False
-        )
-    raw: dict[str, Any] = stored.get("error") or {}
-    cls = _ERRORS.get(str(raw.get("class")), ProviderError)
-    status = raw.get("status_code")
-    request_id = raw.get("request_id")
-    return cls(
-        str(raw.get("message") or "the item failed"),
-        provider=str(raw.get("provider") or "batch"),
-        status_code=status if isinstance(status, int) else None,
-        request_id=request_id if isinstance(request_id, str) else None,
-        retryable=bool(raw.get("retryable")),
-    )

@@ -69,7 +69,7 @@ def wire_request(provider: str, params: Mapping[str, Any]) -> WireRequest:
     with http:
         try:
             call(http, sendable)
-        except Exception:
+        except Exception:  # re-raised below unless the transport kept a request
             # The SDK wraps the transport's exception in its own connection error; anything
             # raised before a request was made (bad arguments) is the caller's to see.
             if not kept:
