@@ -28,6 +28,7 @@ from ._contracts import ensure
 from ._contracts import require
 from ._errors import AlloyError
 from ._errors import AuthenticationError
+from ._errors import BatchItemNotRun
 from ._errors import CapabilityError
 from ._errors import CommandError
 from ._errors import ConfigurationError
@@ -70,6 +71,7 @@ __all__ = [
     "AsyncStream",
     "Audio",
     "AuthenticationError",
+    "BatchItemNotRun",
     "BatchJob",
     "BatchStatus",
     "BudgetExceeded",

@@ -399,15 +399,15 @@ class BatchJob(Generic[T]):
         found: list[Outcome[T]] = []
         for item in item_records(self._store, self.id):
             given = self._items[item.idx] if self._items is not None else item.input
-            found.append(self._outcome(item.idx, given, item.outcome or {}))
+            found.append(self._outcome(item.idx, given, item.outcome or {}, record.backend))
         return MapResult(tuple(found), record.updated_at - record.created_at)
 
-    def _outcome(self, idx: int, given: Any, stored: dict[str, Any]) -> Outcome[T]:
+    def _outcome(self, idx: int, given: Any, stored: dict[str, Any], backend: str) -> Outcome[T]:
         from ._codec import load_response
         from ._run import Call
 
         if "response" not in stored:
-            return Outcome(idx, given, error=_loaded_error(stored))
+            return Outcome(idx, given, error=_loaded_error(stored, backend))
         raw = given if self._items is not None or not isinstance(given, dict) else None
         p = self._plan_for(raw)
         call = Call(p)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ._errors import AlloyError
 from ._errors import AuthenticationError
+from ._errors import BatchItemNotRun
 from ._errors import ProviderError
 from ._errors import ProviderTimeout
 from ._errors import RateLimitError
@@ -52,12 +53,11 @@ _ERRORS: dict[str, type[ProviderError]] = {
 }
 
 
-def loaded_error(stored: dict[str, Any]) -> AlloyError:
+def loaded_error(stored: dict[str, Any], provider: str) -> AlloyError:
+    """The error of a stored outcome of ``provider``'s batch that holds no reply."""
     state = stored.get("state")
     if state in ("expired", "cancelled"):
-        return ProviderError(
-            f"the item was {state} before it ran", provider="batch", retryable=False
-        )
+        return BatchItemNotRun(str(state), provider=provider)
     raw: dict[str, Any] = stored.get("error") or {}
     cls = _ERRORS.get(str(raw.get("class")), ProviderError)
     status = raw.get("status_code")

@@ -290,35 +290,20 @@ def batch_collect(args: argparse.Namespace, settings: dict[str, Any]) -> BaseExc
 def _raw_outcomes(job_id: str, store: Any) -> list[tuple[int, Any, BaseException | None]]:
     """Every item's stored reply text (or its error), without the command to parse it."""
     from . import batches
+    from ._batch_outcomes import loaded_error
     from ._codec import load_response
-    from ._errors import AuthenticationError
     from ._errors import ConfigurationError
-    from ._errors import ProviderError
-    from ._errors import ProviderTimeout
-    from ._errors import RateLimitError
     from ._store import open_store
     from ._store._batches import item_records
 
-    if batches.get(job_id, store=store).state != "ended":
+    info = batches.get(job_id, store=store)
+    if info.state != "ended":
         raise ConfigurationError(f"batch job {job_id} has not ended: alloy batch wait {job_id}")
-    classes: dict[str, type[ProviderError]] = {
-        c.__name__: c for c in (RateLimitError, AuthenticationError, ProviderTimeout)
-    }
     rows: list[tuple[int, Any, BaseException | None]] = []
     for item in item_records(open_store(store), job_id):
         stored = item.outcome or {}
         if "response" in stored:
             rows.append((item.idx, load_response(stored["response"]).text, None))
-            continue
-        error: dict[str, Any] = stored.get("error") or {}
-        state = stored.get("state")
-        message = f"the item was {state} before it ran" if state else error.get("message")
-        cls = classes.get(str(error.get("class")), ProviderError)
-        status = error.get("status_code")
-        failed = cls(
-            str(message or "the item failed"),
-            provider=str(error.get("provider") or "batch"),
-            status_code=status if isinstance(status, int) else None,
-        )
-        rows.append((item.idx, None, failed))
+        else:
+            rows.append((item.idx, None, loaded_error(stored, info.backend)))
     return rows

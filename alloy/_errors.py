@@ -15,7 +15,8 @@ AlloyError
     ├── RateLimitError          429 (retry_after)
     ├── ProviderTimeout         connect/read timeout, hung stream
     ├── ProviderConnectionError reset, refused, DNS
-    └── StreamError             malformed chunk, in-stream error event, missing terminal event
+    ├── StreamError             malformed chunk, in-stream error event, missing terminal event
+    └── BatchItemNotRun         a batch item expired or was cancelled before it ran (state)
 ```
 
 Every SDK and transport exception is translated into one of these by the backend that
@@ -38,6 +39,7 @@ from typing import cast
 __all__ = [
     "AlloyError",
     "AuthenticationError",
+    "BatchItemNotRun",
     "CapabilityError",
     "CommandError",
     "ConfigurationError",
@@ -299,3 +301,27 @@ class ProviderConnectionError(ProviderError):
 
 class StreamError(ProviderError):
     """A streamed reply broke: malformed chunk, in-stream error, or no terminal event."""
+
+
+class BatchItemNotRun(ProviderError):
+    """A batch item the provider never ran: the batch expired, or was cancelled, first.
+
+    Submitting the item again (in a new batch, or through ``map``) may well succeed; nothing
+    was charged for it.
+
+    Attributes:
+        state: ``"expired"`` or ``"cancelled"``.
+    """
+
+    def __init__(self, state: str, *, provider: str):
+        self.state = state
+        hint = (
+            "the batch ended (24 h window) before reaching it"
+            if state == "expired"
+            else "the batch was cancelled before reaching it"
+        )
+        super().__init__(
+            f"the batch item was {state} before it ran: {hint}; submit it again.",
+            provider=provider,
+            retryable=False,
+        )

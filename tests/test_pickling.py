@@ -82,6 +82,7 @@ SAMPLES: dict[str, Any] = {
     "mode": "none",
     "summary": {"provider": "openai", "model": "gpt-test", "prompt": "Hi", "tools": ["add"]},
     "why": "holds no reply",
+    "state": "expired",
 }
 
 

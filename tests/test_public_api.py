@@ -59,6 +59,7 @@ def test_error_tree() -> None:
         alloy.ProviderTimeout,
         alloy.ProviderConnectionError,
         alloy.StreamError,
+        alloy.BatchItemNotRun,
     ):
         assert issubclass(cls, alloy.ProviderError)
     for cls in (alloy.ConfigurationError, alloy.CommandError, alloy.ToolError, alloy.ProviderError):
