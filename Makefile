@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.demo-installed
 
-.PHONY: demo test lint typecheck typecheck-outside unit docs bench clean
+.PHONY: demo test test-live lint typecheck typecheck-outside unit docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 test: lint typecheck typecheck-outside unit docs
+
+# The real providers (tests/live/): each backend's tests run when ALLOY_LIVE=1 and its key
+# are set, and are skipped, saying why, otherwise.
+test-live: $(STAMP)
+	$(BIN)/python -m pytest tests/live -m live -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_time.py

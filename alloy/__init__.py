@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from ._cost import Cost
     from ._map import MapResult
     from ._map import Outcome
+    from ._parsers import register_type
     from ._response_cache import ResponseCache
     from ._stream import AsyncStream
     from ._stream import Stream
@@ -110,6 +111,7 @@ __all__ = [
     "command",
     "configure",
     "ensure",
+    "register_type",
     "require",
     "tool",
     "use_config",
@@ -131,6 +133,7 @@ _LAZY = {
     "ResponseCache": "_response_cache",
     "Stream": "_stream",
     "budget": "_budget",
+    "register_type": "_parsers",
     "Tool": "_tools",
     "tool": "_tools",
 }

@@ -392,11 +392,11 @@ def _item_adapter(p: Plan[Any]) -> Any:
 
 
 def _validate_item(adapter: Any, text: str, p: Plan[Any]) -> Any:
-    from pydantic import ValidationError
-
     try:
         return adapter.validate_json(text, strict=True)
-    except ValidationError as exc:
+    except Exception as exc:  # noqa: BLE001 - a user's validator may raise anything
+        from ._parsers import failure_errors
+
         raise OutputValidationError(
-            f"an element of {p.output.expected}", text, exc.errors(include_url=False)
+            f"an element of {p.output.expected}", text, failure_errors(exc)
         ) from None

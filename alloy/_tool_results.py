@@ -38,7 +38,9 @@ def serialize(value: Any) -> str:
         return value
     from pydantic_core import to_json
 
+    from ._parsers import dumped
+
     try:
-        return to_json(value).decode()
+        return to_json(value, fallback=dumped).decode()
     except Exception:  # noqa: BLE001 - not JSON-able: the text is the best the model gets
         return str(value)

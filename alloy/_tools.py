@@ -129,6 +129,10 @@ class Tool(Generic[P, R]):
                     "send a JSON object"
                 ) from None
             raise ToolError(f"invalid arguments for {self.name}:\n{_describe(exc)}") from None
+        except Exception as exc:  # noqa: BLE001 - a validator of the user's may raise anything
+            raise ToolError(
+                f"invalid arguments for {self.name}: {type(exc).__name__}: {exc}"
+            ) from None
         return {name: getattr(parsed, name) for name in self._signature.parameters}
 
     def check_arguments(self, kwargs: dict[str, Any]) -> None:
@@ -250,7 +254,7 @@ def _arguments_model(name: str, fn: Any, signature: inspect.Signature) -> Any:
     except Exception as exc:  # noqa: BLE001 - pydantic raises several types for this
         raise ConfigurationError(
             f"tool {name}: its parameters cannot be described as JSON schema ({exc}). Use "
-            "JSON-friendly parameter types."
+            "JSON-friendly parameter types, or teach alloy a class with alloy.register_type."
         ) from None
 
 

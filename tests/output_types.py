@@ -24,6 +24,8 @@ from pydantic import Field
 from pydantic import field_validator
 from typing_extensions import NotRequired
 
+from alloy import register_type
+
 UTC = timezone.utc
 
 
@@ -83,6 +85,56 @@ class Dog(BaseModel):
     good: bool
 
 
+class Money:
+    """An amount in a currency, written ``"EUR 12.50"`` on the wire: a class pydantic cannot
+    describe or validate by itself, taught to it with ``register_type``."""
+
+    __slots__ = ("cents", "currency")
+
+    def __init__(self, currency: str, cents: int) -> None:
+        self.currency = currency
+        self.cents = cents
+
+    @classmethod
+    def parse(cls, value: object) -> Money:
+        # Deliberately not only ValueError: a TypeError and decimal's InvalidOperation (an
+        # ArithmeticError) must become validation errors too.
+        if not isinstance(value, str):
+            raise TypeError(f"expected text like 'EUR 12.50', not {type(value).__name__}")
+        currency, _, amount = value.partition(" ")
+        if len(currency) != 3 or not currency.isupper():
+            raise ValueError(f"{currency!r} is not a three-letter currency code")
+        return cls(currency, int(Decimal(amount) * 100))
+
+    def dump(self) -> str:
+        return f"{self.currency} {self.cents // 100}.{self.cents % 100:02d}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Money) and (other.currency, other.cents) == (
+            self.currency,
+            self.cents,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.currency, self.cents))
+
+    def __repr__(self) -> str:
+        return f"Money({self.dump()!r})"
+
+
+MONEY_SCHEMA = {
+    "type": "string",
+    "pattern": "^[A-Z]{3} [0-9]+[.][0-9]{2}$",
+    "description": "an amount and its currency, like 'EUR 12.50'",
+}
+register_type(Money, schema=MONEY_SCHEMA, parse=Money.parse, dump=Money.dump)
+
+
+class Priced(BaseModel):
+    item: str
+    prices: list[Money]
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -127,6 +179,8 @@ CASES: list[Case] = [
     Case("uuid", uuid.UUID, "12345678-1234-5678-1234-567812345678", uuid.UUID(int=0x12345678123456781234567812345678)),  # noqa: E501
     Case("decimal", Decimal, "12.50", Decimal("12.50")),
     Case("annotated", Annotated[int, "a score from 1 to 5"], 3, 3),
+    Case("registered", Money, "EUR 12.50", Money("EUR", 1250)),
+    Case("registered-in-model", Priced, {"item": "tea", "prices": ["GBP 2.05"]}, Priced(item="tea", prices=[Money("GBP", 205)])),  # noqa: E501
 ]  # fmt: skip
 
 JSON_CASES = [c for c in CASES if c.id != "str"]

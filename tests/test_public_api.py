@@ -64,3 +64,14 @@ def test_error_tree() -> None:
         assert issubclass(cls, alloy.ProviderError)
     for cls in (alloy.ConfigurationError, alloy.CommandError, alloy.ToolError, alloy.ProviderError):
         assert issubclass(cls, alloy.AlloyError)
+
+
+def test_register_type_loads_on_first_use() -> None:
+    code = (
+        "import sys, alloy\n"
+        "assert 'alloy._parsers' not in sys.modules\n"
+        "from alloy import register_type\n"
+        "from alloy._parsers import register_type as defined\n"
+        "assert register_type is defined and 'pydantic' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,6 +1,7 @@
 """Values made from a JSON schema, for the fake backend's replies to typed commands.
 
 ``schema_value(schema)`` builds a small value that validates: it follows ``$ref``, ``const``,
+the first of ``examples`` (how a registered type's schema names a value its parse accepts),
 ``enum``, defaults, unions, objects, arrays, and the constraints pydantic emits (string
 lengths and ``pattern``, numeric bounds both inclusive and exclusive, ``multipleOf``, item
 counts, dict keys that ``dict[int, T]`` accepts too).
@@ -33,6 +34,9 @@ def schema_value(schema: Mapping[str, Any], root: Mapping[str, Any] | None = Non
         return schema_value(root.get("$defs", {}).get(name, {}), root)
     if "const" in schema:
         return schema["const"]
+    examples = schema.get("examples")
+    if isinstance(examples, list) and examples:
+        return examples[0]  # pyright: ignore[reportUnknownVariableType]
     if "enum" in schema:
         return schema["enum"][0]
     if "default" in schema:

@@ -342,3 +342,36 @@ def check_response_cache() -> None:
     miss: ConfigurationError = CassetteMiss(Path("c.json"), "none", {}, "holds no reply")
     del miss
     Cassette("c.json", mode="sometimes")  # type: ignore[arg-type]
+
+
+class Money:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def dump(self) -> str:
+        return self.text
+
+
+def parse_money(value: object) -> Money:
+    return Money(str(value))
+
+
+def dump_number(value: int) -> str:
+    return str(value)
+
+
+def check_register_type() -> None:
+    from alloy import register_type
+
+    schema = {"type": "string", "examples": ["EUR 1.00"]}
+    assert_type(register_type(Money, schema=schema, parse=parse_money, dump=Money.dump), None)
+    register_type(Money, schema=schema, parse=parse_money, dump=lambda m: m.text, replace=True)
+    register_type(Money("x"), schema=schema, parse=parse_money)  # type: ignore[arg-type]
+    register_type(Money, schema=schema, parse=parse_money, dump=dump_number)  # type: ignore[arg-type]
+
+    @command
+    def price(text: str) -> list[Money]:
+        """Prices in {text}"""
+        ...
+
+    assert_type(price("x"), list[Money])

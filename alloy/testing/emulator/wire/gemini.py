@@ -209,7 +209,10 @@ def _stream(reply: Reply, ctx: RenderContext) -> EventStream:
 
     parts = _parts(reply)
     events = [chunk([piece]) for part in parts for piece in _split(part, reply.chunk_chars)]
-    last = _envelope(_candidate([{"text": ""}], _finish_reason(reply), reply), ctx, response_id)
+    # A text answer ends with an empty text part; an answer of calls alone has none (as
+    # recorded: shared/recorded/gemini__parallel-tool-calls__stream.json).
+    closing = [] if reply.tool_calls and not reply.content else [{"text": ""}]
+    last = _envelope(_candidate(closing, _finish_reason(reply), reply), ctx, response_id)
     last["usageMetadata"] = _usage(reply)
     return EventStream(
         events=events,
