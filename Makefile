@@ -41,8 +41,11 @@ typecheck-outside: $(STAMP)
 	cd $(OUTSIDE) && $(abspath $(BIN))/mypy --strict --warn-unused-ignores --disable-error-code empty-body \
 		--python-executable $(abspath $(BIN))/python app.py
 
+# With coverage of alloy/ (pytest-cov; settings under tool.coverage in pyproject.toml): one
+# line with the total, a failure below the floor (fail_under), and the HTML report in
+# build/coverage/html (ignored by git).
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --cov --cov-report=html
 
 # The documentation site, built strictly (any warning fails) into site/ (ignored by git).
 docs: $(STAMP)

@@ -1,4 +1,12 @@
-"""Classification: the annotation is the output type, the docstring is the prompt."""
+"""Classification: the annotation is the output type, the docstring is the prompt.
+
+Prints, offline on the fake backend (with OPENAI_API_KEY set, OpenAI's own answers):
+
+    (no OPENAI_API_KEY: running offline on alloy's fake backend, with scripted replies)
+      billing / normal <- I was charged twice for my subscription this month.
+    technical / urgent <- The app crashes every time I open the settings page!
+        sales / normal <- Do you offer discounts for teams of 50 people?
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,13 @@
-"""Typed extraction: the reply becomes a real dataclass, validated field by field."""
+"""Typed extraction: the reply becomes a real dataclass, validated field by field.
+
+Prints, offline on the fake backend (with OPENAI_API_KEY set, OpenAI's own answers):
+
+    (no OPENAI_API_KEY: running offline on alloy's fake backend, with scripted replies)
+    vendor: ACME Corp, total: 49.99
+      - 2 x widgets: 30.00
+      - shipping: 19.99
+    model: gpt-5-mini via fake, tokens: 38
+"""
 
 from __future__ import annotations
 

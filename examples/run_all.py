@@ -1,4 +1,8 @@
-"""Run every example in this folder, each in its own process; fail if any fails."""
+"""Run every example in this folder, each in its own process; fail if any fails.
+
+Prints each example's output (what its docstring says it prints) after a line
+``=== <file name>`` and a blank line before it, then ``<n> of <n> examples ran``.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ def main() -> int:
     )
     failed = []
     for script in scripts:
-        print(f"\n=== {script.name}")
+        # Flushed: each example writes to the same stdout from its own process.
+        print(f"\n=== {script.name}", flush=True)
         if subprocess.run([sys.executable, str(script)], cwd=HERE).returncode != 0:
             failed.append(script.name)
     print(

@@ -1,4 +1,11 @@
-"""A pydantic model with a validator: a reply that breaks the rule is sent back to be fixed."""
+"""A pydantic model with a validator: a reply that breaks the rule is sent back to be fixed.
+
+Prints, offline on the fake backend (with OPENAI_API_KEY set, OpenAI's own answers):
+
+    (no OPENAI_API_KEY: running offline on alloy's fake backend, with scripted replies)
+    {'name': 'Grace Hopper', 'email': 'grace.hopper@navy.example', 'phone': '15550102030'}
+    attempts: 2 (re-asks send pydantic's errors back to the model)
+"""
 
 from __future__ import annotations
 

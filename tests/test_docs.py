@@ -1,4 +1,4 @@
-"""The documentation runs: every Python block in docs/ and README.md, and every example.
+"""The documentation runs: every Python block in docs/ and README.md.
 
 Blocks of one page run in order in one module namespace, so a later block may use what an
 earlier one defined; a block may use top-level ``await`` (as in a notebook cell). The prose
@@ -10,7 +10,7 @@ they ask for them.
 A block that cannot run offline is marked by ``<!-- no-run: reason -->`` on the line before
 its fence. ``NO_RUN`` counts them per page, so adding one is a deliberate change.
 
-The examples in examples/ run as subprocesses, offline on the fake backend.
+The examples in examples/ and the notebook run in tests/test_examples.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import ast
 import asyncio
 import inspect
 import json
-import os
 import re
 import subprocess
 import sys
@@ -49,7 +48,6 @@ from alloy.testing import use_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
-EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
 
 # Blocks marked <!-- no-run: ... -->, per page. Keep this empty or nearly so.
 NO_RUN: dict[str, int] = {}
@@ -392,34 +390,3 @@ def test_typing_page_passes_mypy(tmp_path: Path) -> None:
         if line.startswith(prefix) and ": error:" in line
     ]
     assert errors == []
-
-
-# --- the examples ---------------------------------------------------------------------------
-
-
-def _offline_env() -> dict[str, str]:
-    drop = ("_API_KEY", "_BASE_URL", "_AUTH_TOKEN")
-    env = {k: v for k, v in os.environ.items() if not k.endswith(drop) and k != "OLLAMA_HOST"}
-    env = {k: v for k, v in env.items() if not k.startswith("ALLOY_")}
-    env["ALLOY_BACKEND"] = "fake"  # whatever an example does, nothing leaves the machine
-    env["PYTHONWARNINGS"] = "error"
-    return env
-
-
-@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
-def test_example_runs(script: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=script.parent,
-        env=_offline_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    if script.name == "run_all.py":
-        count = len([p for p in EXAMPLES if p.name != "run_all.py"])
-        assert f"{count} of {count} examples ran" in done.stdout, done.stdout
-    else:
-        assert "running offline" in done.stdout, done.stdout

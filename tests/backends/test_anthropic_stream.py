@@ -431,7 +431,9 @@ def test_decoding_is_linear_in_the_reply() -> None:
     began = time.perf_counter()
     response = assemble(events)
     assert len(response.text) == 5 * pieces
-    assert time.perf_counter() - began < 5.0
+    # A loose bound: make unit runs under coverage's tracer, which slows this loop about
+    # threefold; a quadratic join would still take minutes.
+    assert time.perf_counter() - began < 20.0
 
 
 # --- what failures become ----------------------------------------------------------------

@@ -315,7 +315,9 @@ def test_decoding_is_linear_in_the_reply() -> None:
     response = assemble([*([one] * pieces), chunk(built({"text": ""}, finish="STOP"))])
     assert len(response.text) == 5 * pieces
     assert native(response.provider_data, "gemini")["parts"] == [{"text": "abcde" * pieces}]
-    assert time.perf_counter() - began < 5.0
+    # A loose bound: make unit runs under coverage's tracer, which slows this loop about
+    # threefold; a quadratic join would still take minutes.
+    assert time.perf_counter() - began < 20.0
 
 
 def test_a_broken_stream_is_a_stream_error_keeping_status_and_retryability() -> None:
