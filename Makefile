@@ -43,9 +43,10 @@ typecheck-outside: $(STAMP)
 
 # With coverage of alloy/ (pytest-cov; settings under tool.coverage in pyproject.toml): one
 # line with the total, a failure below the floor (fail_under), and the HTML report in
-# build/coverage/html (ignored by git).
+# build/coverage/html (ignored by git). Two worker processes (pytest-xdist), as CI has two
+# cores: each test runs in one of them, in its own order.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q --cov --cov-report=html
+	$(BIN)/python -m pytest -q -n 2 --cov --cov-report=html
 
 # The documentation site, built strictly (any warning fails) into site/ (ignored by git).
 docs: $(STAMP)

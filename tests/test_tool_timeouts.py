@@ -75,7 +75,7 @@ def test_a_timeout_must_be_a_positive_number() -> None:
         tool(timeout=0)(lambda: None)
 
 
-def test_ctrl_c_during_parallel_sync_tools_returns_at_once() -> None:
+def test_ctrl_c_during_parallel_sync_tools_returns_at_once(request: pytest.FixtureRequest) -> None:
     @command(tools=[stuck])
     def work(task: str) -> int:
         """Do {task}."""
@@ -83,7 +83,11 @@ def test_ctrl_c_during_parallel_sync_tools_returns_at_once() -> None:
 
     fake = FakeBackend()
     _turns(fake, "stuck", calls=2)
-    # A real SIGINT, as Ctrl-C sends: it interrupts the wait for the tools' results.
+    # Python's own Ctrl-C handler, as a user's program has it (whatever an earlier test in
+    # this process left installed), then a real SIGINT, as Ctrl-C sends: it interrupts the
+    # wait for the tools' results.
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, saved))
     threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
     started = time.monotonic()
     with use_backend(fake), pytest.raises(KeyboardInterrupt):

@@ -101,7 +101,7 @@ EXPECTED: dict[str, Table] = {
         "PUP_LIMITED_DISABLED": None,
     },
     "ollama": {"stop": "stop", "length": "length", "load": None, "unload": None},
-    "fake": {name: typing.cast("NormalFinish", name) for name in FINISHES},
+    "fake": {name: typing.cast("NormalFinish", name) for name in sorted(FINISHES)},
 }
 TABLES: dict[str, Table] = {
     "openai-chat": CHAT_FINISH,
