@@ -1,7 +1,7 @@
 """``map`` on an executor: the items shipped in chunks to worker processes or a cluster.
 
 ``map(items, executor=...)`` takes any ``concurrent.futures.Executor`` (a
-``ProcessPoolExecutor``, Dask's ``client.get_executor()``, ``alloy.executors.RayExecutor``).
+``ProcessPoolExecutor``, Dask's ``client.get_executor()``).
 The items go in chunks (``chunk_size``); each chunk is one task that runs a local async map
 of the command in the worker, with the worker's own SDK clients (clients never travel), and
 returns its items' ``Outcome``s (results and alloy errors pickle). What a task carries: the
